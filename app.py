@@ -1,0 +1,27 @@
+"""Linli: registers blueprints, middleware and event entry points. No logic lives here."""
+from chalice import Chalice, ConvertToMiddleware
+
+from chalicelib import bootstrap
+from chalicelib.core import openapi
+from chalicelib.core.http import api, http_middleware
+from chalicelib.core.observability import logger, metrics, tracer
+from chalicelib.tenants import api as tenants_api
+
+app = Chalice(app_name="linli")
+app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "all")
+app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
+app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
+app.register_middleware(http_middleware, "http")
+
+for blueprint in (tenants_api.bp, openapi.bp):
+    app.register_blueprint(blueprint)
+
+bootstrap.wire(api)
+
+
+@app.lambda_function(name="event_dispatcher")
+def event_dispatcher(event, context):
+    """DynamoDB stream (event items only, filtered in infra) → SQS queues."""
+    from chalicelib.events.dispatcher import dispatch
+
+    return dispatch(event)

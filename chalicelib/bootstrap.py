@@ -1,0 +1,69 @@
+"""Wiring: settings, codecs, repositories and services, each created once per container, lazily."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import secrets
+from functools import lru_cache
+
+from chalicelib.core.auth import TokenCodec
+from chalicelib.core.http import Api
+from chalicelib.core.pagination import CursorCodec
+from chalicelib.core.settings import Settings, get_settings
+from chalicelib.core.tenancy import TenantContext
+from chalicelib.storage.table import configure_storage
+
+
+@lru_cache(maxsize=1)
+def keyring() -> tuple[dict[str, str], str]:
+    """JWT signing keys: from settings, else Secrets Manager (deployed stages), else generated (local)."""
+    settings = get_settings()
+    if settings.jwt_keys:
+        return settings.jwt_keys, settings.jwt_active_kid or sorted(settings.jwt_keys)[-1]
+    if settings.jwt_secret_name:
+        from aws_lambda_powertools.utilities.parameters import get_secret
+
+        document = json.loads(get_secret(settings.jwt_secret_name, max_age=300))
+        return document["keys"], document["active_kid"]
+    if settings.is_local:
+        return {"local": secrets.token_urlsafe(48)}, "local"
+    raise RuntimeError("No JWT signing keys configured: set LINLI_JWT_SECRET_NAME or LINLI_JWT_KEYS")
+
+
+@lru_cache(maxsize=1)
+def token_codec() -> TokenCodec:
+    keys, active = keyring()
+    return TokenCodec(keys, active, get_settings().access_token_ttl_seconds)
+
+
+@lru_cache(maxsize=1)
+def cursor_codec() -> CursorCodec:
+    keys, active = keyring()
+    return CursorCodec(hmac.new(keys[active].encode(), b"linli-cursor", hashlib.sha256).digest())
+
+
+@lru_cache(maxsize=1)
+def tenant_service():  # noqa: ANN201 - imported lazily to keep cold starts small
+    from chalicelib.tenants.repository import TenantRepository
+    from chalicelib.tenants.service import TenantService
+
+    return TenantService(TenantRepository(cursor_codec()), token_codec(), get_settings())
+
+
+class _Authenticator:
+    def authenticate(self, token: str, request_id: str) -> TenantContext:
+        return tenant_service().authenticate(token, request_id)
+
+
+def wire(api: Api, settings: Settings | None = None) -> None:
+    """Called once by app.py (and by tests after changing the environment)."""
+    configure_storage(settings or get_settings())
+    api.authenticator = _Authenticator()
+
+
+def reset() -> None:
+    """Forget every cached singleton (tests change the environment between runs)."""
+    get_settings.cache_clear()
+    for factory in (keyring, token_codec, cursor_codec, tenant_service):
+        factory.cache_clear()

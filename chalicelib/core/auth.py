@@ -1,0 +1,116 @@
+"""Credentials: access JWTs (PyJWT, HS256 pinned, ``kid`` for rotation), passwords (argon2),
+opaque secrets (API keys, refresh tokens) stored only as SHA-256 digests."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import jwt
+
+from chalicelib.core.errors import UnauthenticatedError
+
+ALGORITHM = "HS256"
+ISSUER = "linli"
+API_KEY_PREFIX = "lk_live_"
+
+
+@dataclass(frozen=True)
+class AccessClaims:
+    tenant_id: str
+    subject: str
+    kind: str
+    role: str | None
+
+
+class TokenCodec:
+    """Issues and verifies access tokens with a keyring ``{kid: secret}``.
+
+    Example
+    -------
+    >>> codec = TokenCodec({"k1": "x" * 32}, "k1", ttl_seconds=60)
+    >>> token = codec.issue(tenant_id="tnt_1", subject="usr_1", kind="staff", role="admin", now=datetime.now())
+    >>> codec.verify(token).tenant_id
+    'tnt_1'
+    """
+
+    def __init__(self, keys: dict[str, str], active_kid: str, ttl_seconds: int) -> None:
+        if active_kid not in keys:
+            raise ValueError("the active JWT kid is not in the keyring")
+        self._keys = dict(keys)
+        self._active_kid = active_kid
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime) -> str:
+        claims: dict[str, Any] = {
+            "iss": ISSUER, "sub": subject, "tid": tenant_id, "typ": kind,
+            "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "jti": secrets.token_hex(8),
+        }
+        if role:
+            claims["role"] = role
+        return jwt.encode(claims, self._keys[self._active_kid], algorithm=ALGORITHM,
+                          headers={"kid": self._active_kid})
+
+    def verify(self, token: str) -> AccessClaims:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+            key = self._keys.get(kid or "")
+            if key is None:
+                raise UnauthenticatedError()
+            claims = jwt.decode(token, key, algorithms=[ALGORITHM], issuer=ISSUER,
+                                options={"require": ["exp", "iat", "sub", "tid", "typ"]})
+        except jwt.PyJWTError as exc:
+            raise UnauthenticatedError() from exc
+        return AccessClaims(tenant_id=claims["tid"], subject=claims["sub"], kind=claims["typ"],
+                            role=claims.get("role"))
+
+
+def digest(secret: str) -> str:
+    """SHA-256 hex digest for high-entropy secrets (API keys, refresh tokens)."""
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def new_secret(prefix: str = "", nbytes: int = 32) -> str:
+    return prefix + secrets.token_urlsafe(nbytes)
+
+
+def constant_time_equal(a: str, b: str) -> bool:
+    return hmac.compare_digest(a.encode(), b.encode())
+
+
+@lru_cache(maxsize=1)
+def _hasher():  # argon2 is loaded lazily: login and signup pay for it, cold starts don't
+    from argon2 import PasswordHasher
+
+    return PasswordHasher()
+
+
+def hash_password(password: str) -> str:
+    return _hasher().hash(password)
+
+
+_DUMMY_HASH: list[str] = []
+
+
+def verify_password(password_hash: str | None, password: str) -> bool:
+    """Check a password; with no hash, burn the same time so unknown users look like known ones."""
+    from argon2.exceptions import InvalidHashError, VerificationError
+
+    if password_hash is None:
+        if not _DUMMY_HASH:
+            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
+        password_hash = _DUMMY_HASH[0]
+        try:
+            _hasher().verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            pass
+        return False
+    try:
+        return _hasher().verify(password_hash, password)
+    except (VerificationError, InvalidHashError):
+        return False

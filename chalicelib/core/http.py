@@ -1,0 +1,263 @@
+"""The HTTP edge: one route decorator that parses, authenticates, maps errors and documents.
+
+Every route goes through :meth:`Api.route`, so the error contract, the tenant boundary and
+the OpenAPI document cannot drift apart.
+"""
+from __future__ import annotations
+
+import contextvars
+import functools
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, Literal, Protocol
+
+from chalice import Blueprint, CORSConfig, Response
+from pydantic import BaseModel, ValidationError
+
+from chalicelib.core.errors import (
+    ForbiddenError,
+    LinliError,
+    MalformedRequestError,
+    PayloadTooLargeError,
+    PreconditionFailedError,
+    UnauthenticatedError,
+    UnsupportedMediaTypeError,
+    ValidationFailedError,
+)
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.permissions import Permission
+from chalicelib.core.tenancy import TenantContext
+
+AuthMode = Literal["public", "staff", "resident", "any"]
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
+MAX_BODY_BYTES = 1024 * 1024
+
+request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+
+CORS = CORSConfig(
+    allow_origin="*",
+    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+    expose_headers=["X-Request-Id", "Retry-After", "ETag"],
+    max_age=600,
+)
+
+
+class Authenticator(Protocol):
+    def authenticate(self, token: str, request_id: str) -> TenantContext: ...
+
+
+@dataclass
+class Call:
+    """What a route handler receives: the parsed request and, when authenticated, the tenant."""
+
+    ctx: TenantContext | None
+    body: Any
+    query: Any
+    path: dict[str, str]
+    headers: dict[str, str]
+    request_id: str
+
+    @property
+    def tenant(self) -> TenantContext:
+        if self.ctx is None:
+            raise UnauthenticatedError()
+        return self.ctx
+
+    @property
+    def if_match(self) -> int | None:
+        raw = self.headers.get("if-match")
+        if raw is None:
+            return None
+        raw = raw.strip().removeprefix("W/").strip('"')
+        if not raw.isdigit():
+            raise MalformedRequestError("If-Match must be a resource version number.", code="invalid_if_match")
+        return int(raw)
+
+    @property
+    def idempotency_key(self) -> str | None:
+        key = self.headers.get("idempotency-key")
+        if key is not None and not (1 <= len(key) <= 128 and key.isprintable()):
+            raise MalformedRequestError("Idempotency-Key must be 1–128 printable characters.",
+                                        code="invalid_idempotency_key")
+        return key
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    path: str
+    name: str
+    summary: str
+    tags: tuple[str, ...]
+    auth: AuthMode
+    permission: Permission | None
+    body: type[BaseModel] | None
+    query: type[BaseModel] | None
+    response: Any
+    status: int
+
+
+def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
+    error: dict[str, Any] = {"code": code, "message": message, "request_id": request_id_var.get()}
+    if details is not None:
+        error["details"] = details
+    return {"error": error}
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=payload if payload is not None else "", status_code=status,
+                    headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})})
+
+
+def error_response(error: LinliError) -> Response:
+    return json_response(error_body(error.code, error.message, error.details), error.status, error.headers)
+
+
+def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+    details = []
+    for err in exc.errors(include_url=False, include_input=False):
+        details.append({
+            "field": ".".join(str(p) for p in err["loc"]) or None,
+            "type": err["type"],
+            "message": err["msg"],
+        })
+    return details
+
+
+def _validate(model: type[BaseModel], data: Any) -> BaseModel:
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise ValidationFailedError(details=_validation_details(exc)) from exc
+
+
+def _parse_json_body(raw: bytes | None, content_type: str | None) -> Any:
+    if not raw:
+        return {}
+    if len(raw) > MAX_BODY_BYTES:
+        raise PayloadTooLargeError()
+    if content_type and "json" not in content_type.lower():
+        raise UnsupportedMediaTypeError()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise MalformedRequestError("The body is not valid JSON.", code="malformed_json") from exc
+    if not isinstance(data, dict):
+        raise MalformedRequestError("The body must be a JSON object.", code="malformed_json")
+    return data
+
+
+def _serialise(result: Any) -> Any:
+    if isinstance(result, BaseModel):
+        return result.model_dump(mode="json")
+    return result
+
+
+class Api:
+    """The route registry: Chalice blueprints plus what OpenAPI needs to know about them."""
+
+    def __init__(self) -> None:
+        self.operations: list[Operation] = []
+        self.authenticator: Authenticator | None = None
+
+    def blueprint(self, import_name: str) -> Blueprint:
+        return Blueprint(import_name)
+
+    def route(self, bp: Blueprint, method: str, path: str, *, summary: str, tags: tuple[str, ...] = (),
+              auth: AuthMode = "staff", permission: Permission | None = None,
+              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
+              response: Any = None, status: int = 200) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        def decorator(handler: Callable[[Call], Any]) -> Callable[..., Response]:
+            self.operations.append(Operation(method, path, handler.__name__, summary, tags, auth, permission,
+                                             body, query, response, status))
+
+            @functools.wraps(handler)
+            def view(**path_params: str) -> Response:
+                request = bp.current_request
+                try:
+                    headers = {k.lower(): v for k, v in (request.headers or {}).items()}
+                    request_id = request_id_var.get()
+                    ctx = self._authenticate(auth, headers, request_id)
+                    if ctx is not None:
+                        logger.thread_safe_append_keys(tenant_id=ctx.tenant_id)
+                        if permission is not None:
+                            ctx.require(permission)
+                    parsed_body = None
+                    if body is not None:
+                        parsed_body = _validate(body, _parse_json_body(request.raw_body, headers.get("content-type")))
+                    parsed_query = _validate(query, dict(request.query_params or {})) if query else None
+                    call = Call(ctx, parsed_body, parsed_query, path_params, headers, request_id)
+                    result = handler(call)
+                except LinliError as exc:
+                    return error_response(exc)
+                if isinstance(result, Response):
+                    return result
+                if result is None:
+                    return json_response(None, 204)
+                return json_response(_serialise(result), status)
+
+            bp.route(path, methods=[method], cors=CORS)(view)
+            return view
+
+        return decorator
+
+    def _authenticate(self, auth: AuthMode, headers: dict[str, str], request_id: str) -> TenantContext | None:
+        if auth == "public":
+            return None
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthenticatedError()
+        if self.authenticator is None:
+            raise UnauthenticatedError()
+        ctx = self.authenticator.authenticate(token.strip(), request_id)
+        kind = ctx.principal.kind
+        if auth == "staff" and kind not in ("staff", "api_key"):
+            raise ForbiddenError()
+        if auth == "resident" and kind != "resident":
+            raise ForbiddenError()
+        return ctx
+
+
+api = Api()
+
+
+def _normalise_chalice_error(response: Response) -> Response:
+    """Chalice's own errors ({"Code", "Message"}) take our shape too."""
+    body = response.body
+    if isinstance(body, dict) and "Code" in body and "Message" in body:
+        codes = {400: "malformed_request", 403: "forbidden", 404: "route_not_found", 405: "method_not_allowed",
+                 413: "payload_too_large", 415: "unsupported_media_type", 500: "internal_error"}
+        code = codes.get(response.status_code, "error")
+        message = body["Message"] if response.status_code < 500 else "An internal error occurred."
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        return json_response(error_body(code, message), response.status_code, headers)
+    return response
+
+
+def http_middleware(event: Any, get_response: Callable[[Any], Response]) -> Response:
+    """Per request: a request id, clean logger state, size limit, and no stack trace ever leaks."""
+    context = getattr(event, "context", None) or {}
+    request_id = context.get("requestId") or str(uuid.uuid4())
+    token = request_id_var.set(request_id)
+    logger.thread_safe_clear_keys()
+    logger.thread_safe_append_keys(request_id=request_id, route=context.get("resourcePath"),
+                                   method=getattr(event, "method", None))
+    try:
+        raw = getattr(event, "raw_body", b"") or b""
+        if len(raw) > MAX_BODY_BYTES:
+            response = error_response(PayloadTooLargeError())
+        else:
+            try:
+                response = _normalise_chalice_error(get_response(event))
+            except LinliError as exc:
+                response = error_response(exc)
+        response.headers["X-Request-Id"] = request_id
+        metrics.add_metric(name=f"Http{response.status_code // 100}xx", unit="Count", value=1)
+        if response.status_code >= 500:
+            logger.error("request failed", extra={"status": response.status_code})
+        return response
+    finally:
+        request_id_var.reset(token)
+        logger.thread_safe_clear_keys()

@@ -1,0 +1,58 @@
+"""Logger, Metrics and Tracer (Powertools), created once per container.
+
+Logs are JSON with ``tenant_id`` and ``request_id``; phone numbers, e-mail addresses,
+tokens and secrets are redacted before a record is written.
+"""
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+
+SERVICE = "linli"
+
+_SECRET_KEYS = re.compile(r"pass(word)?|secret|token|authorization|api[_-]?key|otp|code$|cookie", re.I)
+_PATTERNS: list[tuple[re.Pattern[str], Any]] = [
+    (re.compile(r"eyJ[\w-]+\.[\w-]+\.[\w-]+"), "[jwt]"),
+    (re.compile(r"\b(lk_live_|rt_|whsec_)[\w\-.]+"), lambda m: m.group(1) + "[redacted]"),
+    (re.compile(r"(?i)\bbearer\s+\S+"), "Bearer [redacted]"),
+    (re.compile(r"(?<!\d)(?:\+?86[- ]?)?(1[3-9]\d)\d{4}(\d{4})(?!\d)"), r"\1****\2"),
+    (re.compile(r"([\w.+-])[\w.+-]*@([\w-]+\.[\w.-]+)"), r"\1***@\2"),
+]
+
+
+def redact_text(text: str) -> str:
+    """Mask phones, e-mails and credentials inside free text.
+
+    Example
+    -------
+    >>> redact_text("call 13812345678 or mail wang@example.com")
+    'call 138****5678 or mail w***@example.com'
+    """
+    for pattern, replacement in _PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+def redact(value: Any, key: str = "") -> Any:
+    if key and _SECRET_KEYS.search(key) and isinstance(value, (str, bytes)):
+        return "[redacted]"
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, dict):
+        return {k: redact(v, str(k)) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [redact(v) for v in value]
+    return value
+
+
+class RedactingFormatter(LambdaPowertoolsFormatter):
+    def serialize(self, log: dict[str, Any]) -> str:  # type: ignore[override]
+        return super().serialize({k: redact(v, k) for k, v in log.items()})
+
+
+logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
+metrics = Metrics(namespace="Linli", service=SERVICE)
+tracer = Tracer(service=SERVICE)

@@ -1,0 +1,80 @@
+"""OpenAPI 3.1, generated from the same pydantic models that validate requests."""
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any
+
+from pydantic import BaseModel
+
+from chalicelib.core.http import Api, Call, api
+
+REF = "#/components/schemas/{model}"
+ERROR_SCHEMA = {
+    "type": "object", "required": ["error"],
+    "properties": {"error": {"type": "object", "required": ["code", "message", "request_id"], "properties": {
+        "code": {"type": "string"}, "message": {"type": "string"}, "request_id": {"type": "string"},
+        "details": {}}}},
+}
+_ERRORS = {"400": "Malformed request", "401": "Unauthenticated", "403": "Role not allowed", "404": "Not found",
+           "409": "Conflict", "412": "Version mismatch", "413": "Body too large", "422": "Invalid field",
+           "429": "Too many requests"}
+
+
+def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
+    schema = model.model_json_schema(ref_template=REF, mode="serialization")
+    components.update(schema.pop("$defs", {}))
+    components[model.__name__] = schema
+    return {"$ref": REF.format(model=model.__name__)}
+
+
+def build_document(registry: Api) -> dict[str, Any]:
+    components: dict[str, Any] = {"Error": ERROR_SCHEMA}
+    paths: dict[str, dict[str, Any]] = {}
+    for op in registry.operations:
+        operation: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": list(op.tags)}
+        params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
+                  for name in re.findall(r"{(\w+)}", op.path)]
+        if op.query is not None:
+            for name, field in op.query.model_fields.items():
+                params.append({"name": name, "in": "query", "required": field.is_required(),
+                               "schema": op.query.model_json_schema()["properties"][name]})
+        if params:
+            operation["parameters"] = params
+        if op.body is not None:
+            operation["requestBody"] = {"required": True, "content": {
+                "application/json": {"schema": _schema(op.body, components)}}}
+        ok: dict[str, Any] = {"description": "Success"}
+        if isinstance(op.response, type) and issubclass(op.response, BaseModel):
+            ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
+        operation["responses"] = {str(op.status): ok, **{
+            code: {"description": text, "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
+            for code, text in _ERRORS.items()}}
+        if op.auth != "public":
+            operation["security"] = [{"bearer": []}]
+        if op.permission is not None:
+            operation["x-linli-permission"] = op.permission.value
+        paths.setdefault(op.path, {})[op.method.lower()] = operation
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Linli API", "version": "1.0.0",
+                 "description": "Customer-service desk for residential property companies (邻里)."},
+        "servers": [{"url": "/"}],
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {"bearer": {
+            "type": "http", "scheme": "bearer",
+            "description": "A staff or resident access token (JWT), or an API key (lk_live_…)."}}},
+    }
+
+
+@lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    return build_document(api)
+
+
+bp = api.blueprint(__name__)
+
+
+@api.route(bp, "GET", "/v1/openapi.json", auth="public", tags=("meta",), summary="This document")
+def openapi(call: Call) -> dict[str, Any]:
+    return document()

@@ -1,0 +1,42 @@
+"""TenantContext: who is calling, for which tenant. Built only from a verified credential."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+from chalicelib.core.errors import ForbiddenError
+from chalicelib.core.permissions import Permission, Role
+
+PrincipalKind = Literal["staff", "resident", "api_key"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    kind: PrincipalKind
+    id: str
+    role: Role | None = None
+    permissions: frozenset[Permission] = field(default_factory=frozenset)
+
+
+@dataclass(frozen=True)
+class TenantContext:
+    """The tenant boundary every service and repository call takes.
+
+    Example
+    -------
+    >>> ctx = TenantContext("tnt_1", Principal("staff", "usr_1", Role.ADMIN, frozenset(Permission)))
+    >>> ctx.require(Permission.TENANT_WRITE)
+    """
+
+    tenant_id: str
+    principal: Principal
+    request_id: str = "-"
+
+    def require(self, permission: Permission) -> None:
+        if permission not in self.principal.permissions:
+            raise ForbiddenError()
+
+    @property
+    def actor(self) -> dict[str, str | None]:
+        role = self.principal.role.value if self.principal.role else None
+        return {"type": self.principal.kind, "id": self.principal.id, "role": role}

@@ -1,0 +1,38 @@
+"""Event types and where the dispatcher sends them.
+
+Every event item carries ``type``; the catalogue says which queues consume it. Types not
+listed stay in the audit log only (tenant administration: staff and API-key changes).
+"""
+from __future__ import annotations
+
+from enum import Enum
+
+
+class Queue(str, Enum):
+    NOTIFICATIONS = "notifications"
+    WEBHOOKS = "webhooks"
+    SLA = "sla"
+
+
+_ROUTES: dict[str, tuple[Queue, ...]] = {
+    "ticket.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS, Queue.SLA),
+    "sla.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS),
+    "resident.": (Queue.WEBHOOKS,),
+    "tenant.": (Queue.WEBHOOKS,),
+}
+
+
+def queues_for(event_type: str) -> tuple[Queue, ...]:
+    """Which queues an event type goes to.
+
+    Example
+    -------
+    >>> [q.value for q in queues_for("ticket.created")]
+    ['notifications', 'webhooks', 'sla']
+    >>> queues_for("staff.created")
+    ()
+    """
+    for prefix, queues in _ROUTES.items():
+        if event_type.startswith(prefix):
+            return queues
+    return ()

@@ -1,0 +1,87 @@
+"""The outbox relay: DynamoDB stream records of event items → SQS queues.
+
+At-least-once: a record whose messages could not all be sent is reported as a batch item
+failure (the stream retries from it); consumers dedupe by event id.
+"""
+from __future__ import annotations
+
+import json
+from functools import lru_cache
+from typing import Any, Callable, Mapping
+
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.settings import Settings, get_settings
+from chalicelib.events.catalogue import Queue, queues_for
+
+SendBatch = Callable[[str, list[dict[str, str]]], list[str]]
+
+
+def event_from_record(record: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The event message carried by a stream record, or None when the record is not a new event item."""
+    from boto3.dynamodb.types import TypeDeserializer
+
+    if record.get("eventName") != "INSERT":
+        return None
+    image = record.get("dynamodb", {}).get("NewImage") or {}
+    if image.get("entity", {}).get("S") != "event":
+        return None
+    item = {k: TypeDeserializer().deserialize(v) for k, v in image.items()}
+
+    def loads(value: Any) -> Any:
+        return json.loads(value) if isinstance(value, str) else (value or {})
+
+    return {
+        "id": item["event_id"], "type": item["type"], "tenant_id": item["tenant_id"],
+        "subject": {"type": item["subject_type"], "id": item["subject_id"],
+                    "version": int(item["subject_version"]) if item.get("subject_version") is not None else None},
+        "occurred_at": item["occurred_at"], "actor": loads(item.get("actor")),
+        "changes": loads(item.get("changes")), "data": loads(item.get("data")),
+    }
+
+
+@lru_cache(maxsize=1)
+def _sqs():  # noqa: ANN202
+    import boto3
+
+    settings = get_settings()
+    return boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+
+
+def sqs_send_batch(queue_url: str, entries: list[dict[str, str]]) -> list[str]:
+    """Send up to 10 messages; return the ids of entries that failed."""
+    response = _sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
+    return [failure["Id"] for failure in response.get("Failed", [])]
+
+
+def queue_urls(settings: Settings) -> dict[Queue, str | None]:
+    return {Queue.NOTIFICATIONS: settings.notifications_queue_url, Queue.WEBHOOKS: settings.webhooks_queue_url,
+            Queue.SLA: settings.sla_queue_url}
+
+
+def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None] | None = None,
+             send_batch: SendBatch = sqs_send_batch) -> dict[str, list[dict[str, str]]]:
+    """Handle one stream batch. Returns the partial-failure response Lambda expects."""
+    urls = urls if urls is not None else queue_urls(get_settings())
+    records = list(event.get("Records", []))
+    outgoing: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for index, record in enumerate(records):
+        message = event_from_record(record)
+        if message is None:
+            continue
+        for queue in queues_for(message["type"]):
+            url = urls.get(queue)
+            if url:
+                entry = {"Id": f"r{index}", "MessageBody": json.dumps(message, ensure_ascii=False),
+                         "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
+                outgoing.setdefault(url, []).append((index, entry))
+    failed: set[int] = set()
+    for url, entries in outgoing.items():
+        for start in range(0, len(entries), 10):
+            chunk = entries[start:start + 10]
+            failed_ids = set(send_batch(url, [e for _, e in chunk]))
+            failed.update(i for i, e in chunk if e["Id"] in failed_ids)
+    metrics.add_metric(name="EventsDispatched", unit="Count", value=sum(len(v) for v in outgoing.values()))
+    if failed:
+        logger.warning("dispatch failures", extra={"failed_records": len(failed)})
+    return {"batchItemFailures": [
+        {"itemIdentifier": records[i]["dynamodb"]["SequenceNumber"]} for i in sorted(failed)]}

@@ -1,0 +1,72 @@
+"""Create the table and queues from ``infra/resources.json``: the same definitions AWS gets."""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE = ROOT / "infra" / "resources.json"
+QUEUES = {"notifications": "NotificationsQueue", "webhooks": "WebhooksQueue", "sla": "SlaQueue"}
+
+
+def template() -> dict[str, Any]:
+    return json.loads(TEMPLATE.read_text(encoding="utf-8"))
+
+
+def table_definition(resources: dict[str, Any] | None = None) -> dict[str, Any]:
+    """``CreateTable`` arguments derived from the CloudFormation resource."""
+    props = (resources or template()["Resources"])["LinliTable"]["Properties"]
+    stream = props["StreamSpecification"]
+    return {
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "GlobalSecondaryIndexes": props["GlobalSecondaryIndexes"],
+        "BillingMode": props["BillingMode"],
+        "StreamSpecification": {"StreamEnabled": True, "StreamViewType": stream["StreamViewType"]},
+        "SSESpecification": {"Enabled": props["SSESpecification"]["SSEEnabled"]},
+    }
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    table_name: str
+    stream_arn: str
+    queue_urls: dict[str, str]
+    dead_letter_urls: dict[str, str]
+
+
+def create_resources(session: Any, table_name: str, prefix: str) -> LocalResources:
+    """Create (or find) the table and queues. Idempotent."""
+    resources = template()["Resources"]
+    dynamodb = session.client("dynamodb")
+    existing = dynamodb.list_tables().get("TableNames", [])
+    if table_name not in existing:
+        dynamodb.create_table(TableName=table_name, **table_definition(resources))
+        ttl = resources["LinliTable"]["Properties"]["TimeToLiveSpecification"]
+        dynamodb.update_time_to_live(TableName=table_name, TimeToLiveSpecification={
+            "AttributeName": ttl["AttributeName"], "Enabled": ttl["Enabled"]})
+    stream_arn = dynamodb.describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+
+    sqs = session.client("sqs")
+    queue_urls, dead_letter_urls = {}, {}
+    for name, logical in QUEUES.items():
+        props = resources[logical]["Properties"]
+        dlq_logical = props["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        dlq_props = resources[dlq_logical]["Properties"]
+        dlq_url = sqs.create_queue(QueueName=f"{prefix}-{name}-dlq", Attributes={
+            "MessageRetentionPeriod": str(dlq_props["MessageRetentionPeriod"])})["QueueUrl"]
+        dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        url = sqs.create_queue(QueueName=f"{prefix}-{name}", Attributes={
+            "VisibilityTimeout": str(props["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps({"deadLetterTargetArn": dlq_arn,
+                                         "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}),
+        })["QueueUrl"]
+        queue_urls[name], dead_letter_urls[name] = url, dlq_url
+    return LocalResources(table_name, stream_arn, queue_urls, dead_letter_urls)
+
+
+def event_source_settings(logical_id: str) -> dict[str, Any]:
+    """Batch size, filters and response types of an event source mapping, as infra declares them."""
+    return template()["Resources"][logical_id]["Properties"]

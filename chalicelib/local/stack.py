@@ -1,0 +1,139 @@
+"""The embedded stack: AWS emulator on loopback, resources from infra/, demo data, the API
+over HTTP and the event-source emulator, in one process."""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import secrets
+import socket
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from chalicelib.local.emulator import Emulator, QueuePoller, StreamPoller, stream_filters
+from chalicelib.local.resources import LocalResources, create_resources, event_source_settings
+
+HOST = "127.0.0.1"
+
+
+class PortBusyError(RuntimeError):
+    pass
+
+
+def ensure_port_free(port: int, variable: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            sock.bind((HOST, port))
+        except OSError as exc:
+            raise PortBusyError(f"Port {port} on {HOST} is already in use; set {variable} to a free port.") from exc
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class LocalStack:
+    http_port: int = 8000
+    aws_port: int = 4566
+    seed: bool = True
+    table_name: str = "linli-local"
+    failure_visibility_seconds: int = 2
+    consumers: dict[str, Any] = field(default_factory=dict)
+    endpoint: str = ""
+    resources: LocalResources | None = None
+    _moto: Any = None
+    _http: Any = None
+    _http_thread: threading.Thread | None = None
+    emulator: Emulator | None = None
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.http_port}"
+
+    def start(self) -> "LocalStack":
+        external = os.environ.get("AWS_ENDPOINT_URL")
+        ensure_port_free(self.http_port, "LINLI_HTTP_PORT")
+        if external:
+            self.endpoint = external
+        else:
+            ensure_port_free(self.aws_port, "LINLI_AWS_PORT")
+            from moto.server import ThreadedMotoServer
+
+            logging.getLogger("werkzeug").setLevel(logging.ERROR)
+
+            self._moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
+            self._moto.start()
+            self.endpoint = f"http://{HOST}:{self.aws_port}"
+        self._configure_environment()
+        import boto3
+
+        session = boto3.session.Session(region_name=os.environ["AWS_REGION"])
+        self.resources = create_resources(session, self.table_name, prefix=self.table_name)
+        os.environ.update({
+            "LINLI_NOTIFICATIONS_QUEUE_URL": self.resources.queue_urls["notifications"],
+            "LINLI_WEBHOOKS_QUEUE_URL": self.resources.queue_urls["webhooks"],
+            "LINLI_SLA_QUEUE_URL": self.resources.queue_urls["sla"],
+        })
+        from chalicelib import bootstrap
+        from chalicelib.core.http import api
+
+        bootstrap.reset()
+        import app as application
+
+        bootstrap.wire(api)
+        if self.seed:
+            from chalicelib.local.demo import seed_demo
+
+            seed_demo()
+        self._start_http(application.app)
+        self._start_emulator(session, application)
+        return self
+
+    def _configure_environment(self) -> None:
+        os.environ.setdefault("AWS_ACCESS_KEY_ID", "local")
+        os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "local")
+        os.environ.setdefault("AWS_REGION", os.environ.get("AWS_DEFAULT_REGION", "us-east-1"))
+        os.environ.setdefault("AWS_DEFAULT_REGION", os.environ["AWS_REGION"])
+        os.environ["AWS_ENDPOINT_URL"] = self.endpoint
+        os.environ.setdefault("LINLI_STAGE", "local")
+        os.environ["LINLI_TABLE_NAME"] = self.table_name
+        if not os.environ.get("LINLI_JWT_KEYS"):
+            os.environ["LINLI_JWT_KEYS"] = json.dumps({"local-1": secrets.token_urlsafe(48)})
+            os.environ["LINLI_JWT_ACTIVE_KID"] = "local-1"
+        for name, value in (("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true"),
+                            ("POWERTOOLS_LOG_LEVEL", "WARNING")):
+            os.environ.setdefault(name, value)
+
+    def _start_http(self, app: Any) -> None:
+        from chalicelib.local.http import make_server
+
+        self._http = make_server(app, HOST, self.http_port)
+        self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="linli-http", daemon=True)
+        self._http_thread.start()
+
+    def _start_emulator(self, session: Any, application: Any) -> None:
+        assert self.resources is not None
+        self.emulator = Emulator()
+        mapping = event_source_settings("EventDispatcherStreamMapping")
+        self.emulator.add_poller("event_dispatcher", StreamPoller(
+            session, self.resources.stream_arn, application.event_dispatcher, batch_size=mapping["BatchSize"],
+            filters=stream_filters(mapping)))
+        for queue, handler in self.consumers.items():
+            self.emulator.add_poller(queue, QueuePoller(
+                session, self.resources.queue_urls[queue], handler,
+                failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
+        self.emulator.start()
+
+    def stop(self) -> None:
+        if self.emulator:
+            self.emulator.stop()
+        if self._http:
+            self._http.server.shutdown()
+            self._http.server.server_close()
+        if self._moto:
+            self._moto.stop()

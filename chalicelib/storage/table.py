@@ -1,0 +1,69 @@
+"""The single table as PynamoDB sees it. Its physical definition lives in ``infra/resources.json``."""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.connection import Connection
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.models import Model
+
+from chalicelib.core.settings import Settings
+
+
+class GSI1(GlobalSecondaryIndex):
+    """Overloaded lookups: staff by e-mail, a tenant's API keys."""
+
+    class Meta:
+        index_name = "GSI1"
+        projection = AllProjection()
+
+    GSI1PK = UnicodeAttribute(hash_key=True)
+    GSI1SK = UnicodeAttribute(range_key=True)
+
+
+class GSI2(GlobalSecondaryIndex):
+    """Overloaded queues and secondary listings."""
+
+    class Meta:
+        index_name = "GSI2"
+        projection = AllProjection()
+
+    GSI2PK = UnicodeAttribute(hash_key=True)
+    GSI2SK = UnicodeAttribute(range_key=True)
+
+
+class LinliModel(Model):
+    """Base of every item. ``entity`` tells item types apart (PynamoDB polymorphism)."""
+
+    class Meta:
+        table_name = "linli-local"
+        region = "us-east-1"
+        host: str | None = None
+
+    PK = UnicodeAttribute(hash_key=True)
+    SK = UnicodeAttribute(range_key=True)
+    entity = DiscriminatorAttribute()
+    expires_at = NumberAttribute(null=True)
+
+
+def _all_models(cls: type[Model]) -> list[type[Model]]:
+    found = [cls]
+    for sub in cls.__subclasses__():
+        found.extend(_all_models(sub))
+    return found
+
+
+def configure_storage(settings: Settings) -> None:
+    """Point every model at the table of these settings (called once at start-up, and by tests)."""
+    LinliModel.Meta.table_name = settings.table_name
+    LinliModel.Meta.region = settings.region
+    LinliModel.Meta.host = settings.aws_endpoint_url
+    for model in _all_models(LinliModel):
+        model._connection = None
+    transaction_connection.cache_clear()
+
+
+@lru_cache(maxsize=1)
+def transaction_connection() -> Connection:
+    return Connection(region=LinliModel.Meta.region, host=LinliModel.Meta.host)

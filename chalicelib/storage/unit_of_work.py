@@ -1,0 +1,147 @@
+"""Unit of work: the changed items plus their event items in one TransactWriteItems.
+
+The event item is the audit record (who, when, what changed, before/after) and the outbox
+entry: the table's stream carries it to the dispatcher, so nothing is published from inside
+a request and nothing is lost between "saved" and "published".
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.exceptions import TransactWriteError
+from pynamodb.expressions.condition import Condition
+from pynamodb.expressions.update import Action
+from pynamodb.transactions import TransactWrite
+
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.errors import ConflictError, LinliError
+from chalicelib.core.ids import sortable_token
+from chalicelib.storage.keys import EVENT_PREFIX
+from chalicelib.storage.table import LinliModel, transaction_connection
+
+
+class EventItem(LinliModel, discriminator="event"):
+    """One audit/outbox record, stored in the partition of the thing it is about."""
+
+    event_id = UnicodeAttribute()
+    type = UnicodeAttribute()
+    tenant_id = UnicodeAttribute()
+    subject_type = UnicodeAttribute()
+    subject_id = UnicodeAttribute()
+    subject_version = NumberAttribute(null=True)
+    occurred_at = UnicodeAttribute()
+    actor = JSONAttribute()
+    changes = JSONAttribute(null=True)
+    data = JSONAttribute(null=True)
+
+    def to_message(self) -> dict[str, Any]:
+        return {
+            "id": self.event_id, "type": self.type, "tenant_id": self.tenant_id,
+            "subject": {"type": self.subject_type, "id": self.subject_id, "version": self.subject_version},
+            "occurred_at": self.occurred_at, "actor": self.actor, "changes": self.changes or {},
+            "data": self.data or {},
+        }
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Changed fields as ``{field: {"before": …, "after": …}}``.
+
+    Example
+    -------
+    >>> diff({"a": 1, "b": 2}, {"a": 1, "b": 3})
+    {'b': {'before': 2, 'after': 3}}
+    """
+    return {k: {"before": before.get(k), "after": after.get(k)}
+            for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
+
+
+@dataclass
+class _Op:
+    kind: str
+    target: Any
+    condition: Condition | None = None
+    actions: list[Action] | None = None
+    range_key: str | None = None
+    on_conflict: LinliError | None = None
+
+
+@dataclass
+class UnitOfWork:
+    """Collects writes for one use case and commits them atomically.
+
+    Example
+    -------
+    >>> uow = UnitOfWork(tenant_id="tnt_1", actor={"type": "staff", "id": "usr_1", "role": "admin"}, now=now)
+    >>> uow.put(item, condition=LinliModel.PK.does_not_exist(), on_conflict=ConflictError())
+    >>> uow.record("tenant.updated", pk=item.PK, subject=("tenant", "tnt_1"), changes={...})
+    >>> uow.commit()
+    """
+
+    tenant_id: str
+    actor: dict[str, Any]
+    now: datetime
+    ops: list[_Op] = field(default_factory=list)
+    events: list[EventItem] = field(default_factory=list)
+
+    def put(self, item: LinliModel, *, condition: Condition | None = None,
+            on_conflict: LinliError | None = None) -> None:
+        self.ops.append(_Op("put", item, condition, on_conflict=on_conflict))
+
+    def update(self, item: LinliModel, actions: list[Action], *, condition: Condition | None = None,
+               on_conflict: LinliError | None = None) -> None:
+        self.ops.append(_Op("update", item, condition, actions, on_conflict=on_conflict))
+
+    def delete(self, item: LinliModel, *, condition: Condition | None = None,
+               on_conflict: LinliError | None = None) -> None:
+        self.ops.append(_Op("delete", item, condition, on_conflict=on_conflict))
+
+    def check(self, model: type[LinliModel], pk: str, sk: str, condition: Condition, *,
+              on_conflict: LinliError) -> None:
+        self.ops.append(_Op("check", (model, pk), condition, range_key=sk, on_conflict=on_conflict))
+
+    def record(self, event_type: str, *, pk: str, subject: tuple[str, str], subject_version: int | None = None,
+               changes: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> EventItem:
+        token = sortable_token(int(self.now.timestamp() * 1000))
+        event = EventItem(
+            PK=pk, SK=EVENT_PREFIX + token, event_id=f"evt_{token}", type=event_type, tenant_id=self.tenant_id,
+            subject_type=subject[0], subject_id=subject[1], subject_version=subject_version,
+            occurred_at=to_rfc3339(self.now), actor=self.actor, changes=changes or None, data=data or None,
+        )
+        self.events.append(event)
+        return event
+
+    def commit(self) -> None:
+        if not self.ops and not self.events:
+            return
+        try:
+            with TransactWrite(connection=transaction_connection()) as tx:
+                for op in self.ops:
+                    if op.kind == "put":
+                        tx.save(op.target, condition=op.condition)
+                    elif op.kind == "update":
+                        tx.update(op.target, op.actions or [], condition=op.condition)
+                    elif op.kind == "delete":
+                        tx.delete(op.target, condition=op.condition)
+                    else:
+                        model, pk = op.target
+                        tx.condition_check(model, pk, op.range_key, condition=op.condition)
+                for event in self.events:
+                    tx.save(event, condition=EventItem.PK.does_not_exist())
+        except TransactWriteError as exc:
+            conflict = self._conflict_for(exc)
+            if conflict is None:
+                raise
+            raise conflict from exc
+
+    def _conflict_for(self, exc: TransactWriteError) -> LinliError | None:
+        reasons = exc.cancellation_reasons or []
+        for op, reason in zip(self.ops, reasons):
+            if reason is not None and reason.code == "ConditionalCheckFailed":
+                return op.on_conflict or ConflictError()
+        if any(r is not None and r.code in ("TransactionConflict", "ConditionalCheckFailed") for r in reasons):
+            return ConflictError("Another change to the same record happened at the same time; retry.",
+                                 code="write_conflict")
+        return None

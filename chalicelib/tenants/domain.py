@@ -1,0 +1,194 @@
+"""Tenant rules: slugs, e-mails, passwords, configuration and login throttling. Pure: no I/O."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Annotated, Literal
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from chalicelib.core.errors import ValidationFailedError
+
+SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
+RESERVED_SLUGS = frozenset({
+    "admin", "api", "app", "www", "static", "assets", "linli", "platform", "public", "console", "help",
+    "support", "status", "docs", "login", "signup", "auth", "dev", "test", "mail", "root", "system",
+})
+EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+                      r"(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
+PHONE_RE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$|^400-?\d{3}-?\d{4}$")
+HEX_COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
+PASSWORD_MIN, PASSWORD_MAX = 10, 128
+COMMON_PASSWORDS = frozenset({
+    "password123", "1234567890", "qwertyuiop", "1qaz2wsx3edc", "administrator", "password1234",
+    "woaini1314", "a123456789", "abcd123456", "iloveyou123", "qwerty12345",
+})
+
+
+def invalid(field: str, message: str, type_: str = "invalid") -> ValidationFailedError:
+    return ValidationFailedError(details=[{"field": field, "type": type_, "message": message}])
+
+
+def normalise_slug(slug: str) -> str:
+    """Validate and normalise a tenant slug (3–32 chars, a–z 0–9 and '-', starts with a letter).
+
+    Example
+    -------
+    >>> normalise_slug("Green-Garden")
+    'green-garden'
+    """
+    value = slug.strip().lower()
+    if not SLUG_RE.match(value) or "--" in value:
+        raise invalid("slug", "3–32 characters: lower-case letters, digits and single hyphens; "
+                              "starts with a letter, ends with a letter or digit.", "slug_format")
+    if value in RESERVED_SLUGS:
+        raise invalid("slug", "This slug is reserved.", "slug_reserved")
+    return value
+
+
+def normalise_email(email: str) -> str:
+    value = email.strip()
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise ValueError("not a valid e-mail address")
+    local, _, domain = value.rpartition("@")
+    return f"{local}@{domain.lower()}".lower()
+
+
+def check_password(password: str, *, email: str = "", company: str = "", field: str = "password") -> None:
+    """Password policy: 10–128 characters, letters and digits, not common, not the e-mail or company name."""
+    lowered = password.lower()
+    problems = []
+    if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
+        problems.append(f"must be {PASSWORD_MIN}–{PASSWORD_MAX} characters long")
+    if not (re.search(r"[A-Za-z]", password) and re.search(r"\d", password)):
+        problems.append("must contain letters and digits")
+    if lowered in COMMON_PASSWORDS or len(set(password)) < 4:
+        problems.append("is too common")
+    local_part = email.split("@")[0].lower()
+    if (local_part and len(local_part) >= 4 and local_part in lowered) or (company and company.lower() in lowered):
+        problems.append("must not contain your e-mail name or company name")
+    if problems:
+        raise invalid(field, "Password " + "; ".join(problems) + ".", "weak_password")
+
+
+def _email(value: str) -> str:
+    return normalise_email(value)
+
+
+def _timezone(value: str) -> str:
+    if value not in _known_timezones():
+        raise ValueError("unknown IANA time zone")
+    return value
+
+
+_TZ: set[str] = set()
+
+
+def _known_timezones() -> set[str]:
+    if not _TZ:
+        _TZ.update(available_timezones())
+    return _TZ
+
+
+def _https_url(value: str) -> str:
+    if not re.match(r"^https://[^\s/$.?#][^\s]*$", value) or len(value) > 1024:
+        raise ValueError("must be an https:// URL")
+    return value
+
+
+def _phone(value: str) -> str:
+    compact = value.replace(" ", "")
+    if not PHONE_RE.match(compact):
+        raise ValueError("must be a mainland China mobile, landline or 400 number")
+    return compact
+
+
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+TimeZoneName = Annotated[str, AfterValidator(_timezone)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url)]
+Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone)]
+HexColour = Annotated[str, StringConstraints(pattern=HEX_COLOUR_RE.pattern)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Locale = Literal["zh-CN", "en"]
+
+
+class Branding(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    display_name: Name | None = None
+    logo_url: HttpsUrl | None = None
+    primary_color: HexColour = "#1677FF"
+    contact_phone: Phone | None = None
+
+
+class TicketKind(BaseModel):
+    key: str
+    name: str
+    name_en: str
+    default_priority: Literal["P1", "P2", "P3", "P4"]
+    resident_visible: bool = True
+    paid: bool = False
+
+
+DEFAULT_TICKET_KINDS: tuple[TicketKind, ...] = (
+    TicketKind(key="repair", name="报修", name_en="Repair", default_priority="P3"),
+    TicketKind(key="complaint", name="投诉", name_en="Complaint", default_priority="P2"),
+    TicketKind(key="inquiry", name="咨询", name_en="Inquiry", default_priority="P4"),
+    TicketKind(key="suggestion", name="建议", name_en="Suggestion", default_priority="P4"),
+    TicketKind(key="service", name="便民服务", name_en="Service", default_priority="P3", paid=True),
+    TicketKind(key="emergency", name="紧急", name_en="Emergency", default_priority="P1"),
+)
+
+
+class TenantConfig(BaseModel):
+    """What a tenant configures about itself (stored as one document on the tenant item)."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    branding: Branding = Field(default_factory=Branding)
+    timezone: TimeZoneName = "Asia/Shanghai"
+    locale: Locale = "zh-CN"
+    ticket_kinds: list[TicketKind] = Field(default_factory=lambda: list(DEFAULT_TICKET_KINDS))
+
+
+def merge_patch(document: dict, patch: dict) -> dict:
+    """RFC 7386 JSON merge patch: ``null`` removes, objects merge, everything else replaces.
+
+    Example
+    -------
+    >>> merge_patch({"a": {"b": 1, "c": 2}}, {"a": {"b": None, "d": 3}})
+    {'a': {'c': 2, 'd': 3}}
+    """
+    result = dict(document)
+    for key, value in patch.items():
+        if value is None:
+            result.pop(key, None)
+        elif isinstance(value, dict) and isinstance(result.get(key), dict):
+            result[key] = merge_patch(result[key], value)
+        else:
+            result[key] = value
+    return result
+
+
+@dataclass(frozen=True)
+class LoginAttempts:
+    """Failed-login state of one account (or of one unknown e-mail address)."""
+
+    failures: int = 0
+    first_failed_at: datetime | None = None
+    locked_until: datetime | None = None
+
+    def locked_for(self, now: datetime) -> int:
+        """Seconds the account stays locked (0 when it isn't)."""
+        if self.locked_until and self.locked_until > now:
+            return int((self.locked_until - now).total_seconds()) + 1
+        return 0
+
+    def after_failure(self, now: datetime, *, max_failures: int, window_seconds: int) -> "LoginAttempts":
+        window_open = self.first_failed_at is not None and now - self.first_failed_at < timedelta(seconds=window_seconds)
+        failures = self.failures + 1 if window_open else 1
+        first = self.first_failed_at if window_open else now
+        locked_until = now + timedelta(seconds=window_seconds) if failures >= max_failures else None
+        return LoginAttempts(failures, first, locked_until)

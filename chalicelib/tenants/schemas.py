@@ -1,0 +1,155 @@
+"""Request and response models of the tenant context's routes (also the OpenAPI source)."""
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.core.permissions import Permission, Role
+from chalicelib.tenants.domain import Branding, Email, HexColour, HttpsUrl, Locale, Name, Phone, TicketKind, TimeZoneName
+
+
+class Request(BaseModel):
+    """Request bodies: unknown fields are dropped (never persisted), never trusted."""
+
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class SignupIn(Request):
+    company_name: Name
+    slug: str = Field(min_length=1, max_length=64)
+    admin_email: Email
+    admin_password: str = Field(min_length=1, max_length=256)
+    admin_name: Name | None = None
+
+
+class LoginIn(Request):
+    tenant_slug: str = Field(min_length=1, max_length=64)
+    email: str = Field(min_length=1, max_length=254)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class RefreshIn(Request):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
+class TokensOut(BaseModel):
+    access_token: str
+    refresh_token: str
+    token_type: Literal["Bearer"] = "Bearer"
+    expires_in: int
+
+
+class BrandingPatch(Request):
+    display_name: Name | None = None
+    logo_url: HttpsUrl | None = None
+    primary_color: HexColour | None = None
+    contact_phone: Phone | None = None
+
+
+class TenantPatch(Request):
+    """JSON merge patch of the tenant's profile and configuration."""
+
+    company_name: Name | None = None
+    branding: BrandingPatch | None = None
+    timezone: TimeZoneName | None = None
+    locale: Locale | None = None
+    ticket_kinds: list[TicketKind] | None = Field(None, min_length=1, max_length=50)
+
+
+class TenantOut(BaseModel):
+    id: str
+    slug: str
+    company_name: str
+    plan: str
+    isolation: str
+    branding: Branding
+    timezone: str
+    locale: str
+    ticket_kinds: list[TicketKind]
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class PublicBrandingOut(BaseModel):
+    slug: str
+    name: str
+    logo_url: str | None
+    primary_color: str
+    contact_phone: str | None
+    locale: str
+    ticket_kinds: list[TicketKind]
+
+
+class StaffIn(Request):
+    email: Email
+    name: Name
+    role: Role
+    password: str = Field(min_length=1, max_length=256)
+    phone: Phone | None = None
+
+
+class StaffPatch(Request):
+    name: Name | None = None
+    role: Role | None = None
+    status: Literal["active", "disabled"] | None = None
+    phone: Phone | None = None
+    password: str | None = Field(None, min_length=1, max_length=256)
+
+
+class StaffOut(BaseModel):
+    id: str
+    email: str
+    name: str
+    role: Role
+    status: str
+    phone: str | None
+    last_login_at: str | None
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class SignupOut(BaseModel):
+    tenant: TenantOut
+    user: StaffOut
+    access_token: str
+    refresh_token: str
+    expires_in: int
+
+
+class StaffListQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(25, ge=1, le=100)
+    cursor: str | None = Field(None, max_length=2048)
+
+
+class ApiKeyIn(Request):
+    name: Name
+    scopes: list[Permission] = Field(min_length=1, max_length=len(Permission))
+
+
+class ApiKeyOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    hint: str
+    created_at: str
+    created_by: str
+    last_used_at: str | None
+    revoked_at: str | None
+
+
+class ApiKeyCreatedOut(ApiKeyOut):
+    key: str = Field(description="The secret, shown once. Store it now: Linli keeps only a hash.")
+
+
+class StaffPage(BaseModel):
+    items: list[StaffOut]
+    next_cursor: str | None
+
+
+class ApiKeyPage(BaseModel):
+    items: list[ApiKeyOut]
+    next_cursor: str | None
