@@ -16,8 +16,8 @@ class Settings(BaseModel):
 
     Example
     -------
-    >>> Settings.from_env({"LINLI_STAGE": "local", "LINLI_JWT_KEYS": '{"k1": "s" * 32}'}).stage
-    'local'
+    >>> Settings.from_env({"LINLI_STAGE": "prod", "LINLI_TABLE_NAME": "linli-prod"}).table_name
+    'linli-prod'
     """
 
     model_config = {"frozen": True}

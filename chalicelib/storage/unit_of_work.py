@@ -74,10 +74,12 @@ class UnitOfWork:
 
     Example
     -------
-    >>> uow = UnitOfWork(tenant_id="tnt_1", actor={"type": "staff", "id": "usr_1", "role": "admin"}, now=now)
-    >>> uow.put(item, condition=LinliModel.PK.does_not_exist(), on_conflict=ConflictError())
-    >>> uow.record("tenant.updated", pk=item.PK, subject=("tenant", "tnt_1"), changes={...})
-    >>> uow.commit()
+    ::
+
+        uow = UnitOfWork(tenant_id, ctx.actor, now)
+        uow.update(item, actions, condition=Item.version == version, on_conflict=PreconditionFailedError())
+        uow.record("tenant.updated", pk=item.PK, subject=("tenant", tenant_id), changes=changes)
+        uow.commit()  # one TransactWriteItems: the item and its event item, or neither
     """
 
     tenant_id: str
@@ -116,9 +118,14 @@ class UnitOfWork:
     def commit(self) -> None:
         if not self.ops and not self.events:
             return
+        event_ops = [_Op("put", e, EventItem.PK.does_not_exist()) for e in self.events]
+        # PynamoDB sends checks, deletes, puts, updates in that order; keep ours aligned with it
+        # so cancellation reasons map back to the operation that failed.
+        ordered = [op for kind in ("check", "delete", "put", "update")
+                   for op in (*self.ops, *event_ops) if op.kind == kind]
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                for op in self.ops:
+                for op in ordered:
                     if op.kind == "put":
                         tx.save(op.target, condition=op.condition)
                     elif op.kind == "update":
@@ -128,17 +135,16 @@ class UnitOfWork:
                     else:
                         model, pk = op.target
                         tx.condition_check(model, pk, op.range_key, condition=op.condition)
-                for event in self.events:
-                    tx.save(event, condition=EventItem.PK.does_not_exist())
         except TransactWriteError as exc:
-            conflict = self._conflict_for(exc)
+            conflict = self._conflict_for(exc, ordered)
             if conflict is None:
                 raise
             raise conflict from exc
 
-    def _conflict_for(self, exc: TransactWriteError) -> LinliError | None:
+    @staticmethod
+    def _conflict_for(exc: TransactWriteError, ordered: list[_Op]) -> LinliError | None:
         reasons = exc.cancellation_reasons or []
-        for op, reason in zip(self.ops, reasons):
+        for op, reason in zip(ordered, reasons):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 return op.on_conflict or ConflictError()
         if any(r is not None and r.code in ("TransactionConflict", "ConditionalCheckFailed") for r in reasons):

@@ -161,8 +161,7 @@ class TenantRepository:
         item = ApiKeyItem(keys.api_key_pk(secret_digest), keys.API_KEY_SK)
         try:
             item.update(actions=[ApiKeyItem.last_used_at.set(now_text)],
-                        condition=ApiKeyItem.PK.exists() & ApiKeyItem.revoked_at.does_not_exist()
-                        & (ApiKeyItem.entity == "api_key"))
+                        condition=ApiKeyItem.PK.exists() & ApiKeyItem.revoked_at.does_not_exist())
         except UpdateError:
             return None
         return item

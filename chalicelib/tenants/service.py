@@ -297,6 +297,8 @@ class TenantService:
         uow.record("staff.updated", pk=keys.tenant_pk(ctx.tenant_id), subject=("staff", user_id),
                    subject_version=version + 1, changes=changes)
         uow.commit()
+        staff.name, staff.role, staff.status, staff.phone = after["name"], after["role"], after["status"], after["phone"]
+        staff.updated_at, staff.version = stamp, version + 1
         if after["status"] != "active" or "password" in fields or after["role"] != before["role"]:
             self._revoke_all(ctx.tenant_id, user_id)
         return staff_out(staff)

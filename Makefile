@@ -1,0 +1,35 @@
+# Linli — the two commands a new user needs: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
+PYTEST_WORKERS ?= 2
+
+.PHONY: run test lint bench package install clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@$(PY) -m pip install --quiet --disable-pip-version-check --upgrade "pip>=24"
+	@$(PY) -m pip install --quiet --disable-pip-version-check -e ".[dev]"
+	@rm -f $(VENV)/.installed-* && touch $(STAMP)
+
+run: $(STAMP) ## Start the embedded stack with demo data (Ctrl-C stops it)
+	@$(PY) -m chalicelib.local
+
+test: $(STAMP) ## The whole suite: unit, integration (moto), e2e (local stack over HTTP), security, infra
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) chalicelib tests
+
+lint: $(STAMP)
+	@$(VENV)/bin/ruff check .
+
+bench: $(STAMP) ## AWS round trips per route and cold-start import time
+	@$(PY) -m bench
+
+package: $(STAMP) ## One CloudFormation/SAM template in out/ (chalice package + infra/resources.json)
+	@$(PY) -m infra.package out
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
