@@ -8,9 +8,11 @@ from __future__ import annotations
 import contextvars
 import functools
 import json
+import time
 import uuid
-from dataclasses import dataclass, field
-from typing import Any, Callable, Literal, Protocol
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, Protocol
 
 from chalice import Blueprint, CORSConfig, Response
 from pydantic import BaseModel, ValidationError
@@ -20,7 +22,6 @@ from chalicelib.core.errors import (
     LinliError,
     MalformedRequestError,
     PayloadTooLargeError,
-    PreconditionFailedError,
     UnauthenticatedError,
     UnsupportedMediaTypeError,
     ValidationFailedError,
@@ -240,6 +241,7 @@ def http_middleware(event: Any, get_response: Callable[[Any], Response]) -> Resp
     """Per request: a request id, clean logger state, size limit, and no stack trace ever leaks."""
     context = getattr(event, "context", None) or {}
     request_id = context.get("requestId") or str(uuid.uuid4())
+    started = time.perf_counter()
     token = request_id_var.set(request_id)
     logger.thread_safe_clear_keys()
     logger.thread_safe_append_keys(request_id=request_id, route=context.get("resourcePath"),
@@ -255,8 +257,9 @@ def http_middleware(event: Any, get_response: Callable[[Any], Response]) -> Resp
                 response = error_response(exc)
         response.headers["X-Request-Id"] = request_id
         metrics.add_metric(name=f"Http{response.status_code // 100}xx", unit="Count", value=1)
-        if response.status_code >= 500:
-            logger.error("request failed", extra={"status": response.status_code})
+        elapsed_ms = round((time.perf_counter() - started) * 1000, 1)
+        log = logger.error if response.status_code >= 500 else logger.info
+        log("request completed", extra={"status": response.status_code, "duration_ms": elapsed_ms})
         return response
     finally:
         request_id_var.reset(token)

@@ -47,9 +47,9 @@ def build_document(registry: Api) -> dict[str, Any]:
         ok: dict[str, Any] = {"description": "Success"}
         if isinstance(op.response, type) and issubclass(op.response, BaseModel):
             ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
+        error = {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}
         operation["responses"] = {str(op.status): ok, **{
-            code: {"description": text, "content": {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}}
-            for code, text in _ERRORS.items()}}
+            code: {"description": text, "content": error} for code, text in _ERRORS.items()}}
         if op.auth != "public":
             operation["security"] = [{"bearer": []}]
         if op.permission is not None:

@@ -1,10 +1,10 @@
 """Roles and what they may do: the one role → permission table."""
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     ADMIN = "admin"
     SUPERVISOR = "supervisor"
     AGENT = "agent"
@@ -12,7 +12,7 @@ class Role(str, Enum):
     BUTLER = "butler"
 
 
-class Permission(str, Enum):
+class Permission(StrEnum):
     TENANT_READ = "tenant:read"
     TENANT_WRITE = "tenant:write"
     STAFF_READ = "staff:read"

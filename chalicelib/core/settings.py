@@ -3,8 +3,9 @@ from __future__ import annotations
 
 import json
 import os
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Literal, Mapping
+from typing import Literal
 
 from pydantic import BaseModel, Field, field_validator
 

@@ -5,10 +5,10 @@ listed stay in the audit log only (tenant administration: staff and API-key chan
 """
 from __future__ import annotations
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Queue(str, Enum):
+class Queue(StrEnum):
     NOTIFICATIONS = "notifications"
     WEBHOOKS = "webhooks"
     SLA = "sla"

@@ -6,8 +6,9 @@ failure (the stream retries from it); consumers dedupe by event id.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Mapping
 from functools import lru_cache
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.settings import Settings, get_settings

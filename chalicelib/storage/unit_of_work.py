@@ -144,7 +144,7 @@ class UnitOfWork:
     @staticmethod
     def _conflict_for(exc: TransactWriteError, ordered: list[_Op]) -> LinliError | None:
         reasons = exc.cancellation_reasons or []
-        for op, reason in zip(ordered, reasons):
+        for op, reason in zip(ordered, reasons, strict=False):
             if reason is not None and reason.code == "ConditionalCheckFailed":
                 return op.on_conflict or ConflictError()
         if any(r is not None and r.code in ("TransactionConflict", "ConditionalCheckFailed") for r in reasons):

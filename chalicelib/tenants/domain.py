@@ -187,8 +187,9 @@ class LoginAttempts:
         return 0
 
     def after_failure(self, now: datetime, *, max_failures: int, window_seconds: int) -> "LoginAttempts":
-        window_open = self.first_failed_at is not None and now - self.first_failed_at < timedelta(seconds=window_seconds)
+        window = timedelta(seconds=window_seconds)
+        window_open = self.first_failed_at is not None and now - self.first_failed_at < window
         failures = self.failures + 1 if window_open else 1
         first = self.first_failed_at if window_open else now
-        locked_until = now + timedelta(seconds=window_seconds) if failures >= max_failures else None
+        locked_until = now + window if failures >= max_failures else None
         return LoginAttempts(failures, first, locked_until)

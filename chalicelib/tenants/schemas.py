@@ -6,7 +6,17 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.permissions import Permission, Role
-from chalicelib.tenants.domain import Branding, Email, HexColour, HttpsUrl, Locale, Name, Phone, TicketKind, TimeZoneName
+from chalicelib.tenants.domain import (
+    Branding,
+    Email,
+    HexColour,
+    HttpsUrl,
+    Locale,
+    Name,
+    Phone,
+    TicketKind,
+    TimeZoneName,
+)
 
 
 class Request(BaseModel):

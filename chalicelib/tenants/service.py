@@ -25,6 +25,7 @@ from chalicelib.core.errors import (
     ValidationFailedError,
 )
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability import logger
 from chalicelib.core.permissions import API_KEY_SCOPES, Permission, Role, permissions_for
 from chalicelib.core.settings import Settings
 from chalicelib.core.tenancy import Principal, TenantContext
@@ -131,6 +132,7 @@ class TenantService:
         except ValueError:
             email = cmd.email.strip().lower()
         user = self.repo.find_staff_by_email(tenant_id, email) if tenant_id else None
+        logger.info("login attempt", extra={"email": email, "known_account": user is not None})
         if user is None:
             verify_password(None, cmd.password)
             self._fail_unknown(tenant_id, email, now)
@@ -297,7 +299,8 @@ class TenantService:
         uow.record("staff.updated", pk=keys.tenant_pk(ctx.tenant_id), subject=("staff", user_id),
                    subject_version=version + 1, changes=changes)
         uow.commit()
-        staff.name, staff.role, staff.status, staff.phone = after["name"], after["role"], after["status"], after["phone"]
+        staff.name, staff.role, staff.status = after["name"], after["role"], after["status"]
+        staff.phone = after["phone"]
         staff.updated_at, staff.version = stamp, version + 1
         if after["status"] != "active" or "password" in fields or after["role"] != before["role"]:
             self._revoke_all(ctx.tenant_id, user_id)

@@ -1,0 +1,82 @@
+"""The error contract of API.md on every path, including Chalice's and API Gateway's own errors."""
+from __future__ import annotations
+
+import pytest
+
+from tests.helpers import ApiClient, assert_error
+
+pytestmark = pytest.mark.e2e
+
+
+def test_malformed_json_is_400(api: ApiClient, tenant):
+    response = api.patch("/v1/tenant", token=tenant.token, data=b'{"locale": ',
+                         headers={"Content-Type": "application/json"})
+    assert_error(response, 400, "malformed_json")
+    assert_error(api.post("/v1/signup", data=b"[1, 2]", headers={"Content-Type": "application/json"}), 400,
+                 "malformed_json")
+    assert_error(api.post("/v1/signup", data="\xff\xfe".encode("latin-1"),
+                          headers={"Content-Type": "application/json"}), 400, "malformed_json")
+
+
+def test_wrong_types_are_422_with_details(api: ApiClient):
+    error = assert_error(api.post("/v1/signup", json={"company_name": ["x"], "slug": 5}), 422, "validation_failed")
+    fields = {d["field"] for d in error["details"]}
+    assert {"company_name", "slug", "admin_email", "admin_password"} <= fields
+
+
+def test_body_over_one_megabyte_is_413(api: ApiClient, tenant):
+    big = b'{"company_name": "' + b"x" * (1024 * 1024) + b'"}'
+    response = api.patch("/v1/tenant", token=tenant.token, data=big, headers={"Content-Type": "application/json"})
+    assert_error(response, 413, "payload_too_large")
+    assert api.get("/v1/tenant", token=tenant.token).json()["version"] == 1
+
+
+def test_unknown_route_and_wrong_method(api: ApiClient, tenant):
+    assert_error(api.get("/v1/nowhere"), 404, "route_not_found")
+    assert_error(api.get("/v1/nowhere", token=tenant.token), 404, "route_not_found")
+    response = api.request("PUT", "/v1/tenant", token=tenant.token, json={})
+    assert_error(response, 405, "method_not_allowed")
+
+
+def test_missing_or_bad_credentials_are_401(api: ApiClient, tenant):
+    assert_error(api.get("/v1/tenant"), 401, "unauthenticated")
+    assert_error(api.get("/v1/tenant", headers={"Authorization": "Basic abc"}), 401)
+    assert_error(api.get("/v1/tenant", token="not-a-jwt"), 401)
+    head, payload, _ = tenant.token.split(".")
+    assert_error(api.get("/v1/tenant", token=f"{head}.{payload}.AAAA"), 401)
+    none_alg = "eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0." + payload + "."
+    assert_error(api.get("/v1/tenant", token=none_alg), 401)
+
+
+def test_form_bodies_are_415(api: ApiClient):
+    response = api.post("/v1/auth/login", data="a=b", headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert_error(response, 415, "unsupported_media_type")
+
+
+def test_every_response_carries_a_request_id(api: ApiClient, tenant):
+    for response in (api.get("/v1/tenant", token=tenant.token), api.get("/v1/openapi.json"),
+                     api.get("/v1/public/tenants/x-none/branding"), api.get("/v1/nowhere")):
+        assert response.headers.get("X-Request-Id")
+
+
+def test_chinese_text_round_trips_unescaped(api: ApiClient, tenant):
+    response = api.patch("/v1/tenant", token=tenant.token, json={"company_name": "阳光花园物业服务有限公司"})
+    assert "阳光花园物业服务有限公司".encode() in response.content
+    assert response.headers["Content-Type"].startswith("application/json")
+
+
+def test_openapi_document_covers_every_route(api: ApiClient, stack):
+    import app as application
+
+    document = api.get("/v1/openapi.json")
+    assert document.status_code == 200
+    spec = document.json()
+    assert spec["openapi"] == "3.1.0"
+    documented = {(path, method.upper()) for path, item in spec["paths"].items() for method in item}
+    served = {(path, method) for path, methods in application.app.routes.items() for method in methods}
+    assert served == documented
+    login = spec["paths"]["/v1/auth/login"]["post"]
+    schema_name = login["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+    assert set(spec["components"]["schemas"][schema_name]["required"]) == {"tenant_slug", "email", "password"}
+    assert "security" in spec["paths"]["/v1/tenant"]["get"]
+    assert "security" not in spec["paths"]["/v1/signup"]["post"]

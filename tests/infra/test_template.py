@@ -1,0 +1,95 @@
+"""The deployable template: `chalice package` merged with infra/, linted and read."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from chalicelib.local.resources import table_definition, template
+from infra.package import build
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def sam(tmp_path_factory) -> tuple[Path, dict]:
+    path = build(tmp_path_factory.mktemp("package") / "out", stage="prod", with_deps=False)
+    return path, json.loads(path.read_text())
+
+
+def test_cfn_lint_passes(sam):
+    path, _ = sam
+    result = subprocess.run([str(Path(sys.executable).with_name("cfn-lint")), str(path)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_table_has_stream_pitr_encryption_ttl_and_gsis(sam):
+    _, doc = sam
+    table = doc["Resources"]["LinliTable"]["Properties"]
+    assert table["StreamSpecification"] == {"StreamViewType": "NEW_IMAGE"}
+    assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert table["SSESpecification"] == {"SSEEnabled": True}
+    assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2"}
+    assert doc["Resources"]["LinliTable"]["DeletionPolicy"] == "Retain"
+
+
+def test_every_queue_has_a_dead_letter_queue_and_an_alarm(sam):
+    _, doc = sam
+    resources = doc["Resources"]
+    queues = {k: v for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "DeadLetter" not in k}
+    assert set(queues) == {"NotificationsQueue", "WebhooksQueue", "SlaQueue"}
+    alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
+    for name, queue in queues.items():
+        dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        assert resources[dlq]["Type"] == "AWS::SQS::Queue"
+        assert queue["Properties"]["RedrivePolicy"]["maxReceiveCount"] >= 3
+        assert any(a["Dimensions"][0]["Value"] == {"Fn::GetAtt": [dlq, "QueueName"]} for a in alarms), name
+
+
+def test_event_source_mappings_report_partial_batch_failures(sam):
+    _, doc = sam
+    mappings = [v["Properties"] for v in doc["Resources"].values() if v["Type"] == "AWS::Lambda::EventSourceMapping"]
+    assert mappings
+    for mapping in mappings:
+        assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    stream = next(m for m in mappings if "StreamArn" in json.dumps(m["EventSourceArn"]))
+    assert stream["FunctionName"] == {"Ref": "EventDispatcher"}
+    assert doc["Resources"]["EventDispatcher"]["Properties"]["Handler"] == "app.event_dispatcher"
+
+
+def test_functions_get_table_and_queue_names_from_the_template(sam):
+    _, doc = sam
+    variables = doc["Globals"]["Function"]["Environment"]["Variables"]
+    assert variables["LINLI_TABLE_NAME"] == {"Ref": "LinliTable"}
+    assert variables["LINLI_SLA_QUEUE_URL"] == {"Ref": "SlaQueue"}
+
+
+def test_policies_are_scoped_to_our_resources(sam):
+    _, doc = sam
+    policies = [v["Properties"] for v in doc["Resources"].values() if v["Type"] == "AWS::IAM::Policy"]
+    statements = [s for p in policies for s in p["PolicyDocument"]["Statement"]]
+    for statement in statements:
+        assert statement["Resource"] != "*", statement
+        assert not any(a.endswith(":*") or a == "*" for a in statement["Action"]), statement
+    publish = next(s for s in statements if s.get("Sid") == "PublishEvents")
+    assert publish["Action"] == ["sqs:SendMessage"]
+
+
+def test_gateway_errors_take_the_api_error_shape(sam):
+    _, doc = sam
+    missing = doc["Resources"]["MissingRouteResponse"]["Properties"]
+    assert missing["StatusCode"] == "404"
+    assert '"route_not_found"' in missing["ResponseTemplates"]["application/json"]
+
+
+def test_local_stack_creates_its_table_from_the_same_definition():
+    props = template()["Resources"]["LinliTable"]["Properties"]
+    local = table_definition()
+    assert local["KeySchema"] == props["KeySchema"]
+    assert local["GlobalSecondaryIndexes"] == props["GlobalSecondaryIndexes"]
+    assert local["StreamSpecification"]["StreamViewType"] == props["StreamSpecification"]["StreamViewType"]

@@ -1,0 +1,168 @@
+"""Outbox relay and event-source emulation against moto: nothing lost, failures isolated, poison to DLQ."""
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from datetime import datetime, timezone
+
+import boto3
+
+from chalicelib.core.ids import new_id
+from chalicelib.events.catalogue import Queue
+from chalicelib.events.dispatcher import dispatch
+from chalicelib.local.emulator import QueuePoller, StreamPoller, stream_filters
+from chalicelib.local.resources import create_resources, event_source_settings
+from chalicelib.storage import keys
+from chalicelib.storage.unit_of_work import UnitOfWork
+
+NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
+
+
+def _session():
+    return boto3.session.Session()
+
+
+def _fresh_queues(stack):
+    return create_resources(_session(), stack.table_name, prefix=f"it-{uuid.uuid4().hex[:8]}")
+
+
+def _drain(sqs, url, *, rounds=5):
+    bodies = []
+    for _ in range(rounds):
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+        for message in messages:
+            bodies.append(json.loads(message["Body"]))
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+        if not messages:
+            break
+    return bodies
+
+
+def _record_events(tenant_id: str, count: int, event_type: str = "ticket.created") -> list[str]:
+    ids = []
+    for n in range(count):
+        uow = UnitOfWork(tenant_id, {"type": "system", "id": "test", "role": None}, NOW)
+        event = uow.record(event_type, pk=keys.tenant_pk(tenant_id, "TKT", str(n)), subject=("ticket", f"tkt_{n}"),
+                           data={"n": n, "title": "水管漏水"})
+        uow.commit()
+        ids.append(event.event_id)
+    return ids
+
+
+def test_events_written_while_no_dispatcher_runs_are_all_delivered_once_it_starts(stack):
+    resources = _fresh_queues(stack)
+    tenant_id = new_id("tnt")
+    written = _record_events(tenant_id, 12)
+    urls = {Queue(name): url for name, url in resources.queue_urls.items()}
+    mapping = event_source_settings("EventDispatcherStreamMapping")
+    poller = StreamPoller(_session(), resources.stream_arn, lambda event, _: dispatch(event, urls=urls),
+                          batch_size=mapping["BatchSize"], filters=stream_filters(mapping))
+    deadline = time.time() + 20
+    while poller.poll_once() and time.time() < deadline:
+        pass
+    sqs = boto3.client("sqs")
+    for queue in ("notifications", "webhooks", "sla"):
+        mine = [b for b in _drain(sqs, resources.queue_urls[queue], rounds=200) if b["tenant_id"] == tenant_id]
+        assert sorted(m["id"] for m in mine) == sorted(written), queue
+        assert mine[0]["data"]["title"] == "水管漏水"
+
+
+def test_dispatcher_reports_only_the_records_it_could_not_send():
+    def record(n, event_type="ticket.created"):
+        return {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(100 + n), "NewImage": {
+            "entity": {"S": "event"}, "event_id": {"S": f"evt_{n}"}, "type": {"S": event_type},
+            "tenant_id": {"S": "tnt_1"}, "subject_type": {"S": "ticket"}, "subject_id": {"S": f"tkt_{n}"},
+            "occurred_at": {"S": "2026-11-27T09:00:00.000Z"}, "actor": {"S": "{}"}}}}
+
+    sent: list[str] = []
+
+    def send_batch(url, entries):
+        sent.extend(e["Id"] for e in entries)
+        return ["r3"] if url == "sla-url" else []
+
+    result = dispatch({"Records": [record(n) for n in range(5)] + [record(5, "staff.created")]},
+                      urls={Queue.NOTIFICATIONS: "n-url", Queue.WEBHOOKS: "w-url", Queue.SLA: "sla-url"},
+                      send_batch=send_batch)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "103"}]}
+    assert sent.count("r5") == 0  # audit-only events go nowhere
+    assert len(sent) == 15
+
+
+def _send(sqs, url, count):
+    for start in range(0, count, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(start, min(count, start + 10))])
+
+
+def test_a_consumer_failing_one_record_of_ten_gets_only_that_one_again(stack):
+    resources = _fresh_queues(stack)
+    url = resources.queue_urls["notifications"]
+    sqs = boto3.client("sqs")
+    _send(sqs, url, 10)
+    seen: list[list[int]] = []
+
+    def handler(event, _):
+        numbers = [json.loads(r["body"])["n"] for r in event["Records"]]
+        seen.append(numbers)
+        return {"batchItemFailures": [{"itemIdentifier": r["messageId"]} for r in event["Records"]
+                                      if json.loads(r["body"])["n"] == 7 and len(seen) == 1]}
+
+    poller = QueuePoller(_session(), url, handler, wait_seconds=0, failure_visibility_seconds=0)
+    delivered = 0
+    for _ in range(10):
+        delivered += poller.poll_once()
+        if delivered == 10:
+            break
+    assert sorted(seen[0]) == list(range(10))
+    assert [n for batch in seen[1:] for n in batch] == [7]
+    assert delivered == 10
+
+
+def test_a_poison_message_reaches_the_dead_letter_queue_after_max_receives(stack):
+    resources = _fresh_queues(stack)
+    url, dlq = resources.queue_urls["sla"], resources.dead_letter_urls["sla"]
+    max_receives = event_source_settings("SlaQueue")["RedrivePolicy"]["maxReceiveCount"]
+    sqs = boto3.client("sqs")
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"poison": True}))
+    receives = []
+
+    def handler(event, _):
+        receives.extend(r["attributes"]["ApproximateReceiveCount"] for r in event["Records"])
+        raise ValueError("cannot process")
+
+    poller = QueuePoller(_session(), url, handler, wait_seconds=0, failure_visibility_seconds=0)
+    for _ in range(max_receives + 3):
+        poller.poll_once()
+    assert len(receives) == max_receives
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    assert [json.loads(m["Body"]) for m in dead] == [{"poison": True}]
+
+
+def test_stream_poller_retries_from_the_first_failed_record_in_order(stack):
+    resources = _fresh_queues(stack)
+    tenant_id = new_id("tnt")
+    written = _record_events(tenant_id, 6, "ticket.commented")
+    delivered: list[str] = []
+    failed_once: set[str] = set()
+
+    def handler(event, _):
+        failures = []
+        for record in event["Records"]:
+            image = record["dynamodb"]["NewImage"]
+            if image["tenant_id"]["S"] != tenant_id:
+                continue
+            event_id = image["event_id"]["S"]
+            if event_id == written[3] and event_id not in failed_once:
+                failed_once.add(event_id)
+                failures.append({"itemIdentifier": record["dynamodb"]["SequenceNumber"]})
+                break
+            delivered.append(event_id)
+        return {"batchItemFailures": failures}
+
+    mapping = event_source_settings("EventDispatcherStreamMapping")
+    poller = StreamPoller(_session(), resources.stream_arn, handler, filters=stream_filters(mapping), retry_delay=0)
+    for _ in range(50):
+        if not poller.poll_once() and len(delivered) >= 6:
+            break
+    assert delivered == written

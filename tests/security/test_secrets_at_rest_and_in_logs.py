@@ -1,0 +1,71 @@
+"""Secrets never rest in clear; logs never carry phone numbers, passwords or tokens."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import re
+
+import boto3
+import pytest
+
+from tests.helpers import PASSWORD, ApiClient
+
+pytestmark = pytest.mark.e2e
+
+
+def _scan_all(stack) -> list[dict]:
+    table = boto3.resource("dynamodb", endpoint_url=stack.endpoint).Table(stack.table_name)
+    items, kwargs = [], {}
+    while True:
+        page = table.scan(**kwargs)
+        items.extend(page["Items"])
+        if "LastEvaluatedKey" not in page:
+            return items
+        kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+
+def test_no_table_item_holds_a_password_api_key_or_token_in_clear(api: ApiClient, stack, tenant):
+    staff_password = "Another-Secret-77"
+    api.post("/v1/staff", token=tenant.token, json={"email": "s@example.com", "name": "s", "role": "agent",
+                                                    "password": staff_password})
+    key = api.post("/v1/api-keys", token=tenant.token, json={"name": "k", "scopes": ["tenant:read"]}).json()["key"]
+    assert api.get("/v1/tenant", token=key).status_code == 200
+    refresh_secret = tenant.refresh_token.rsplit(".", 1)[-1]
+
+    items = _scan_all(stack)
+    dump = json.dumps(items, default=str, ensure_ascii=False)
+    for secret in (PASSWORD, staff_password, key, key.removeprefix("lk_live_"), refresh_secret, tenant.token):
+        assert secret not in dump
+    staff = [i for i in items if i.get("entity") == "staff" and i["tenant_id"] == tenant.id]
+    assert staff and all(i["password_hash"].startswith("$argon2id$") for i in staff)
+
+
+def test_logs_carry_no_phone_password_email_or_token(api: ApiClient, tenant):
+    buffer = io.StringIO()
+    handler = logging.StreamHandler(buffer)
+    linli_logger = logging.getLogger("linli")
+    handler.setFormatter(linli_logger.handlers[0].formatter)
+    linli_logger.addHandler(handler)
+    phone = "13987654321"
+    try:
+        api.post("/v1/staff", token=tenant.token, json={"email": "phone.owner@example.com", "name": "有电话",
+                                                        "role": "agent", "password": PASSWORD, "phone": phone})
+        api.post("/v1/auth/login", json={"tenant_slug": tenant.slug, "email": tenant.admin_email,
+                                         "password": "Wrong-but-secret-9"})
+        api.post("/v1/auth/login", json={"tenant_slug": tenant.slug, "email": f"{phone}@example.com",
+                                         "password": PASSWORD})
+        api.get("/v1/tenant", token=tenant.token)
+        api.post("/v1/auth/refresh", json={"refresh_token": tenant.refresh_token})
+    finally:
+        linli_logger.removeHandler(handler)
+    output = buffer.getvalue()
+    assert "request completed" in output and "login attempt" in output  # the logs were written…
+    assert phone not in output                                            # …without what they must not hold
+    assert PASSWORD not in output and "Wrong-but-secret-9" not in output
+    assert tenant.admin_email not in output
+    assert tenant.token not in output and tenant.refresh_token.rsplit(".", 1)[-1] not in output
+    assert re.search(r"\w\*\*\*@example\.com", output)
+    for line in output.strip().splitlines():
+        record = json.loads(line)
+        assert record.get("request_id")

@@ -1,0 +1,112 @@
+"""Pure core helpers: tokens, cursors, ids, redaction, permissions, event routing, filters."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import jwt
+import pytest
+
+from chalicelib.core.auth import TokenCodec, digest, hash_password, verify_password
+from chalicelib.core.errors import InvalidCursorError, UnauthenticatedError
+from chalicelib.core.ids import new_id, sortable_token
+from chalicelib.core.observability import redact
+from chalicelib.core.pagination import CursorCodec
+from chalicelib.core.permissions import API_KEY_SCOPES, ROLE_PERMISSIONS, Permission, Role
+from chalicelib.events.catalogue import Queue, queues_for
+from chalicelib.local.emulator import matches
+
+NOW = datetime.now(timezone.utc)
+KEYS = {"2026-a": "a" * 64, "2026-b": "b" * 64}
+
+
+def test_tokens_verify_and_carry_tenant_role_and_kid():
+    codec = TokenCodec(KEYS, "2026-b", ttl_seconds=900)
+    token = codec.issue(tenant_id="tnt_1", subject="usr_1", kind="staff", role="agent", now=NOW)
+    assert jwt.get_unverified_header(token) == {"alg": "HS256", "kid": "2026-b", "typ": "JWT"}
+    claims = codec.verify(token)
+    assert (claims.tenant_id, claims.subject, claims.kind, claims.role) == ("tnt_1", "usr_1", "staff", "agent")
+
+
+def test_rotation_keeps_old_kids_valid_until_removed():
+    old = TokenCodec(KEYS, "2026-a", 900).issue(tenant_id="t", subject="u", kind="staff", role=None, now=NOW)
+    assert TokenCodec(KEYS, "2026-b", 900).verify(old).subject == "u"
+    with pytest.raises(UnauthenticatedError):
+        TokenCodec({"2026-b": KEYS["2026-b"]}, "2026-b", 900).verify(old)
+
+
+@pytest.mark.parametrize("tamper", ["expired", "none_alg", "other_key", "wrong_issuer", "hs512"])
+def test_bad_tokens_are_refused(tamper):
+    codec = TokenCodec(KEYS, "2026-a", 900)
+    claims = {"iss": "linli", "sub": "u", "tid": "t", "typ": "staff", "iat": int(NOW.timestamp()),
+              "exp": int((NOW + timedelta(minutes=5)).timestamp())}
+    headers = {"kid": "2026-a"}
+    if tamper == "expired":
+        token = jwt.encode({**claims, "exp": int((NOW - timedelta(seconds=5)).timestamp())}, KEYS["2026-a"],
+                           "HS256", headers)
+    elif tamper == "none_alg":
+        token = jwt.encode(claims, None, "none", headers)
+    elif tamper == "other_key":
+        token = jwt.encode(claims, "z" * 64, "HS256", headers)
+    elif tamper == "wrong_issuer":
+        token = jwt.encode({**claims, "iss": "evil"}, KEYS["2026-a"], "HS256", headers)
+    else:
+        token = jwt.encode(claims, KEYS["2026-a"], "HS512", headers)
+    with pytest.raises(UnauthenticatedError):
+        codec.verify(token)
+
+
+def test_passwords_hash_with_argon2id_and_verify():
+    hashed = hash_password("Linli-demo-2026")
+    assert hashed.startswith("$argon2id$") and "Linli-demo-2026" not in hashed
+    assert verify_password(hashed, "Linli-demo-2026")
+    assert not verify_password(hashed, "linli-demo-2026")
+    assert not verify_password(None, "anything")
+    assert digest("lk_live_x") != "lk_live_x" and len(digest("lk_live_x")) == 64
+
+
+def test_cursors_round_trip_and_refuse_tampering_or_another_tenant():
+    codec = CursorCodec(b"k" * 32)
+    key = {"PK": {"S": "T#tnt_a"}, "SK": {"S": "USR#usr_9"}}
+    cursor = codec.encode("tnt_a", key)
+    assert codec.decode("tnt_a", cursor) == key
+    assert codec.encode("tnt_a", None) is None and codec.decode("tnt_a", None) is None
+    for bad_tenant, bad_cursor in (("tnt_b", cursor), ("tnt_a", cursor[:-2] + "xx"), ("tnt_a", "!!"),
+                                   ("tnt_a", CursorCodec(b"x" * 32).encode("tnt_a", key))):
+        with pytest.raises(InvalidCursorError):
+            codec.decode(bad_tenant, bad_cursor)
+
+
+def test_ids_are_prefixed_unique_and_time_ordered():
+    ids = {new_id("tkt") for _ in range(1000)}
+    assert len(ids) == 1000 and all(i.startswith("tkt_") and len(i) == 30 for i in ids)
+    assert sortable_token(1_000) < sortable_token(2_000)
+
+
+def test_redaction_masks_personal_data_and_secrets():
+    record = {"message": "resident 13812345678 wrote from li.lei@example.cn", "password": "hunter2",
+              "Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.sig", "nested": {"refresh_token": "rt_x"},
+              "list": ["call +86 139 0000"], "count": 3}
+    redacted = redact(record)
+    assert redacted["message"] == "resident 138****5678 wrote from l***@example.cn"
+    assert redacted["password"] == redacted["Authorization"] == redacted["nested"]["refresh_token"] == "[redacted]"
+    assert redacted["count"] == 3
+
+
+def test_role_table():
+    assert ROLE_PERMISSIONS[Role.ADMIN] == frozenset(Permission)
+    assert Permission.STAFF_WRITE not in ROLE_PERMISSIONS[Role.SUPERVISOR]
+    assert Permission.TENANT_WRITE not in ROLE_PERMISSIONS[Role.AGENT]
+    assert ROLE_PERMISSIONS[Role.TECHNICIAN] < ROLE_PERMISSIONS[Role.AGENT] | {Permission.TICKETS_WRITE}
+    assert Permission.API_KEYS_MANAGE not in API_KEY_SCOPES and Permission.TICKETS_WRITE in API_KEY_SCOPES
+
+
+def test_event_routing():
+    assert queues_for("sla.breached") == (Queue.NOTIFICATIONS, Queue.WEBHOOKS)
+    assert queues_for("api_key.created") == ()
+
+
+def test_stream_filter_matching():
+    pattern = {"eventName": ["INSERT"], "dynamodb": {"NewImage": {"entity": {"S": ["event"]}}}}
+    assert matches(pattern, {"eventName": "INSERT", "dynamodb": {"NewImage": {"entity": {"S": "event"}}}})
+    assert not matches(pattern, {"eventName": "MODIFY", "dynamodb": {"NewImage": {"entity": {"S": "event"}}}})
+    assert not matches(pattern, {"eventName": "INSERT", "dynamodb": {"NewImage": {"entity": {"S": "staff"}}}})

@@ -1,0 +1,75 @@
+"""Pure tenant rules: slugs, e-mails, passwords, merge patches, login throttling."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.core.errors import ValidationFailedError
+from chalicelib.tenants import domain
+
+NOW = datetime(2026, 11, 27, 8, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize("slug,expected", [("abc", "abc"), (" Green-Garden ", "green-garden"), ("a1-b2", "a1-b2"),
+                                           ("x" * 32, "x" * 32)])
+def test_valid_slugs_are_normalised(slug, expected):
+    assert domain.normalise_slug(slug) == expected
+
+
+@pytest.mark.parametrize("slug", ["ab", "x" * 33, "1abc", "abc-", "-abc", "a--b", "a_b", "中文物业", "api", "www"])
+def test_invalid_or_reserved_slugs_are_refused(slug):
+    with pytest.raises(ValidationFailedError) as raised:
+        domain.normalise_slug(slug)
+    assert raised.value.details[0]["field"] == "slug"
+
+
+def test_emails_are_normalised_and_checked():
+    assert domain.normalise_email(" Wang.Min@Example.COM ") == "wang.min@example.com"
+    for bad in ("no-at", "a@b", "a b@example.com", "@example.com", "a@-example.com"):
+        with pytest.raises(ValueError):
+            domain.normalise_email(bad)
+
+
+@pytest.mark.parametrize("password", ["short1A", "alllettersnodigits", "1234567890123", "Password123",
+                                      "aaaa1111aaaa", "wangmin-2026x"])
+def test_weak_passwords_are_refused(password):
+    with pytest.raises(ValidationFailedError):
+        domain.check_password(password, email="wangmin@example.com", company="绿城")
+
+
+def test_a_good_password_passes():
+    domain.check_password("Linli-demo-2026", email="admin@demo.test", company="邻里示范物业")
+
+
+def test_merge_patch_follows_rfc_7386():
+    document = {"branding": {"display_name": "A", "primary_color": "#000000"}, "locale": "zh-CN"}
+    patched = domain.merge_patch(document, {"branding": {"display_name": None, "logo_url": "https://x"},
+                                            "locale": "en"})
+    assert patched == {"branding": {"primary_color": "#000000", "logo_url": "https://x"}, "locale": "en"}
+    assert document["branding"]["display_name"] == "A"  # input untouched
+
+
+def test_tenant_config_defaults_ship_the_domain_catalogue():
+    config = domain.TenantConfig()
+    assert config.timezone == "Asia/Shanghai" and config.locale == "zh-CN"
+    assert [k.key for k in config.ticket_kinds] == ["repair", "complaint", "inquiry", "suggestion", "service",
+                                                    "emergency"]
+    assert next(k for k in config.ticket_kinds if k.key == "emergency").default_priority == "P1"
+
+
+def test_login_attempts_lock_after_the_maximum_within_the_window():
+    attempts = domain.LoginAttempts()
+    for n in range(4):
+        attempts = attempts.after_failure(NOW + timedelta(minutes=n), max_failures=5, window_seconds=900)
+        assert attempts.locked_for(NOW + timedelta(minutes=n)) == 0
+    attempts = attempts.after_failure(NOW + timedelta(minutes=4), max_failures=5, window_seconds=900)
+    assert attempts.failures == 5
+    assert 0 < attempts.locked_for(NOW + timedelta(minutes=5)) <= 900
+    assert attempts.locked_for(NOW + timedelta(minutes=20)) == 0
+
+
+def test_failures_outside_the_window_start_a_new_count():
+    attempts = domain.LoginAttempts(4, NOW, None)
+    later = attempts.after_failure(NOW + timedelta(minutes=16), max_failures=5, window_seconds=900)
+    assert later.failures == 1 and later.locked_until is None
