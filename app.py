@@ -4,12 +4,13 @@ from chalice import Chalice, ConvertToMiddleware
 from chalicelib import bootstrap
 from chalicelib.core import openapi
 from chalicelib.core.http import api, http_middleware
-from chalicelib.core.observability import logger, metrics, tracer
+from chalicelib.core.observability import logger, metrics, tracing_middleware
 from chalicelib.tenants import api as tenants_api
 
 app = Chalice(app_name="linli")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "all")
-app.register_middleware(ConvertToMiddleware(tracer.capture_lambda_handler), "all")
+if tracing := tracing_middleware():
+    app.register_middleware(ConvertToMiddleware(tracing), "all")
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 

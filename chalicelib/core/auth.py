@@ -10,8 +10,6 @@ from datetime import datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
-import jwt
-
 from chalicelib.core.errors import UnauthenticatedError
 
 ALGORITHM = "HS256"
@@ -46,6 +44,7 @@ class TokenCodec:
         self.ttl_seconds = ttl_seconds
 
     def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime) -> str:
+        import jwt  # loaded on first use: PyJWT pulls in cryptography when it is installed
         claims: dict[str, Any] = {
             "iss": ISSUER, "sub": subject, "tid": tenant_id, "typ": kind,
             "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
@@ -57,6 +56,8 @@ class TokenCodec:
                           headers={"kid": self._active_kid})
 
     def verify(self, token: str) -> AccessClaims:
+        import jwt
+
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(kid or "")

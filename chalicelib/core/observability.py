@@ -5,10 +5,12 @@ tokens and secrets are redacted before a record is written.
 """
 from __future__ import annotations
 
+import os
 import re
+from collections.abc import Callable
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
 
 SERVICE = "linli"
@@ -55,4 +57,16 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
 
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
 metrics = Metrics(namespace="Linli", service=SERVICE)
-tracer = Tracer(service=SERVICE)
+
+
+def tracing_middleware() -> Callable[..., Any] | None:
+    """Powertools Tracer, only when ``LINLI_TRACING=true``.
+
+    The X-Ray SDK costs ~300 ms of cold start; Lambda's active tracing already records every
+    invocation, so the SDK's subsegments are opt-in for when someone is chasing latency.
+    """
+    if os.environ.get("LINLI_TRACING", "").lower() != "true":
+        return None
+    from aws_lambda_powertools import Tracer
+
+    return Tracer(service=SERVICE).capture_lambda_handler

@@ -5,26 +5,23 @@ import base64
 import hashlib
 import hmac
 import json
-from typing import Any, Generic, TypeVar
+from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.errors import InvalidCursorError
-
-T = TypeVar("T")
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 
 
 class ListQuery(BaseModel):
+    """``?limit=&cursor=`` of every list route."""
+
+    model_config = ConfigDict(extra="ignore")
+
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
     cursor: str | None = Field(None, max_length=2048)
-
-
-class Page(BaseModel, Generic[T]):
-    items: list[T]
-    next_cursor: str | None = None
 
 
 class CursorCodec:

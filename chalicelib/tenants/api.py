@@ -4,6 +4,7 @@ from __future__ import annotations
 from chalicelib import bootstrap
 from chalicelib.core.clock import utcnow
 from chalicelib.core.http import Call, api
+from chalicelib.core.pagination import ListQuery
 from chalicelib.core.permissions import Permission as P
 from chalicelib.tenants.schemas import (
     ApiKeyCreatedOut,
@@ -16,7 +17,6 @@ from chalicelib.tenants.schemas import (
     SignupIn,
     SignupOut,
     StaffIn,
-    StaffListQuery,
     StaffOut,
     StaffPage,
     StaffPatch,
@@ -87,7 +87,7 @@ def create_staff(call: Call) -> StaffOut:
     return service().create_staff(call.tenant, call.body, utcnow())
 
 
-@api.route(bp, "GET", "/v1/staff", permission=P.STAFF_READ, query=StaffListQuery, response=StaffPage,
+@api.route(bp, "GET", "/v1/staff", permission=P.STAFF_READ, query=ListQuery, response=StaffPage,
            tags=STAFF, summary="List staff")
 def list_staff(call: Call) -> StaffPage:
     items, cursor = service().list_staff(call.tenant, call.query.limit, call.query.cursor)
@@ -118,7 +118,7 @@ def create_api_key(call: Call) -> ApiKeyCreatedOut:
     return service().create_api_key(call.tenant, call.body, utcnow())
 
 
-@api.route(bp, "GET", "/v1/api-keys", permission=P.API_KEYS_MANAGE, query=StaffListQuery, response=ApiKeyPage,
+@api.route(bp, "GET", "/v1/api-keys", permission=P.API_KEYS_MANAGE, query=ListQuery, response=ApiKeyPage,
            tags=KEYS, summary="List API keys (newest first; secrets are never shown again)")
 def list_api_keys(call: Call) -> ApiKeyPage:
     items, cursor = service().list_api_keys(call.tenant, call.query.limit, call.query.cursor)

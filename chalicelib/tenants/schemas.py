@@ -129,12 +129,6 @@ class SignupOut(BaseModel):
     expires_in: int
 
 
-class StaffListQuery(BaseModel):
-    model_config = ConfigDict(extra="ignore")
-    limit: int = Field(25, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=2048)
-
-
 class ApiKeyIn(Request):
     name: Name
     scopes: list[Permission] = Field(min_length=1, max_length=len(Permission))

@@ -1,0 +1,99 @@
+"""Count AWS round trips per route (warm), with a botocore event hook on every client."""
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import botocore.session
+
+
+@dataclass
+class CallCounter:
+    calls: list[str] = field(default_factory=list)
+
+    def __call__(self, model: Any = None, **_: Any) -> None:
+        self.calls.append(f"{model.service_model.service_name}:{model.name}")
+
+    def measure(self, action: Callable[[], Any]) -> tuple[Any, list[str]]:
+        self.calls.clear()
+        result = action()
+        return result, list(self.calls)
+
+
+def install(counter: CallCounter) -> None:
+    """Every botocore client created from now on reports each API call to ``counter``."""
+    original = botocore.session.Session.create_client
+
+    def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
+        client = original(self, *args, **kwargs)
+        client.meta.events.register("before-call", counter)
+        return client
+
+    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+
+def run() -> list[tuple[str, str, int, list[str]]]:
+    from chalice.test import Client
+
+    from chalicelib.local.stack import LocalStack, free_port
+
+    stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-bench", seed=False)
+    counter = CallCounter()
+    install(counter)
+    stack.start()
+    stack.emulator.stop()  # measure the API alone
+    import app as application
+    from chalicelib import bootstrap
+
+    rows: list[tuple[str, str, int, list[str]]] = []
+    with Client(application.app) as client:
+        def call(method: str, path: str, body: Any = None, token: str | None = None) -> dict[str, Any]:
+            headers = {"Content-Type": "application/json"}
+            if token:
+                headers["Authorization"] = f"Bearer {token}"
+            response = client.http.request(method, path, headers=headers,
+                                           body=json.dumps(body).encode() if body is not None else b"")
+            assert response.status_code < 300, (path, response.status_code, response.body)
+            return json.loads(response.body) if response.body else {}
+
+        def row(name: str, budget: str, action: Callable[[], Any]) -> Any:
+            result, calls = counter.measure(action)
+            rows.append((name, budget, len(calls), calls))
+            return result
+
+        signup = {"company_name": "基准物业", "slug": "bench", "admin_email": "admin@bench.test",
+                  "admin_password": "Bench-pass-2026"}
+        created = row("POST /v1/signup", "1", lambda: call("POST", "/v1/signup", signup))
+        admin = created["access_token"]
+        login = {"tenant_slug": "bench", "email": "admin@bench.test", "password": "Bench-pass-2026"}
+        call("POST", "/v1/auth/login", login)
+        tokens = row("POST /v1/auth/login (warm)", "≤ 2", lambda: call("POST", "/v1/auth/login", login))
+        row("POST /v1/auth/refresh", "≤ 2",
+            lambda: call("POST", "/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}))
+        call("GET", "/v1/tenant", token=admin)
+        row("GET /v1/tenant (config cache warm)", "0", lambda: call("GET", "/v1/tenant", token=admin))
+        bootstrap.tenant_service()._tenants.clear()
+        row("GET /v1/tenant (config cache cold)", "≤ 1", lambda: call("GET", "/v1/tenant", token=admin))
+        row("PATCH /v1/tenant", "≤ 2",
+            lambda: call("PATCH", "/v1/tenant", {"branding": {"primary_color": "#123456"}}, token=admin))
+        staff = {"email": "agent@bench.test", "name": "客服", "role": "agent", "password": "Bench-pass-2026"}
+        row("POST /v1/staff", "1", lambda: call("POST", "/v1/staff", staff, token=admin))
+        row("GET /v1/staff (list page)", "1", lambda: call("GET", "/v1/staff?limit=25", token=admin))
+        key = call("POST", "/v1/api-keys", {"name": "erp", "scopes": ["tenant:read"]}, token=admin)["key"]
+        row("GET /v1/tenant (API key, key cache cold)", "≤ 1", lambda: call("GET", "/v1/tenant", token=key))
+        row("GET /v1/tenant (API key, key cache warm)", "0", lambda: call("GET", "/v1/tenant", token=key))
+        row("GET /v1/public/tenants/{slug}/branding", "0 warm",
+            lambda: call("GET", "/v1/public/tenants/bench/branding"))
+    stack.stop()
+    return rows
+
+
+def report(rows: list[tuple[str, str, int, list[str]]]) -> str:
+    lines = [f"{'route':<44} {'budget':>7} {'round trips':>12}  calls", "-" * 100]
+    for name, budget, count, calls in rows:
+        summary = ", ".join(f"{op}×{n}" if n > 1 else op for op, n in Counter(calls).items()) or "-"
+        lines.append(f"{name:<44} {budget:>7} {count:>12}  {summary}")
+    return "\n".join(lines)
