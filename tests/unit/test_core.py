@@ -110,3 +110,16 @@ def test_stream_filter_matching():
     assert matches(pattern, {"eventName": "INSERT", "dynamodb": {"NewImage": {"entity": {"S": "event"}}}})
     assert not matches(pattern, {"eventName": "MODIFY", "dynamodb": {"NewImage": {"entity": {"S": "event"}}}})
     assert not matches(pattern, {"eventName": "INSERT", "dynamodb": {"NewImage": {"entity": {"S": "staff"}}}})
+
+
+def test_ttl_cache_forgets_after_its_ttl_so_revocations_reach_every_container():
+    from chalicelib.core.cache import TTLCache
+
+    clock = [0.0]
+    cache: TTLCache[str] = TTLCache(60, monotonic=lambda: clock[0])
+    cache.put("key", "ctx")
+    clock[0] = 59.9
+    assert cache.get("key") == "ctx"
+    clock[0] = 60.0
+    assert cache.get("key") is None
+    assert cache.get_or_load("key", lambda: None) is None  # a failed lookup is never cached
