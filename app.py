@@ -5,6 +5,7 @@ from chalicelib import bootstrap
 from chalicelib.core import openapi
 from chalicelib.core.http import api, http_middleware
 from chalicelib.core.observability import logger, metrics, tracing_middleware
+from chalicelib.residents import api as residents_api
 from chalicelib.tenants import api as tenants_api
 
 app = Chalice(app_name="linli")
@@ -14,7 +15,7 @@ if tracing := tracing_middleware():
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (tenants_api.bp, openapi.bp):
+for blueprint in (tenants_api.bp, residents_api.bp, openapi.bp):
     app.register_blueprint(blueprint)
 
 bootstrap.wire(api)

@@ -51,6 +51,14 @@ def tenant_service():  # noqa: ANN201 - imported lazily to keep cold starts smal
     return TenantService(TenantRepository(cursor_codec()), token_codec(), get_settings())
 
 
+@lru_cache(maxsize=1)
+def resident_service():  # noqa: ANN201
+    from chalicelib.residents.repository import ResidentRepository
+    from chalicelib.residents.service import ResidentService
+
+    return ResidentService(ResidentRepository(cursor_codec()))
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         return tenant_service().authenticate(token, request_id)
@@ -65,5 +73,5 @@ def wire(api: Api, settings: Settings | None = None) -> None:
 def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
-    for factory in (keyring, token_codec, cursor_codec, tenant_service):
+    for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service):
         factory.cache_clear()

@@ -58,6 +58,7 @@ class Call:
     path: dict[str, str]
     headers: dict[str, str]
     request_id: str
+    raw_body: bytes = b""
 
     @property
     def tenant(self) -> TenantContext:
@@ -169,7 +170,8 @@ class Api:
     def route(self, bp: Blueprint, method: str, path: str, *, summary: str, tags: tuple[str, ...] = (),
               auth: AuthMode = "staff", permission: Permission | None = None,
               body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              response: Any = None, status: int = 200) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+              response: Any = None, status: int = 200, content_types: tuple[str, ...] = ("application/json",),
+              ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
         def decorator(handler: Callable[[Call], Any]) -> Callable[..., Response]:
             self.operations.append(Operation(method, path, handler.__name__, summary, tags, auth, permission,
                                              body, query, response, status))
@@ -189,7 +191,10 @@ class Api:
                     if body is not None:
                         parsed_body = _validate(body, _parse_json_body(request.raw_body, headers.get("content-type")))
                     parsed_query = _validate(query, dict(request.query_params or {})) if query else None
-                    call = Call(ctx, parsed_body, parsed_query, path_params, headers, request_id)
+                    raw = request.raw_body or b""
+                    if len(raw) > MAX_BODY_BYTES:
+                        raise PayloadTooLargeError()
+                    call = Call(ctx, parsed_body, parsed_query, path_params, headers, request_id, raw)
                     result = handler(call)
                 except LinliError as exc:
                     return error_response(exc)
@@ -199,7 +204,7 @@ class Api:
                     return json_response(None, 204)
                 return json_response(_serialise(result), status)
 
-            bp.route(path, methods=[method], cors=CORS)(view)
+            bp.route(path, methods=[method], cors=CORS, content_types=list(content_types))(view)
             return view
 
         return decorator

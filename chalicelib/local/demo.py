@@ -8,6 +8,13 @@ from chalicelib.core.tenancy import Principal, TenantContext
 
 DEMO_SLUG = "demo"
 DEMO_PASSWORD = "Linli-demo-2026"
+DEMO_RESIDENTS_CSV = """小区,楼栋,单元,房号,姓名,手机,身份
+翠苑,1栋,1单元,101,陈阿姨,13800000001,业主
+翠苑,1栋,2单元,202,刘先生,13800000003,住户
+荷塘月色,2栋,1单元,1201,赵女士,13800000002,业主
+荷塘月色,5栋,,301,孙老师,13800000004,家属
+"""
+DEMO_COMMUNITIES = (("翠苑", "杭州市西湖区文三路 88 号"), ("荷塘月色", "杭州市拱墅区莫干山路 66 号"))
 DEMO_STAFF = (
     ("admin@demo.test", "王敏 (管理员)", Role.ADMIN),
     ("agent@demo.test", "李娜 (客服)", Role.AGENT),
@@ -32,4 +39,19 @@ def seed_demo() -> str:
     for email, name, role in DEMO_STAFF[1:]:
         if service.repo.find_staff_by_email(tenant_id, email) is None:
             service.create_staff(ctx, StaffIn(email=email, name=name, role=role, password=DEMO_PASSWORD), now)
+    _seed_places_and_residents(ctx)
     return tenant_id
+
+
+def _seed_places_and_residents(ctx: TenantContext) -> None:
+    from chalicelib.residents.schemas import CommunityIn
+
+    residents = bootstrap.resident_service()
+    existing, _ = residents.list_communities(ctx, 100, None)
+    names = {c.name for c in existing}
+    for name, address in DEMO_COMMUNITIES:
+        if name not in names:
+            residents.create_community(ctx, CommunityIn(name=name, address=address, city="杭州"), utcnow())
+    report = residents.import_csv(ctx, DEMO_RESIDENTS_CSV.encode(), utcnow())
+    if report.errors:
+        raise RuntimeError(f"demo residents did not import: {report.errors}")

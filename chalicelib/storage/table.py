@@ -33,6 +33,17 @@ class GSI2(GlobalSecondaryIndex):
     GSI2SK = UnicodeAttribute(range_key=True)
 
 
+class GSI3(GlobalSecondaryIndex):
+    """Overloaded: residents by phone, a resident's own tickets."""
+
+    class Meta:
+        index_name = "GSI3"
+        projection = AllProjection()
+
+    GSI3PK = UnicodeAttribute(hash_key=True)
+    GSI3SK = UnicodeAttribute(range_key=True)
+
+
 class LinliModel(Model):
     """Base of every item. ``entity`` tells item types apart (PynamoDB polymorphism)."""
 
@@ -45,6 +56,12 @@ class LinliModel(Model):
     SK = UnicodeAttribute(range_key=True)
     entity = DiscriminatorAttribute()
     expires_at = NumberAttribute(null=True)
+
+
+class UniqueItem(LinliModel, discriminator="unique"):
+    """Claims a tenant-unique value (a staff e-mail, a resident phone, a unit number) for its owner."""
+
+    owner_id = UnicodeAttribute()
 
 
 def _all_models(cls: type[Model]) -> list[type[Model]]:

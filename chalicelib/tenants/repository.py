@@ -52,12 +52,6 @@ class StaffItem(LinliModel, discriminator="staff"):
     version = NumberAttribute(default=1)
 
 
-class UniqueItem(LinliModel, discriminator="unique"):
-    """Claims a tenant-unique value (a staff e-mail) for its owner."""
-
-    owner_id = UnicodeAttribute()
-
-
 class LoginThrottleItem(LinliModel, discriminator="login_throttle"):
     """Failed-login counter for an e-mail that has no account, so unknown and known look alike."""
 

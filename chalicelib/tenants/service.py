@@ -30,6 +30,7 @@ from chalicelib.core.permissions import API_KEY_SCOPES, Permission, Role, permis
 from chalicelib.core.settings import Settings
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.storage import keys
+from chalicelib.storage.table import UniqueItem
 from chalicelib.storage.unit_of_work import UnitOfWork, diff
 from chalicelib.tenants import domain
 from chalicelib.tenants.repository import (
@@ -39,7 +40,6 @@ from chalicelib.tenants.repository import (
     StaffItem,
     TenantItem,
     TenantRepository,
-    UniqueItem,
     api_keys_gsi_pk,
     email_claim_pk,
     refresh_sk,

@@ -1,0 +1,131 @@
+"""Request and response models for communities, buildings, units and residents."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib.core.pagination import ListQuery
+from chalicelib.residents.domain import MobilePhone, Relation, ShortName
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class CommunityIn(Request):
+    name: ShortName
+    address: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=50)
+
+
+class CommunityPatch(Request):
+    name: ShortName | None = None
+    address: str | None = Field(None, max_length=200)
+    city: str | None = Field(None, max_length=50)
+
+
+class CommunityOut(BaseModel):
+    id: str
+    name: str
+    address: str | None
+    city: str | None
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class BuildingIn(Request):
+    name: ShortName
+    butler_id: str | None = Field(None, max_length=40)
+
+
+class BuildingOut(BaseModel):
+    id: str
+    community_id: str
+    name: str
+    butler_id: str | None
+
+
+class UnitIn(Request):
+    building_id: str = Field(min_length=1, max_length=40)
+    entrance: str | None = Field(None, max_length=20)
+    number: str = Field(min_length=1, max_length=20)
+
+
+class UnitOut(BaseModel):
+    id: str
+    community_id: str
+    building_id: str
+    entrance: str | None
+    number: str
+    label: str
+
+
+class UnitQuery(ListQuery):
+    building_id: str | None = None
+
+
+class ResidentUnitIn(Request):
+    unit_id: str = Field(min_length=1, max_length=40)
+    community_id: str = Field(min_length=1, max_length=40)
+    relation: Relation = "owner"
+
+
+class ResidentUnitOut(BaseModel):
+    unit_id: str
+    community_id: str
+    relation: Relation
+    label: str
+
+
+class ResidentIn(Request):
+    name: ShortName
+    phone: MobilePhone
+    units: list[ResidentUnitIn] = Field(default_factory=list, max_length=10)
+
+
+class ResidentPatch(Request):
+    name: ShortName | None = None
+    phone: MobilePhone | None = None
+    units: list[ResidentUnitIn] | None = Field(None, max_length=10)
+
+
+class ResidentOut(BaseModel):
+    id: str
+    name: str
+    phone: str = Field(description="Masked (138****5678) except for staff who manage residents, on one resident")
+    units: list[ResidentUnitOut]
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class CommunityPage(BaseModel):
+    items: list[CommunityOut]
+    next_cursor: str | None
+
+
+class BuildingPage(BaseModel):
+    items: list[BuildingOut]
+    next_cursor: str | None
+
+
+class UnitPage(BaseModel):
+    items: list[UnitOut]
+    next_cursor: str | None
+
+
+class ResidentPage(BaseModel):
+    items: list[ResidentOut]
+    next_cursor: str | None
+
+
+class ImportErrorOut(BaseModel):
+    line: int
+    message: str
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    errors: list[ImportErrorOut]
