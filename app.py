@@ -5,7 +5,9 @@ from chalicelib import bootstrap
 from chalicelib.core import openapi
 from chalicelib.core.http import api, http_middleware
 from chalicelib.core.observability import logger, metrics, tracing_middleware
+from chalicelib.core.settings import get_settings
 from chalicelib.residents import api as residents_api
+from chalicelib.residents import login_api
 from chalicelib.tenants import api as tenants_api
 
 app = Chalice(app_name="linli")
@@ -15,8 +17,12 @@ if tracing := tracing_middleware():
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (tenants_api.bp, residents_api.bp, openapi.bp):
+for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, openapi.bp):
     app.register_blueprint(blueprint)
+if get_settings().is_local:  # the recorded messages exist only where nothing is really sent
+    from chalicelib.notifications import dev_api
+
+    app.register_blueprint(dev_api.bp)
 
 bootstrap.wire(api)
 

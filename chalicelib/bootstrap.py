@@ -59,6 +59,30 @@ def resident_service():  # noqa: ANN201
     return ResidentService(ResidentRepository(cursor_codec()))
 
 
+@lru_cache(maxsize=1)
+def sms_channel():  # noqa: ANN201
+    """The SMS channel: the recording local provider in local stages, Alibaba Cloud SMS elsewhere."""
+    from chalicelib.notifications.channels import AliyunSms, LocalOutbox
+
+    settings = get_settings()
+    if settings.is_local:
+        return LocalOutbox()
+    if not settings.sms_secret_name:
+        raise RuntimeError("LINLI_SMS_SECRET_NAME is not set")
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    secret = json.loads(get_secret(settings.sms_secret_name, max_age=300))
+    return AliyunSms(secret["access_key_id"], secret["access_key_secret"], secret["sign_name"], secret["templates"])
+
+
+@lru_cache(maxsize=1)
+def resident_login():  # noqa: ANN201
+    from chalicelib.residents.login import ResidentLogin
+    from chalicelib.residents.repository import ResidentRepository
+
+    return ResidentLogin(ResidentRepository(cursor_codec()), token_codec(), sms_channel(), get_settings())
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         return tenant_service().authenticate(token, request_id)
@@ -73,5 +97,6 @@ def wire(api: Api, settings: Settings | None = None) -> None:
 def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
-    for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service):
+    for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
+                    resident_login):
         factory.cache_clear()

@@ -23,6 +23,7 @@ class AccessClaims:
     subject: str
     kind: str
     role: str | None
+    units: tuple[tuple[str, str], ...] = ()
 
 
 class TokenCodec:
@@ -43,15 +44,20 @@ class TokenCodec:
         self._active_kid = active_kid
         self.ttl_seconds = ttl_seconds
 
-    def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime) -> str:
+    def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime,
+              units: list[tuple[str, str]] | None = None, ttl_seconds: int | None = None) -> str:
         import jwt  # loaded on first use: PyJWT pulls in cryptography when it is installed
+
+        ttl = ttl_seconds or self.ttl_seconds
         claims: dict[str, Any] = {
             "iss": ISSUER, "sub": subject, "tid": tenant_id, "typ": kind,
-            "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=self.ttl_seconds)).timestamp()),
+            "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl)).timestamp()),
             "jti": secrets.token_hex(8),
         }
         if role:
             claims["role"] = role
+        if units is not None:
+            claims["units"] = [list(u) for u in units]
         return jwt.encode(claims, self._keys[self._active_kid], algorithm=ALGORITHM,
                           headers={"kid": self._active_kid})
 
@@ -67,8 +73,9 @@ class TokenCodec:
                                 options={"require": ["exp", "iat", "sub", "tid", "typ"]})
         except jwt.PyJWTError as exc:
             raise UnauthenticatedError() from exc
+        units = tuple((str(c), str(u)) for c, u in claims.get("units", []))
         return AccessClaims(tenant_id=claims["tid"], subject=claims["sub"], kind=claims["typ"],
-                            role=claims.get("role"))
+                            role=claims.get("role"), units=units)
 
 
 def digest(secret: str) -> str:

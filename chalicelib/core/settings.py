@@ -39,6 +39,11 @@ class Settings(BaseModel):
     api_key_cache_seconds: int = 60
     max_body_bytes: int = 1024 * 1024
     login_max_failures: int = 5
+    resident_token_ttl_seconds: int = 7 * 24 * 3600
+    otp_daily_per_phone: int = 10
+    otp_daily_per_tenant: int = 5000
+    attachments_bucket: str = "linli-local-attachments"
+    sms_secret_name: str | None = None
     login_lock_seconds: int = 900
 
     @field_validator("jwt_keys")
@@ -74,6 +79,10 @@ class Settings(BaseModel):
             "refresh_token_ttl_seconds": get("LINLI_REFRESH_TOKEN_TTL_SECONDS"),
             "config_cache_seconds": get("LINLI_CONFIG_CACHE_SECONDS"),
             "api_key_cache_seconds": get("LINLI_API_KEY_CACHE_SECONDS"),
+            "otp_daily_per_phone": get("LINLI_OTP_DAILY_PER_PHONE"),
+            "otp_daily_per_tenant": get("LINLI_OTP_DAILY_PER_TENANT"),
+            "attachments_bucket": get("LINLI_ATTACHMENTS_BUCKET"),
+            "sms_secret_name": get("LINLI_SMS_SECRET_NAME"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v is not None})
 

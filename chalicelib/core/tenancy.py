@@ -16,6 +16,7 @@ class Principal:
     id: str
     role: Role | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
+    units: tuple[tuple[str, str], ...] = ()  # a resident's (community_id, unit_id) pairs
 
 
 @dataclass(frozen=True)

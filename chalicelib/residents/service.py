@@ -192,6 +192,9 @@ class ResidentService:
         uow.commit()
         return resident_out(item, reveal_phone=self._may_see_phones(ctx))
 
+    def me(self, ctx: TenantContext) -> ResidentOut:
+        return resident_out(self._resident(ctx, ctx.principal.id), reveal_phone=True)
+
     def get_resident(self, ctx: TenantContext, resident_id: str) -> ResidentOut:
         return resident_out(self._resident(ctx, resident_id), reveal_phone=self._may_see_phones(ctx))
 

@@ -64,6 +64,12 @@ class UniqueItem(LinliModel, discriminator="unique"):
     owner_id = UnicodeAttribute()
 
 
+class CounterItem(LinliModel, discriminator="counter"):
+    """An atomic counter (daily caps, round-robin positions); expires by TTL where it is time-bound."""
+
+    count = NumberAttribute(default=0)
+
+
 def _all_models(cls: type[Model]) -> list[type[Model]]:
     found = [cls]
     for sub in cls.__subclasses__():

@@ -75,9 +75,11 @@ def patch_tenant(call: Call) -> TenantOut:
     return service().update_tenant(call.tenant, call.body, call.if_match, utcnow())
 
 
-@api.route(bp, "GET", "/v1/me", auth="staff", response=StaffOut, tags=STAFF,
-           summary="The signed-in staff member")
-def me(call: Call) -> StaffOut:
+@api.route(bp, "GET", "/v1/me", auth="any", tags=STAFF,
+           summary="Who is signed in: a staff member (StaffOut) or a resident (ResidentOut, own phone shown)")
+def me(call: Call):  # noqa: ANN201
+    if call.tenant.principal.kind == "resident":
+        return bootstrap.resident_service().me(call.tenant)
     return service().me(call.tenant)
 
 

@@ -123,23 +123,79 @@ class Branding(BaseModel):
     contact_phone: Phone | None = None
 
 
+Priority = Literal["P1", "P2", "P3", "P4"]
+ResolveField = Literal["note", "photo"]
+KindKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
+
+
 class TicketKind(BaseModel):
-    key: str
-    name: str
-    name_en: str
-    default_priority: Literal["P1", "P2", "P3", "P4"]
+    """One entry of the tenant's ticket catalogue."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    key: KindKey
+    name: Name
+    name_en: Name
+    default_priority: Priority
+    categories: list[Annotated[str, StringConstraints(min_length=1, max_length=30)]] = Field(
+        default_factory=list, max_length=50)
     resident_visible: bool = True
     paid: bool = False
+    required_to_resolve: list[ResolveField] = Field(default_factory=lambda: ["note"])
 
 
 DEFAULT_TICKET_KINDS: tuple[TicketKind, ...] = (
-    TicketKind(key="repair", name="报修", name_en="Repair", default_priority="P3"),
-    TicketKind(key="complaint", name="投诉", name_en="Complaint", default_priority="P2"),
-    TicketKind(key="inquiry", name="咨询", name_en="Inquiry", default_priority="P4"),
+    TicketKind(key="repair", name="报修", name_en="Repair", default_priority="P3",
+               categories=["水电", "门窗", "家电", "公共设施", "电梯", "其他"]),
+    TicketKind(key="complaint", name="投诉", name_en="Complaint", default_priority="P2",
+               categories=["噪音", "卫生", "安全", "停车", "服务态度", "邻里纠纷", "其他"]),
+    TicketKind(key="inquiry", name="咨询", name_en="Inquiry", default_priority="P4",
+               categories=["物业费", "规章制度", "装修许可", "其他"]),
     TicketKind(key="suggestion", name="建议", name_en="Suggestion", default_priority="P4"),
-    TicketKind(key="service", name="便民服务", name_en="Service", default_priority="P3", paid=True),
-    TicketKind(key="emergency", name="紧急", name_en="Emergency", default_priority="P1"),
+    TicketKind(key="service", name="便民服务", name_en="Service", default_priority="P3", paid=True,
+               categories=["家政保洁", "代买药品", "陪同就医", "宠物照看", "其他"]),
+    TicketKind(key="emergency", name="紧急", name_en="Emergency", default_priority="P1",
+               categories=["漏水", "火情", "电梯困人", "燃气泄漏", "其他"]),
 )
+
+
+class TicketSettings(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    resident_daily_limit: int = Field(10, ge=1, le=100)
+    auto_close_days: int = Field(3, ge=1, le=30)
+    reopen_window_days: int = Field(7, ge=0, le=90)
+    rating_window_days: int = Field(7, ge=1, le=90)
+    low_rating_action: Literal["reopen", "flag"] = "flag"
+    photo_required_for_repairs: bool = False
+
+
+class TeamMember(BaseModel):
+    user_id: str = Field(min_length=1, max_length=40)
+    on_duty: bool = True
+
+
+class Team(BaseModel):
+    id: KindKey
+    name: Name
+    members: list[TeamMember] = Field(default_factory=list, max_length=200)
+
+
+class DispatchMatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str | None = None
+    community_id: str | None = None
+    building_id: str | None = None
+
+
+class DispatchRule(BaseModel):
+    """First matching rule wins: a person, or a team by round-robin among on-duty members, or a grab pool."""
+
+    match: DispatchMatch = Field(default_factory=DispatchMatch)
+    user_id: str | None = None
+    team_id: str | None = None
+    mode: Literal["direct", "round_robin", "grab"] = "direct"
 
 
 class TenantConfig(BaseModel):
@@ -151,6 +207,15 @@ class TenantConfig(BaseModel):
     timezone: TimeZoneName = "Asia/Shanghai"
     locale: Locale = "zh-CN"
     ticket_kinds: list[TicketKind] = Field(default_factory=lambda: list(DEFAULT_TICKET_KINDS))
+    ticket_settings: TicketSettings = Field(default_factory=TicketSettings)
+    teams: list[Team] = Field(default_factory=list, max_length=100)
+    dispatch_rules: list[DispatchRule] = Field(default_factory=list, max_length=100)
+
+    def kind(self, key: str) -> TicketKind | None:
+        return next((k for k in self.ticket_kinds if k.key == key), None)
+
+    def team(self, team_id: str) -> Team | None:
+        return next((t for t in self.teams if t.id == team_id), None)
 
 
 def merge_patch(document: dict, patch: dict) -> dict:

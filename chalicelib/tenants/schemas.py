@@ -8,13 +8,16 @@ from pydantic import BaseModel, ConfigDict, Field
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.tenants.domain import (
     Branding,
+    DispatchRule,
     Email,
     HexColour,
     HttpsUrl,
     Locale,
     Name,
     Phone,
+    Team,
     TicketKind,
+    TicketSettings,
     TimeZoneName,
 )
 
@@ -65,6 +68,9 @@ class TenantPatch(Request):
     timezone: TimeZoneName | None = None
     locale: Locale | None = None
     ticket_kinds: list[TicketKind] | None = Field(None, min_length=1, max_length=50)
+    ticket_settings: dict | None = None
+    teams: list[Team] | None = None
+    dispatch_rules: list[DispatchRule] | None = None
 
 
 class TenantOut(BaseModel):
@@ -77,6 +83,9 @@ class TenantOut(BaseModel):
     timezone: str
     locale: str
     ticket_kinds: list[TicketKind]
+    ticket_settings: TicketSettings
+    teams: list[Team]
+    dispatch_rules: list[DispatchRule]
     created_at: str
     updated_at: str
     version: int

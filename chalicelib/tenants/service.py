@@ -4,6 +4,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from pydantic import ValidationError
+
 from chalicelib.core.auth import (
     API_KEY_PREFIX,
     TokenCodec,
@@ -70,7 +72,8 @@ def tenant_out(item: TenantItem) -> TenantOut:
     config = domain.TenantConfig.model_validate(item.config)
     return TenantOut(id=item.tenant_id, slug=item.slug, company_name=item.company_name, plan=item.plan,
                      isolation=item.isolation, branding=config.branding, timezone=config.timezone,
-                     locale=config.locale, ticket_kinds=config.ticket_kinds, created_at=item.created_at,
+                     locale=config.locale, ticket_kinds=config.ticket_kinds, ticket_settings=config.ticket_settings,
+                     teams=config.teams, dispatch_rules=config.dispatch_rules, created_at=item.created_at,
                      updated_at=item.updated_at, version=item.version)
 
 
@@ -188,6 +191,9 @@ class TenantService:
         if token.startswith(API_KEY_PREFIX):
             return self._authenticate_api_key(token, request_id)
         claims = self.codec.verify(token)
+        if claims.kind == "resident":
+            return TenantContext(claims.tenant_id, Principal("resident", claims.subject, units=claims.units),
+                                 request_id)
         if claims.kind != "staff" or claims.role not in Role._value2member_map_:
             raise UnauthenticatedError()
         role = Role(claims.role)
@@ -213,8 +219,9 @@ class TenantService:
         merged = domain.merge_patch(item.config, changes_in)
         try:
             config = domain.TenantConfig.model_validate(merged).model_dump(mode="json")
-        except ValueError as exc:
-            raise ValidationFailedError(str(exc)) from exc
+        except ValidationError as exc:
+            raise ValidationFailedError(details=[{"field": ".".join(str(p) for p in e["loc"]), "type": e["type"],
+                                                  "message": e["msg"]} for e in exc.errors(include_url=False)]) from exc
         before = {"company_name": item.company_name, **item.config}
         after = {"company_name": company_name, **config}
         changes = diff(before, after)
@@ -232,6 +239,20 @@ class TenantService:
         item.updated_at, item.version = to_rfc3339(now), version + 1
         self._tenants.put(ctx.tenant_id, item)
         return tenant_out(item)
+
+    def config(self, tenant_id: str) -> domain.TenantConfig:
+        """The tenant's configuration, cached per container (≤ 60 s)."""
+        item = self._tenant(tenant_id)
+        if item is None:
+            raise NotFoundError()
+        return domain.TenantConfig.model_validate(item.config)
+
+    def tenant_id_for_slug(self, slug: str) -> str:
+        tenant_id = self._tenant_id_for_slug(slug)
+        item = self._tenant(tenant_id) if tenant_id else None
+        if item is None or item.status != "active":
+            raise NotFoundError()
+        return item.tenant_id
 
     def public_branding(self, slug: str) -> PublicBrandingOut:
         tenant_id = self._tenant_id_for_slug(slug)

@@ -59,7 +59,7 @@ def test_residents_phone_masking_and_units(api: ApiClient, tenant):
     wrong = api.post("/v1/residents", token=tenant.token, json={
         "name": "错位", "phone": "13900000000",
         "units": [{"unit_id": unit["id"], "community_id": other_community["id"]}]})
-    assert_error(wrong, 422)["details"][0]["type"] == "unknown_unit"
+    assert assert_error(wrong, 422)["details"][0]["type"] == "unknown_unit"
     assert_error(api.post("/v1/residents", token=tenant.token, json={"name": "x", "phone": "12345"}), 422)
     moved = api.patch(f"/v1/residents/{resident['id']}", token=tenant.token, json={"phone": "13912345678"})
     assert moved.json()["phone"] == "13912345678"

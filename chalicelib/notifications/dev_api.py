@@ -1,0 +1,39 @@
+"""Local stage only: what the notification channels "sent" (registered by app.py in local stages)."""
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from chalicelib import bootstrap
+from chalicelib.core.http import Call, api
+
+bp = api.blueprint(__name__)
+
+
+class DevMessagesQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    to: str | None = Field(None, max_length=64)
+    tenant_slug: str | None = Field(None, max_length=64)
+
+
+class DevMessage(BaseModel):
+    id: str
+    channel: str
+    tenant_id: str
+    to: str
+    body: str
+    template: str
+    params: dict[str, str]
+    sent_at: str
+
+
+class DevMessagesOut(BaseModel):
+    items: list[DevMessage]
+
+
+@api.route(bp, "GET", "/v1/dev/messages", auth="public", query=DevMessagesQuery, response=DevMessagesOut,
+           tags=("dev",), summary="Every SMS/WeChat/e-mail the local channels recorded, newest first (local only)")
+def dev_messages(call: Call) -> DevMessagesOut:
+    tenant_id = None
+    if call.query.tenant_slug:
+        tenant_id = bootstrap.tenant_service().tenant_id_for_slug(call.query.tenant_slug)
+    return DevMessagesOut(items=bootstrap.sms_channel().messages(tenant_id=tenant_id, to=call.query.to))

@@ -1,0 +1,58 @@
+"""Public resident sign-in routes (phone OTP) on the tenant's white-labelled page."""
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+from chalicelib import bootstrap
+from chalicelib.core.clock import utcnow
+from chalicelib.core.http import Call, api
+from chalicelib.residents.domain import MobilePhone
+from chalicelib.residents.schemas import Request, ResidentUnitOut
+
+bp = api.blueprint(__name__)
+LOGIN = ("resident-login",)
+
+
+class OtpIn(Request):
+    phone: MobilePhone
+
+
+class OtpSentOut(BaseModel):
+    expires_in: int = 300
+    resend_after: int = 60
+    message: str = "If this phone belongs to a registered resident, a code is on its way."
+
+
+class OtpVerifyIn(Request):
+    phone: MobilePhone
+    code: str = Field(pattern=r"^\d{6}$")
+
+
+class ResidentTokenOut(BaseModel):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    resident_id: str
+    name: str
+    units: list[ResidentUnitOut]
+
+
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/otp", auth="public", body=OtpIn, response=OtpSentOut,
+           status=202, tags=LOGIN, summary="Send a 6-digit sign-in code by SMS (same answer for unknown phones)")
+def request_otp(call: Call) -> OtpSentOut:
+    tenants = bootstrap.tenant_service()
+    tenant_id = tenants.tenant_id_for_slug(call.path["slug"])
+    brand = tenants.public_branding(call.path["slug"]).name
+    bootstrap.resident_login().request_code(tenant_id, brand, call.body.phone, utcnow())
+    return OtpSentOut()
+
+
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/otp/verify", auth="public", body=OtpVerifyIn,
+           response=ResidentTokenOut, tags=LOGIN, summary="Exchange the code for a resident access token")
+def verify_otp(call: Call) -> ResidentTokenOut:
+    tenant_id = bootstrap.tenant_service().tenant_id_for_slug(call.path["slug"])
+    login = bootstrap.resident_login()
+    token, resident = login.verify_code(tenant_id, call.body.phone, call.body.code, utcnow())
+    return ResidentTokenOut(access_token=token, expires_in=login.settings.resident_token_ttl_seconds,
+                            resident_id=resident.resident_id, name=resident.name,
+                            units=[ResidentUnitOut(**u) for u in resident.units])

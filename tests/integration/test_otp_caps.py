@@ -1,0 +1,44 @@
+"""Daily OTP caps per phone and per tenant (moto), with fixed clocks."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from chalicelib.core.errors import RateLimitedError
+from chalicelib.core.ids import new_id
+from chalicelib.core.pagination import CursorCodec
+from chalicelib.core.settings import Settings
+from chalicelib.notifications.channels import LocalOutbox
+from chalicelib.residents.login import ResidentLogin
+from chalicelib.residents.repository import ResidentRepository
+
+T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
+
+
+def login(per_phone=3, per_tenant=100) -> ResidentLogin:
+    from chalicelib import bootstrap
+
+    settings = Settings(otp_daily_per_phone=per_phone, otp_daily_per_tenant=per_tenant)
+    return ResidentLogin(ResidentRepository(CursorCodec(b"k" * 32)), bootstrap.token_codec(), LocalOutbox(),
+                         settings)
+
+
+def test_per_phone_daily_cap(stack):
+    service, tenant_id = login(per_phone=3), new_id("tnt")
+    for n in range(3):
+        service.request_code(tenant_id, "物业", "13911112222", T0 + timedelta(minutes=2 * n))
+    with pytest.raises(RateLimitedError) as raised:
+        service.request_code(tenant_id, "物业", "13911112222", T0 + timedelta(minutes=10))
+    assert raised.value.code == "otp_daily_limit" and raised.value.retry_after > 0
+    service.request_code(tenant_id, "物业", "13911113333", T0 + timedelta(minutes=10))  # another phone still may
+    service.request_code(tenant_id, "物业", "13911112222", T0 + timedelta(days=1))       # and tomorrow again
+
+
+def test_per_tenant_daily_cap(stack):
+    service, tenant_id = login(per_tenant=2), new_id("tnt")
+    service.request_code(tenant_id, "物业", "13911114444", T0)
+    service.request_code(tenant_id, "物业", "13911115555", T0)
+    with pytest.raises(RateLimitedError) as raised:
+        service.request_code(tenant_id, "物业", "13911116666", T0)
+    assert raised.value.code == "otp_daily_limit"
