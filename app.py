@@ -9,6 +9,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.residents import api as residents_api
 from chalicelib.residents import login_api
 from chalicelib.tenants import api as tenants_api
+from chalicelib.tickets import api as tickets_api
 
 app = Chalice(app_name="linli")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "all")
@@ -17,7 +18,7 @@ if tracing := tracing_middleware():
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, openapi.bp):
+for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, openapi.bp):
     app.register_blueprint(blueprint)
 if get_settings().is_local:  # the recorded messages exist only where nothing is really sent
     from chalicelib.notifications import dev_api

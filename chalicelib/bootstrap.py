@@ -83,6 +83,15 @@ def resident_login():  # noqa: ANN201
     return ResidentLogin(ResidentRepository(cursor_codec()), token_codec(), sms_channel(), get_settings())
 
 
+@lru_cache(maxsize=1)
+def ticket_service():  # noqa: ANN201
+    from chalicelib.tickets.attachments import AttachmentStore
+    from chalicelib.tickets.repository import TicketRepository
+    from chalicelib.tickets.service import TicketService
+
+    return TicketService(TicketRepository(cursor_codec()), tenant_service(), AttachmentStore(get_settings()))
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         return tenant_service().authenticate(token, request_id)
@@ -98,5 +107,5 @@ def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
     for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
-                    resident_login):
+                    resident_login, ticket_service):
         factory.cache_clear()

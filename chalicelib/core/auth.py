@@ -23,7 +23,7 @@ class AccessClaims:
     subject: str
     kind: str
     role: str | None
-    units: tuple[tuple[str, str], ...] = ()
+    units: tuple[tuple[str, ...], ...] = ()
 
 
 class TokenCodec:
@@ -45,7 +45,7 @@ class TokenCodec:
         self.ttl_seconds = ttl_seconds
 
     def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime,
-              units: list[tuple[str, str]] | None = None, ttl_seconds: int | None = None) -> str:
+              units: list[tuple[str, ...]] | None = None, ttl_seconds: int | None = None) -> str:
         import jwt  # loaded on first use: PyJWT pulls in cryptography when it is installed
 
         ttl = ttl_seconds or self.ttl_seconds
@@ -73,7 +73,7 @@ class TokenCodec:
                                 options={"require": ["exp", "iat", "sub", "tid", "typ"]})
         except jwt.PyJWTError as exc:
             raise UnauthenticatedError() from exc
-        units = tuple((str(c), str(u)) for c, u in claims.get("units", []))
+        units = tuple(tuple(str(part) for part in unit) for unit in claims.get("units", []))
         return AccessClaims(tenant_id=claims["tid"], subject=claims["sub"], kind=claims["typ"],
                             role=claims.get("role"), units=units)
 

@@ -16,7 +16,7 @@ class Principal:
     id: str
     role: Role | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
-    units: tuple[tuple[str, str], ...] = ()  # a resident's (community_id, unit_id) pairs
+    units: tuple[tuple[str, ...], ...] = ()  # a resident's (community_id, unit_id, label) triples
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ class LocalResources:
     stream_arn: str
     queue_urls: dict[str, str]
     dead_letter_urls: dict[str, str]
+    attachments_bucket: str
 
 
 def create_resources(session: Any, table_name: str, prefix: str) -> LocalResources:
@@ -64,7 +65,14 @@ def create_resources(session: Any, table_name: str, prefix: str) -> LocalResourc
                                          "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}),
         })["QueueUrl"]
         queue_urls[name], dead_letter_urls[name] = url, dlq_url
-    return LocalResources(table_name, stream_arn, queue_urls, dead_letter_urls)
+    bucket = f"{prefix}-attachments"
+    s3 = session.client("s3")
+    if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
+        s3.create_bucket(Bucket=bucket)
+        cors = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]
+        rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()} for rule in cors["CorsRules"]]
+        s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    return LocalResources(table_name, stream_arn, queue_urls, dead_letter_urls, bucket)
 
 
 def event_source_settings(logical_id: str) -> dict[str, Any]:

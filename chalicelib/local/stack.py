@@ -78,6 +78,7 @@ class LocalStack:
             "LINLI_NOTIFICATIONS_QUEUE_URL": self.resources.queue_urls["notifications"],
             "LINLI_WEBHOOKS_QUEUE_URL": self.resources.queue_urls["webhooks"],
             "LINLI_SLA_QUEUE_URL": self.resources.queue_urls["sla"],
+            "LINLI_ATTACHMENTS_BUCKET": self.resources.attachments_bucket,
         })
         from chalicelib import bootstrap
         from chalicelib.core.http import api

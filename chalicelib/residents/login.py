@@ -104,7 +104,7 @@ class ResidentLogin:
         resident = self.repo.find_resident_by_phone(tenant_id, phone)
         if resident is None or resident.resident_id != otp.resident_id:
             raise invalid
+        units = [(u["community_id"], u["unit_id"], u["label"], u.get("building_id") or "") for u in resident.units]
         token = self.codec.issue(tenant_id=tenant_id, subject=resident.resident_id, kind="resident", role=None,
-                                 now=now, units=[(u["community_id"], u["unit_id"]) for u in resident.units],
-                                 ttl_seconds=self.settings.resident_token_ttl_seconds)
+                                 now=now, units=units, ttl_seconds=self.settings.resident_token_ttl_seconds)
         return token, resident

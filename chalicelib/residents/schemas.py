@@ -75,6 +75,7 @@ class ResidentUnitOut(BaseModel):
     community_id: str
     relation: Relation
     label: str
+    building_id: str | None = None
 
 
 class ResidentIn(Request):

@@ -250,7 +250,8 @@ class ResidentService:
             if unit is None:
                 unit = self._add_unit(ctx, building, row.entrance, row.number, now)
                 units[cid][(building.building_id, row.entrance, row.number)] = unit
-            link = {"unit_id": unit.unit_id, "community_id": cid, "relation": row.relation, "label": unit.label}
+            link = {"unit_id": unit.unit_id, "community_id": cid, "relation": row.relation, "label": unit.label,
+                    "building_id": unit.building_id}
             resident = residents.get(row.phone)
             if resident is None:
                 out = self.create_resident(ctx, ResidentIn(name=row.name, phone=row.phone, units=[ResidentUnitIn(
@@ -304,7 +305,7 @@ class ResidentService:
                                  "message": "No such unit in this community."})
                 continue
             result.append({"unit_id": unit.unit_id, "community_id": unit.community_id, "relation": link.relation,
-                           "label": unit.label})
+                           "label": unit.label, "building_id": unit.building_id})
         if problems:
             raise ValidationFailedError(details=problems)
         return result

@@ -57,6 +57,13 @@ class LinliModel(Model):
     entity = DiscriminatorAttribute()
     expires_at = NumberAttribute(null=True)
 
+    @classmethod
+    def _get_connection(cls):  # noqa: ANN206
+        # Each item type keeps its own connection (its schema names its indexes); never inherit the base's.
+        if "_connection" not in cls.__dict__:
+            cls._connection = None
+        return super()._get_connection()
+
 
 class UniqueItem(LinliModel, discriminator="unique"):
     """Claims a tenant-unique value (a staff e-mail, a resident phone, a unit number) for its owner."""

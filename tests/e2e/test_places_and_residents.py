@@ -48,7 +48,7 @@ def test_residents_phone_masking_and_units(api: ApiClient, tenant):
     resident = created.json()
     assert resident["phone"] == "13812345678"  # the admin manages residents: full number on one resident
     assert resident["units"] == [{"unit_id": unit["id"], "community_id": community["id"], "relation": "owner",
-                                  "label": "3栋2单元1201"}]
+                                  "label": "3栋2单元1201", "building_id": unit["building_id"]}]
     listed = api.get("/v1/residents", token=tenant.token).json()["items"]
     assert [r["phone"] for r in listed] == ["138****5678"]
     _, butler_token = api.add_staff(tenant, "butler")

@@ -1,0 +1,198 @@
+"""Request and response models of the ticket routes."""
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from chalicelib.core.pagination import ListQuery
+from chalicelib.tenants.domain import Priority
+from chalicelib.tickets.domain import Status
+
+MAX_PHOTOS = 9
+MAX_PHOTO_BYTES = 10 * 1024 * 1024
+PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
+AttachmentId = str
+
+
+class Request(BaseModel):
+    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
+
+
+class Location(Request):
+    community_id: str = Field(min_length=1, max_length=40)
+    unit_id: str | None = Field(None, max_length=40)
+    common_area: str | None = Field(None, max_length=100, description="e.g. 3栋电梯厅, 地下车库B2")
+
+    @model_validator(mode="after")
+    def _one_place(self) -> Location:
+        if bool(self.unit_id) == bool(self.common_area):
+            raise ValueError("give either unit_id or common_area")
+        return self
+
+
+class VisitWindow(Request):
+    start: datetime
+    end: datetime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> VisitWindow:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+class TicketIn(Request):
+    """A resident's report (H5 page or mini-program)."""
+
+    kind: str = Field(min_length=1, max_length=32)
+    category: str | None = Field(None, max_length=30)
+    description: str = Field(min_length=1, max_length=2000)
+    location: Location
+    preferred_visit: VisitWindow | None = None
+    attachments: list[AttachmentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    channel: Literal["h5", "mini_program"] = "h5"
+
+
+class StaffTicketIn(TicketIn):
+    """Filed by staff on a resident's behalf, or by an integration."""
+
+    resident_id: str = Field(min_length=1, max_length=40)
+    channel: Literal["phone", "walk_in", "api", "h5", "mini_program"] = "phone"  # type: ignore[assignment]
+    priority: Priority | None = None
+
+
+class ActionIn(Request):
+    """Parameters of a ticket action; each action reads the ones it needs."""
+
+    assignee_id: str | None = Field(None, max_length=40)
+    reason: str | None = Field(None, max_length=500)
+    note: str | None = Field(None, max_length=2000)
+    photos: list[AttachmentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+    price: Decimal | None = Field(None, ge=0, le=1_000_000, decimal_places=2)
+    eta: str | None = Field(None, max_length=100)
+    into_ticket_id: str | None = Field(None, max_length=40)
+    score: int | None = None
+    tags: list[str] = Field(default_factory=list, max_length=10)
+    comment: str | None = Field(None, max_length=500)
+    outcome: Literal["completed", "satisfied", "unsatisfied", "unreachable"] | None = None
+
+
+class RatingIn(Request):
+    score: int = Field(ge=1, le=5)
+    tags: list[str] = Field(default_factory=list, max_length=10)
+    comment: str | None = Field(None, max_length=500)
+
+
+class ReasonIn(Request):
+    reason: str | None = Field(None, max_length=500)
+
+
+class AttachmentOut(BaseModel):
+    id: str
+    url: str | None = Field(None, description="Short-lived download URL")
+
+
+class TicketOut(BaseModel):
+    id: str
+    number: str
+    kind: str
+    category: str | None
+    priority: str
+    status: Status
+    description: str
+    channel: str
+    resident_id: str
+    resident_name: str | None
+    location: dict[str, Any]
+    preferred_visit: dict[str, Any] | None
+    attachments: list[AttachmentOut]
+    assignee_id: str | None
+    grab_team: str | None
+    quote: dict[str, Any] | None
+    resolution: dict[str, Any] | None
+    rating: dict[str, Any] | None
+    flagged: dict[str, Any] | None
+    return_visits: list[dict[str, Any]]
+    acknowledged_at: str | None
+    arrived_at: str | None
+    resolved_at: str | None
+    closed_at: str | None
+    cancelled_at: str | None
+    cancel_reason: str | None
+    merged_into: str | None
+    possible_duplicate_of: str | None
+    reopen_count: int
+    created_by: dict[str, Any]
+    created_at: str
+    updated_at: str
+    version: int
+    allowed_actions: list[str]
+
+
+class TicketPage(BaseModel):
+    items: list[TicketOut]
+    next_cursor: str | None
+
+
+class TicketQuery(ListQuery):
+    bucket: Literal["open", "resolved", "closed", "cancelled"] = "open"
+    status: Status | None = None
+    kind: str | None = Field(None, max_length=32)
+    priority: Priority | None = None
+    community_id: str | None = Field(None, max_length=40)
+    assignee_id: str | None = Field(None, max_length=40)
+    pool: str | None = Field(None, max_length=32, description="A team's grab pool (抢单)")
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+class CommentIn(Request):
+    body: str = Field(min_length=1, max_length=2000)
+    visibility: Literal["public", "internal"] = "public"
+    attachments: list[AttachmentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+
+
+class ResidentCommentIn(Request):
+    body: str = Field(min_length=1, max_length=2000)
+    attachments: list[AttachmentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
+
+
+class CommentOut(BaseModel):
+    id: str
+    author: dict[str, Any]
+    body: str
+    visibility: str
+    attachments: list[AttachmentOut]
+    created_at: str
+
+
+class CommentList(BaseModel):
+    items: list[CommentOut]
+
+
+class EventOut(BaseModel):
+    id: str
+    type: str
+    occurred_at: str
+    actor: dict[str, Any]
+    changes: dict[str, Any]
+    data: dict[str, Any]
+
+
+class EventList(BaseModel):
+    items: list[EventOut]
+
+
+class AttachmentIn(Request):
+    content_type: Literal["image/jpeg", "image/png", "image/webp", "image/heic"]
+    size: int = Field(gt=0, le=MAX_PHOTO_BYTES)
+
+
+class AttachmentUploadOut(BaseModel):
+    id: str
+    url: str
+    fields: dict[str, str]
+    expires_in: int

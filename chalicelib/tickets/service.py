@@ -1,0 +1,485 @@
+"""Ticket use cases: intake, actions, conversation, timeline, queues."""
+from __future__ import annotations
+
+import hashlib
+import secrets
+import time
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.errors import (
+    ConflictError,
+    ForbiddenError,
+    NotFoundError,
+    PreconditionFailedError,
+    RateLimitedError,
+    ValidationFailedError,
+)
+from chalicelib.core.ids import new_id
+from chalicelib.core.permissions import Role
+from chalicelib.core.tenancy import TenantContext
+from chalicelib.residents.repository import (
+    CommunityItem,
+    ResidentItem,
+    UnitItem,
+    community_pk,
+    community_sk,
+    resident_sk,
+    unit_sk,
+)
+from chalicelib.storage import keys
+from chalicelib.storage.table import CounterItem, LinliModel, UniqueItem
+from chalicelib.storage.unit_of_work import UnitOfWork
+from chalicelib.tenants.domain import TenantConfig
+from chalicelib.tenants.repository import StaffItem, staff_sk
+from chalicelib.tickets import dispatch, domain
+from chalicelib.tickets.attachments import AttachmentStore, object_key
+from chalicelib.tickets.domain import Action, Actor, Status
+from chalicelib.tickets.repository import (
+    TICKET_SK,
+    AttachmentItem,
+    CommentItem,
+    DuplicateMarkerItem,
+    IdempotencyItem,
+    TicketItem,
+    TicketRepository,
+    attachment_pk,
+    index_keys,
+    number_pk,
+    ticket_pk,
+)
+from chalicelib.tickets.schemas import (
+    ActionIn,
+    AttachmentIn,
+    AttachmentOut,
+    AttachmentUploadOut,
+    CommentOut,
+    EventOut,
+    TicketIn,
+    TicketOut,
+    TicketQuery,
+)
+
+CHINA = ZoneInfo("Asia/Shanghai")
+DUPLICATE_WINDOW = timedelta(hours=24)
+IDEMPOTENCY_TTL = timedelta(hours=24)
+
+
+class _Replay(ConflictError):
+    code = "idempotent_replay"
+
+
+class _NumberTaken(ConflictError):
+    code = "number_taken"
+
+
+class _DuplicateSeen(ConflictError):
+    code = "duplicate_seen"
+
+
+def actor_of(ctx: TenantContext) -> Actor:
+    return Actor(ctx.principal.kind, ctx.principal.id, ctx.principal.role)
+
+
+def state_of(item: TicketItem) -> domain.TicketState:
+    return domain.TicketState(
+        status=Status(item.status), resident_id=item.resident_id, kind=item.kind, assignee_id=item.assignee_id,
+        grab_team=item.grab_team, previous_status=Status(item.previous_status) if item.previous_status else None,
+        acknowledged_at=item.acknowledged_at, arrived_at=item.arrived_at, resolved_at=item.resolved_at,
+        closed_at=item.closed_at, quote=item.quote, rating=item.rating, reopen_count=item.reopen_count or 0)
+
+
+def _invalid(field: str, type_: str, message: str) -> ValidationFailedError:
+    return ValidationFailedError(details=[{"field": field, "type": type_, "message": message}])
+
+
+class TicketService:
+    def __init__(self, repo: TicketRepository, tenants: Any, store: AttachmentStore) -> None:
+        self.repo = repo
+        self.tenants = tenants
+        self.store = store
+
+    # --- intake ---------------------------------------------------------------------------------------
+    def create(self, ctx: TenantContext, cmd: TicketIn, idempotency_key: str | None, now: datetime) -> TicketOut:
+        config: TenantConfig = self.tenants.config(ctx.tenant_id)
+        kind = config.kind(cmd.kind)
+        resident_channel = ctx.principal.kind == "resident"
+        if kind is None or (resident_channel and not kind.resident_visible):
+            raise _invalid("kind", "unknown_kind", "No such ticket kind in this company's catalogue.")
+        if cmd.category and kind.categories and cmd.category not in kind.categories:
+            raise _invalid("category", "unknown_category", f"Categories of {kind.key}: {', '.join(kind.categories)}")
+        place = self._place(ctx, cmd)
+        priority = (getattr(cmd, "priority", None) if not resident_channel else None) or kind.default_priority
+        route = dispatch.route(config.dispatch_rules, config.teams, kind=kind.key,
+                               community_id=cmd.location.community_id, building_id=place["building_id"])
+        assignee = route.assignee_id
+        if route.round_robin_team is not None:
+            assignee = dispatch.pick_round_robin(route.round_robin_team, self._next_position(
+                ctx, route.round_robin_team.id))
+        ticket_id, stamp = new_id("tkt"), to_rfc3339(now)
+        status = Status.ASSIGNED if assignee else Status.NEW
+        item = TicketItem(
+            ticket_pk(ctx.tenant_id, ticket_id), TICKET_SK, ticket_id=ticket_id, tenant_id=ctx.tenant_id,
+            number="", kind=kind.key, category=cmd.category, priority=priority, status=status.value,
+            description=cmd.description, channel=cmd.channel, resident_id=place["resident_id"],
+            resident_name=place["resident_name"], location=place["location"], community_id=cmd.location.community_id,
+            preferred_visit=cmd.preferred_visit.model_dump(mode="json") if cmd.preferred_visit else None,
+            attachments=list(dict.fromkeys(cmd.attachments)), assignee_id=assignee, grab_team=route.grab_team,
+            return_visits=[], reopen_count=0, created_by=ctx.actor, created_at=stamp, updated_at=stamp, version=1,
+            **index_keys(ctx.tenant_id, ticket_id=ticket_id, status=status, priority=priority, created_at=stamp,
+                         resident_id=place["resident_id"], assignee_id=assignee, grab_team=route.grab_team))
+        request_digest = hashlib.sha256(cmd.model_dump_json().encode()).hexdigest()
+        idem_pk = keys.tenant_pk(ctx.tenant_id, "IDEM", ctx.principal.id,
+                                 hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]) if idempotency_key else None
+        dup_pk = keys.tenant_pk(ctx.tenant_id, "DUP", hashlib.sha256(
+            f"{place['location'].get('unit_id') or place['location'].get('common_area')}|"
+            f"{cmd.location.community_id}|{kind.key}|{cmd.category}".encode()).hexdigest()[:40])
+        check_duplicate = True
+        for attempt in range(6):
+            item.number = f"{now:%y%m%d}{secrets.randbelow(10**5):05d}"
+            uow = self._create_uow(ctx, item, now, idem_pk, request_digest, dup_pk, check_duplicate,
+                                   config.ticket_settings.resident_daily_limit if resident_channel else None)
+            try:
+                uow.commit()
+                break
+            except _Replay:
+                return self._replay(ctx, idem_pk, request_digest, now)
+            except _NumberTaken:
+                continue
+            except _DuplicateSeen:
+                marker = self.repo.duplicate_marker(dup_pk)
+                item.possible_duplicate_of = marker.ticket_id if marker else None
+                check_duplicate = False
+            except ConflictError as exc:
+                if exc.code != "write_conflict" or attempt == 5:
+                    raise
+                time.sleep(0.05 * (attempt + 1))
+        return self.ticket_out(ctx, item, now)
+
+    def _create_uow(self, ctx: TenantContext, item: TicketItem, now: datetime, idem_pk: str | None,
+                    request_digest: str, dup_pk: str, check_duplicate: bool, daily_limit: int | None) -> UnitOfWork:
+        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
+        stamp = to_rfc3339(now)
+        if idem_pk:
+            uow.put(IdempotencyItem(idem_pk, "IDEM", request_digest=request_digest, ticket_id=item.ticket_id,
+                                    expires_at=int((now + IDEMPOTENCY_TTL).timestamp())),
+                    condition=IdempotencyItem.PK.does_not_exist(), on_conflict=_Replay())
+        uow.put(UniqueItem(number_pk(ctx.tenant_id, item.number), keys.UNIQUE_SK, owner_id=item.ticket_id),
+                condition=UniqueItem.PK.does_not_exist(), on_conflict=_NumberTaken())
+        if daily_limit is not None:
+            day = now.astimezone(CHINA).strftime("%Y%m%d")
+            expires = int((now + timedelta(days=2)).timestamp())
+            uow.update(CounterItem(keys.tenant_pk(ctx.tenant_id, "DAILY", ctx.principal.id), day),
+                       [CounterItem.count.add(1), CounterItem.expires_at.set(expires)],
+                       condition=CounterItem.count.does_not_exist() | (CounterItem.count < daily_limit),
+                       on_conflict=RateLimitedError("You have reported a lot today; call the service desk if urgent.",
+                                                    code="daily_ticket_limit", retry_after=3600))
+        for index, attachment_id in enumerate(item.attachments):
+            uow.check(AttachmentItem, attachment_pk(ctx.tenant_id, attachment_id), "ATT",
+                      AttachmentItem.owner_id == ctx.principal.id,
+                      on_conflict=_invalid(f"attachments.{index}", "unknown_attachment",
+                                           "Upload the photo first (POST /v1/me/attachments)."))
+        marker = DuplicateMarkerItem(dup_pk, "DUP", ticket_id=item.ticket_id,
+                                     until=to_rfc3339(now + DUPLICATE_WINDOW),
+                                     expires_at=int((now + DUPLICATE_WINDOW).timestamp()))
+        if check_duplicate:
+            uow.put(marker, condition=DuplicateMarkerItem.PK.does_not_exist() | (DuplicateMarkerItem.until < stamp),
+                    on_conflict=_DuplicateSeen())
+        else:
+            uow.put(marker)
+        uow.put(item, condition=TicketItem.PK.does_not_exist())
+        uow.record("ticket.created", pk=item.PK, subject=("ticket", item.ticket_id), subject_version=1,
+                   data={"number": item.number, "kind": item.kind, "category": item.category,
+                         "priority": item.priority, "channel": item.channel, "status": item.status,
+                         "community_id": item.location["community_id"], "unit_id": item.location.get("unit_id"),
+                         "assignee_id": item.assignee_id, "possible_duplicate_of": item.possible_duplicate_of,
+                         "visibility": "public"})
+        return uow
+
+    def _replay(self, ctx: TenantContext, idem_pk: str | None, request_digest: str, now: datetime) -> TicketOut:
+        record = self.repo.idempotency_record(idem_pk) if idem_pk else None
+        if record is None:
+            raise ConflictError("The first request with this key is still in flight; retry.", code="write_conflict")
+        if record.request_digest != request_digest:
+            raise ValidationFailedError("This Idempotency-Key was used with a different request.",
+                                        code="idempotency_key_reused")
+        item = self.repo.get(ctx, record.ticket_id, consistent=True)
+        if item is None:
+            raise NotFoundError()
+        return self.ticket_out(ctx, item, now)
+
+    def _place(self, ctx: TenantContext, cmd: TicketIn) -> dict[str, Any]:
+        loc = cmd.location
+        if ctx.principal.kind == "resident":
+            units = {u[1]: u for u in ctx.principal.units}
+            communities = {u[0] for u in ctx.principal.units}
+            if loc.unit_id:
+                unit = units.get(loc.unit_id)
+                if unit is None or unit[0] != loc.community_id:
+                    raise _invalid("location.unit_id", "unknown_unit", "This is not one of your units.")
+                location = {"community_id": loc.community_id, "unit_id": loc.unit_id, "label": unit[2]}
+                return {"resident_id": ctx.principal.id, "resident_name": None, "location": location,
+                        "building_id": unit[3] if len(unit) > 3 and unit[3] else None}
+            if loc.community_id not in communities:
+                raise _invalid("location.community_id", "unknown_community", "You don't live in this community.")
+            return {"resident_id": ctx.principal.id, "resident_name": None, "building_id": None,
+                    "location": {"community_id": loc.community_id, "common_area": loc.common_area}}
+        resident_id = cmd.resident_id  # type: ignore[attr-defined]
+        wanted = [(keys.tenant_pk(ctx.tenant_id), resident_sk(resident_id)),
+                  (community_pk(ctx.tenant_id, loc.community_id), unit_sk(loc.unit_id)) if loc.unit_id
+                  else (keys.tenant_pk(ctx.tenant_id), community_sk(loc.community_id))]
+        found = list(LinliModel.batch_get(wanted))
+        resident = next((i for i in found if isinstance(i, ResidentItem)), None)
+        if resident is None:
+            raise _invalid("resident_id", "unknown_resident", "No such resident.")
+        if loc.unit_id:
+            unit = next((i for i in found if isinstance(i, UnitItem)), None)
+            if unit is None:
+                raise _invalid("location.unit_id", "unknown_unit", "No such unit in this community.")
+            return {"resident_id": resident.resident_id, "resident_name": resident.name,
+                    "building_id": unit.building_id,
+                    "location": {"community_id": loc.community_id, "unit_id": unit.unit_id, "label": unit.label}}
+        if not any(isinstance(i, CommunityItem) for i in found):
+            raise _invalid("location.community_id", "unknown_community", "No such community.")
+        return {"resident_id": resident.resident_id, "resident_name": resident.name, "building_id": None,
+                "location": {"community_id": loc.community_id, "common_area": loc.common_area}}
+
+    def _next_position(self, ctx: TenantContext, team_id: str) -> int:
+        counter = CounterItem(keys.tenant_pk(ctx.tenant_id, "RR", team_id), "RR")
+        counter.update(actions=[CounterItem.count.add(1)])
+        return int(counter.count) - 1
+
+    # --- reads ------------------------------------------------------------------------------------------
+    def get(self, ctx: TenantContext, ticket_id: str, now: datetime) -> TicketOut:
+        return self.ticket_out(ctx, self._visible(ctx, ticket_id), now)
+
+    def get_by_number(self, ctx: TenantContext, number: str, now: datetime) -> TicketOut:
+        ticket_id = self.repo.ticket_id_for_number(ctx, number)
+        if ticket_id is None:
+            raise NotFoundError()
+        return self.get(ctx, ticket_id, now)
+
+    def queue(self, ctx: TenantContext, q: TicketQuery, now: datetime) -> tuple[list[TicketOut], str | None]:
+        tid = ctx.tenant_id
+        assignee, pool = q.assignee_id, q.pool
+        if ctx.principal.role == Role.TECHNICIAN:
+            if pool and ctx.principal.id not in self._team_members(ctx, pool):
+                raise ForbiddenError("You are not in this team.")
+            assignee = None if pool else ctx.principal.id
+        condition = None
+        for clause in (
+            TicketItem.status == q.status.value if q.status else None,
+            TicketItem.kind == q.kind if q.kind else None,
+            TicketItem.priority == q.priority if q.priority else None,
+            TicketItem.community_id == q.community_id if q.community_id else None,
+            TicketItem.created_at >= to_rfc3339(q.created_from) if q.created_from else None,
+            TicketItem.created_at <= to_rfc3339(q.created_to) if q.created_to else None,
+        ):
+            if clause is not None:
+                condition = clause if condition is None else condition & clause
+        if assignee:
+            index, partition, prefix = "GSI1", keys.tenant_pk(tid, "ASG", assignee), f"{q.bucket}#"
+        elif pool:
+            index, partition, prefix = "GSI1", keys.tenant_pk(tid, "POOL", pool), "open#"
+        else:
+            index, partition, prefix = "GSI2", keys.tenant_pk(tid, "TQ", q.bucket), None
+        items, cursor = self.repo.queue(ctx, index=index, partition=partition, sort_prefix=prefix,
+                                        condition=condition, limit=q.limit, cursor=q.cursor)
+        return [self.ticket_out(ctx, i, now) for i in items], cursor
+
+    def my_tickets(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime):  # noqa: ANN201
+        items, next_cursor = self.repo.queue(ctx, index="GSI3", partition=keys.tenant_pk(
+            ctx.tenant_id, "RES", ctx.principal.id), sort_prefix="TKT#", condition=None, limit=limit,
+            cursor=cursor, newest_first=True)
+        return [self.ticket_out(ctx, i, now) for i in items], next_cursor
+
+    def timeline(self, ctx: TenantContext, ticket_id: str) -> list[EventOut]:
+        self._visible(ctx, ticket_id)
+        resident = ctx.principal.kind == "resident"
+        events = []
+        for event in self.repo.timeline(ctx, ticket_id):
+            data = dict(event.data or {})
+            if resident and data.get("visibility") == "internal":
+                continue
+            events.append(EventOut(id=event.event_id, type=event.type, occurred_at=event.occurred_at,
+                                   actor=event.actor, changes=event.changes or {}, data=data))
+        return events
+
+    def comments(self, ctx: TenantContext, ticket_id: str) -> list[CommentOut]:
+        self._visible(ctx, ticket_id)
+        resident = ctx.principal.kind == "resident"
+        return [self._comment_out(ctx, c) for c in self.repo.comments(ctx, ticket_id)
+                if not (resident and c.visibility == "internal")]
+
+    # --- writes on an existing ticket -----------------------------------------------------------------
+    def act(self, ctx: TenantContext, ticket_id: str, action: Action, params: ActionIn, if_match: int | None,
+            now: datetime) -> TicketOut:
+        item = self._visible(ctx, ticket_id, consistent=True)
+        if if_match is not None and if_match != item.version:
+            raise PreconditionFailedError()
+        config: TenantConfig = self.tenants.config(ctx.tenant_id)
+        kind = config.kind(item.kind)
+        required = list(kind.required_to_resolve) if kind else ["note"]
+        if item.kind == "repair" and config.ticket_settings.photo_required_for_repairs and "photo" not in required:
+            required.append("photo")
+        rules = domain.KindRules(paid=bool(kind and kind.paid), required_to_resolve=tuple(required))
+        policy = domain.Policy(config.ticket_settings.reopen_window_days, config.ticket_settings.rating_window_days,
+                               config.ticket_settings.low_rating_action)
+        actor = actor_of(ctx)
+        if action == Action.GRAB and item.grab_team and ctx.principal.id not in self._team_members(ctx, item.grab_team):
+            raise ForbiddenError("Only members of the team can grab this job.")
+        decision = domain.decide(state_of(item), action, actor, params.model_dump(mode="json"), now, rules, policy)
+        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
+        if action == Action.ASSIGN:
+            uow.check(StaffItem, keys.tenant_pk(ctx.tenant_id), staff_sk(params.assignee_id),
+                      (StaffItem.status == "active") & StaffItem.role.is_in("technician", "butler", "agent",
+                                                                            "supervisor", "admin"),
+                      on_conflict=_invalid("assignee_id", "unknown_staff", "No active staff member with this id."))
+        if action == Action.MERGE:
+            if params.into_ticket_id == ticket_id:
+                raise _invalid("into_ticket_id", "same_ticket", "A ticket cannot be merged into itself.")
+            uow.check(TicketItem, ticket_pk(ctx.tenant_id, params.into_ticket_id), TICKET_SK,
+                      TicketItem.PK.exists(),
+                      on_conflict=_invalid("into_ticket_id", "unknown_ticket", "No such ticket."))
+        for index, attachment_id in enumerate(params.photos if action == Action.RESOLVE else []):
+            uow.check(AttachmentItem, attachment_pk(ctx.tenant_id, attachment_id), "ATT", AttachmentItem.PK.exists(),
+                      on_conflict=_invalid(f"photos.{index}", "unknown_attachment", "Upload the photo first."))
+        changes = self._apply(ctx, uow, item, decision.status, decision.changes, if_match, now)
+        uow.record(decision.event_type, pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
+                   changes=changes, data={**decision.data, "visibility": decision.visibility,
+                                          "status": decision.status.value})
+        uow.commit()
+        self._commit_locally(item, decision.status, decision.changes, now)
+        return self.ticket_out(ctx, item, now)
+
+    def comment(self, ctx: TenantContext, ticket_id: str, body: str, visibility: str, attachments: list[str],
+                now: datetime) -> CommentOut:
+        item = self._visible(ctx, ticket_id, consistent=True)
+        if ctx.principal.kind == "resident":
+            visibility = "public"
+        if Status(item.status) in (Status.CANCELLED,) or item.merged_into:
+            raise ConflictError("This ticket is closed for comments.", code="ticket_closed")
+        stamp = to_rfc3339(now)
+        comment_id = new_id("cmt")
+        comment = CommentItem(item.PK, f"CMT#{comment_id}", comment_id=comment_id, author=ctx.actor,
+                              body=body, visibility=visibility, attachments=list(dict.fromkeys(attachments)),
+                              created_at=stamp)
+        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
+        for index, attachment_id in enumerate(comment.attachments):
+            uow.check(AttachmentItem, attachment_pk(ctx.tenant_id, attachment_id), "ATT",
+                      AttachmentItem.owner_id == ctx.principal.id,
+                      on_conflict=_invalid(f"attachments.{index}", "unknown_attachment", "Upload the photo first."))
+        uow.put(comment)
+        first_response = (ctx.principal.kind == "staff" and visibility == "public" and item.acknowledged_at is None)
+        changes = {"acknowledged_at": stamp} if first_response else {}
+        status = Status.ACKNOWLEDGED if first_response and item.status == Status.NEW else Status(item.status)
+        changed = self._apply(ctx, uow, item, status, changes, None, now)
+        uow.record("ticket.commented", pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
+                   changes=changed,
+                   data={"comment_id": comment.comment_id, "visibility": visibility, "first_response": first_response})
+        uow.commit()
+        self._commit_locally(item, status, changes, now)
+        return self._comment_out(ctx, comment)
+
+    def presign_attachment(self, ctx: TenantContext, cmd: AttachmentIn, now: datetime) -> AttachmentUploadOut:
+        attachment_id = new_id("att")
+        key = object_key(ctx.tenant_id, attachment_id)
+        item = AttachmentItem(attachment_pk(ctx.tenant_id, attachment_id), "ATT", attachment_id=attachment_id,
+                              owner_id=ctx.principal.id, content_type=cmd.content_type, size=cmd.size, key=key,
+                              created_at=to_rfc3339(now))
+        item.save(condition=AttachmentItem.PK.does_not_exist())
+        upload = self.store.presign_upload(key, cmd.content_type, cmd.size)
+        return AttachmentUploadOut(id=attachment_id, url=upload["url"], fields=upload["fields"], expires_in=600)
+
+    # --- helpers ----------------------------------------------------------------------------------------
+    def _apply(self, ctx: TenantContext, uow: UnitOfWork, item: TicketItem, status: Status, changes: dict[str, Any],
+               if_match: int | None, now: datetime) -> dict[str, dict[str, Any]]:
+        """Queue the ticket's conditional update (version-checked); returns the changed fields."""
+        actions = []
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name, value in changes.items():
+            if name == "return_visit":
+                visits = list(item.return_visits or []) + [value]
+                actions.append(TicketItem.return_visits.set(visits))
+                diff["return_visits"] = (len(item.return_visits or []), len(visits))
+                continue
+            attribute = getattr(TicketItem, name)
+            before = getattr(item, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+            if before != value:
+                diff[name] = (before, value)
+        if status.value != item.status:
+            diff["status"] = (item.status, status.value)
+            actions.append(TicketItem.status.set(status.value))
+        assignee = changes.get("assignee_id", item.assignee_id)
+        grab_team = changes.get("grab_team", item.grab_team)
+        for name, value in index_keys(ctx.tenant_id, ticket_id=item.ticket_id, status=status, priority=item.priority,
+                                      created_at=item.created_at, resident_id=item.resident_id, assignee_id=assignee,
+                                      grab_team=grab_team).items():
+            attribute = getattr(TicketItem, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        actions += [TicketItem.updated_at.set(to_rfc3339(now)), TicketItem.version.set(item.version + 1)]
+        conflict = PreconditionFailedError() if if_match is not None else ConflictError(
+            "The ticket changed while you were acting on it; reload and retry.", code="write_conflict")
+        uow.update(item, actions, condition=TicketItem.version == item.version, on_conflict=conflict)
+        return {name: {"before": before, "after": after} for name, (before, after) in diff.items()}
+
+    @staticmethod
+    def _commit_locally(item: TicketItem, status: Status, changes: dict[str, Any], now: datetime) -> None:
+        for name, value in changes.items():
+            if name == "return_visit":
+                item.return_visits = list(item.return_visits or []) + [value]
+            else:
+                setattr(item, name, value)
+        item.status, item.updated_at, item.version = status.value, to_rfc3339(now), item.version + 1
+
+    def _visible(self, ctx: TenantContext, ticket_id: str, *, consistent: bool = False) -> TicketItem:
+        """The ticket if this caller may see it; otherwise 404, exactly like a missing one."""
+        item = self.repo.get(ctx, ticket_id, consistent=consistent)
+        if item is None:
+            raise NotFoundError()
+        principal = ctx.principal
+        if principal.kind == "resident" and item.resident_id != principal.id:
+            raise NotFoundError()
+        in_pool = bool(item.grab_team and item.assignee_id is None
+                       and principal.id in self._team_members(ctx, item.grab_team))
+        if principal.role == Role.TECHNICIAN and item.assignee_id != principal.id and not in_pool:
+            raise NotFoundError()
+        return item
+
+    def _team_members(self, ctx: TenantContext, team_id: str) -> set[str]:
+        team = self.tenants.config(ctx.tenant_id).team(team_id)
+        return {m.user_id for m in team.members} if team else set()
+
+    def ticket_out(self, ctx: TenantContext, item: TicketItem, now: datetime) -> TicketOut:
+        resident = ctx.principal.kind == "resident"
+        config: TenantConfig = self.tenants.config(ctx.tenant_id)
+        policy = domain.Policy(config.ticket_settings.reopen_window_days, config.ticket_settings.rating_window_days,
+                               config.ticket_settings.low_rating_action)
+        return TicketOut(
+            id=item.ticket_id, number=item.number, kind=item.kind, category=item.category, priority=item.priority,
+            status=Status(item.status), description=item.description, channel=item.channel,
+            resident_id=item.resident_id, resident_name=None if resident else item.resident_name,
+            location=item.location, preferred_visit=item.preferred_visit,
+            attachments=[self._attachment_out(ctx, a) for a in item.attachments or []],
+            assignee_id=item.assignee_id, grab_team=None if resident else item.grab_team, quote=item.quote,
+            resolution=item.resolution, rating=item.rating, flagged=None if resident else item.flagged,
+            return_visits=[] if resident else list(item.return_visits or []), acknowledged_at=item.acknowledged_at,
+            arrived_at=item.arrived_at, resolved_at=item.resolved_at, closed_at=item.closed_at,
+            cancelled_at=item.cancelled_at, cancel_reason=item.cancel_reason, merged_into=item.merged_into,
+            possible_duplicate_of=None if resident else item.possible_duplicate_of,
+            reopen_count=item.reopen_count or 0, created_by=item.created_by, created_at=item.created_at,
+            updated_at=item.updated_at, version=item.version,
+            allowed_actions=domain.allowed_actions(state_of(item), actor_of(ctx), now, policy))
+
+    def _attachment_out(self, ctx: TenantContext, attachment_id: str) -> AttachmentOut:
+        return AttachmentOut(id=attachment_id,
+                             url=self.store.presign_download(object_key(ctx.tenant_id, attachment_id)))
+
+    def _comment_out(self, ctx: TenantContext, comment: CommentItem) -> CommentOut:
+        return CommentOut(id=comment.comment_id, author=comment.author, body=comment.body,
+                          visibility=comment.visibility, created_at=comment.created_at,
+                          attachments=[self._attachment_out(ctx, a) for a in comment.attachments or []])
+
