@@ -62,11 +62,10 @@ class LocalStack:
             self.endpoint = external
         else:
             ensure_port_free(self.aws_port, "LINLI_AWS_PORT")
-            from moto.server import ThreadedMotoServer
+            from chalicelib.local.aws import SerialMotoServer
 
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-
-            self._moto = ThreadedMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
+            self._moto = SerialMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
             self._moto.start()
             self.endpoint = f"http://{HOST}:{self.aws_port}"
         self._configure_environment()
@@ -127,7 +126,7 @@ class LocalStack:
         for queue, handler in self.consumers.items():
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
-                failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
+                wait_seconds=0, failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
         self.emulator.start()
 
     def stop(self) -> None:
