@@ -51,7 +51,8 @@ def world(stack):
                                                 units=((community.id, unit.id, unit.label, building.id),)))
     stranger = TenantContext(tid, Principal("resident", "res_stranger", units=()))
     actors = [admin, *staff.values(), resident_ctx, stranger]
-    return {"actors": actors, "resident": resident_ctx, "resident_id": resident.id, "community": community, "unit": unit,
+    return {"actors": actors, "resident": resident_ctx, "resident_id": resident.id, "community": community,
+            "unit": unit,
             "tech": staff[Role.TECHNICIAN].principal.id, "agent": staff[Role.AGENT].principal.id}
 
 
