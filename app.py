@@ -28,6 +28,14 @@ if get_settings().is_local:  # the recorded messages exist only where nothing is
 bootstrap.wire(api)
 
 
+@app.schedule("rate(1 hour)", name="auto_close")
+def auto_close(event):
+    """Close resolved tickets whose confirmation window has passed."""
+    from chalicelib.core.clock import utcnow
+
+    return {"closed": bootstrap.ticket_service().auto_close_due(utcnow())}
+
+
 @app.lambda_function(name="event_dispatcher")
 def event_dispatcher(event, context):
     """DynamoDB stream (event items only, filtered in infra) → SQS queues."""

@@ -1,7 +1,11 @@
 """``make bench``: AWS round trips per route (warm) and cold-start import time."""
 from __future__ import annotations
 
-from bench import coldstart, roundtrips
+import os
+
+os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+
+from bench import coldstart, roundtrips  # noqa: E402
 
 
 def main() -> None:

@@ -87,6 +87,42 @@ def run() -> list[tuple[str, str, int, list[str]]]:
         row("GET /v1/tenant (API key, key cache warm)", "0", lambda: call("GET", "/v1/tenant", token=key))
         row("GET /v1/public/tenants/{slug}/branding", "0 warm",
             lambda: call("GET", "/v1/public/tenants/bench/branding"))
+
+        community = call("POST", "/v1/communities", {"name": "翠苑"}, token=admin)["id"]
+        building = call("POST", f"/v1/communities/{community}/buildings", {"name": "1栋"}, token=admin)["id"]
+        unit = call("POST", f"/v1/communities/{community}/units", {"building_id": building, "number": "101"},
+                    token=admin)["id"]
+        resident = call("POST", "/v1/residents", {"name": "陈", "phone": "13500000001", "units": [
+            {"unit_id": unit, "community_id": community}]}, token=admin)["id"]
+        call("POST", "/v1/public/tenants/bench/otp", {"phone": "13500000001"})
+        code = bootstrap.sms_channel().messages(to="13500000001")[0]["params"]["code"]
+        resident_token = call("POST", "/v1/public/tenants/bench/otp/verify",
+                              {"phone": "13500000001", "code": code})["access_token"]
+        location = {"community_id": community, "unit_id": unit}
+        keys = iter(range(100))
+
+        def create(description: str, category: str) -> dict[str, Any]:
+            headers_key = f"bench-{next(keys)}"
+            response = client.http.request("POST", "/v1/me/tickets", body=json.dumps(
+                {"kind": "inquiry", "category": category, "description": description,
+                 "location": location}).encode(),
+                headers={"Content-Type": "application/json", "Authorization": f"Bearer {resident_token}",
+                         "Idempotency-Key": headers_key})
+            assert response.status_code == 201, response.body
+            return json.loads(response.body)
+
+        create("warm-up", "其他")  # another category: the measured one is not a duplicate
+        ticket = row("POST /v1/me/tickets (Idempotency-Key)", "1", lambda: create("物业费怎么交", "物业费"))
+        row("GET /v1/me/tickets/{id}", "1", lambda: call("GET", f"/v1/me/tickets/{ticket['id']}",
+                                                         token=resident_token))
+        row("GET /v1/tickets (queue page)", "1", lambda: call("GET", "/v1/tickets?limit=25", token=admin))
+        row("POST /v1/tickets/{id}/actions/acknowledge", "≤ 2",
+            lambda: call("POST", f"/v1/tickets/{ticket['id']}/actions/acknowledge", {}, token=admin))
+        row("POST /v1/tickets/{id}/comments", "≤ 2",
+            lambda: call("POST", f"/v1/tickets/{ticket['id']}/comments", {"body": "您好，已收到"}, token=admin))
+        row("POST /v1/tickets (staff, on behalf)", "2",
+            lambda: call("POST", "/v1/tickets", {"kind": "inquiry", "category": "规章制度", "description": "电话咨询",
+                                                 "location": location, "resident_id": resident}, token=admin))
     stack.stop()
     return rows
 

@@ -7,7 +7,7 @@ from typing import Literal
 from chalicelib.core.errors import ForbiddenError
 from chalicelib.core.permissions import Permission, Role
 
-PrincipalKind = Literal["staff", "resident", "api_key"]
+PrincipalKind = Literal["staff", "resident", "api_key", "system"]
 
 
 @dataclass(frozen=True)

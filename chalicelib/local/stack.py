@@ -11,7 +11,7 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.local.emulator import Emulator, QueuePoller, StreamPoller, stream_filters
+from chalicelib.local.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_filters
 from chalicelib.local.resources import LocalResources, create_resources, event_source_settings
 
 HOST = "127.0.0.1"
@@ -127,6 +127,11 @@ class LocalStack:
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
                 wait_seconds=0, failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
+        interval = float(os.environ.get("LINLI_SCHEDULE_SECONDS", "60"))
+        self.emulator.add_schedule("auto_close", lambda: application.auto_close(
+            {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "resources": [],
+             "time": "", "region": "local", "account": "000000000000", "id": "local", "version": "0"},
+            LambdaContext("auto_close")), interval)
         self.emulator.start()
 
     def stop(self) -> None:

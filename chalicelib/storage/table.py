@@ -5,7 +5,7 @@ from functools import lru_cache
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, IncludeProjection
 from pynamodb.models import Model
 
 from chalicelib.core.settings import Settings
@@ -42,6 +42,20 @@ class GSI3(GlobalSecondaryIndex):
 
     GSI3PK = UnicodeAttribute(hash_key=True)
     GSI3SK = UnicodeAttribute(range_key=True)
+
+
+class DueIndex(GlobalSecondaryIndex):
+    """Platform-wide and sparse: items with something due (auto-close now, SLA clocks later), by hour bucket.
+
+    A sweep reads only the buckets up to now, so its cost follows what is due, not what is open.
+    """
+
+    class Meta:
+        index_name = "DueIndex"
+        projection = IncludeProjection(["entity"])  # the item type, so typed queries can filter on it
+
+    due_bucket = UnicodeAttribute(hash_key=True)
+    due_at = UnicodeAttribute(range_key=True)
 
 
 class LinliModel(Model):

@@ -1,15 +1,17 @@
 """Ticket items, their comments, attachments, idempotency records and the queue indexes."""
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
+from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage import keys
-from chalicelib.storage.table import GSI1, GSI2, GSI3, LinliModel, UniqueItem
+from chalicelib.storage.table import GSI1, GSI2, GSI3, DueIndex, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import EventItem
 from chalicelib.tickets.domain import Status, bucket
 
@@ -21,9 +23,12 @@ class TicketItem(LinliModel, discriminator="ticket"):
     GSI2SK = UnicodeAttribute(null=True)
     GSI3PK = UnicodeAttribute(null=True)   # T#tid#RES#<resident>: "my tickets"
     GSI3SK = UnicodeAttribute(null=True)
+    due_bucket = UnicodeAttribute(null=True)  # DueIndex (platform-wide, sparse): resolved tickets awaiting auto-close
+    due_at = UnicodeAttribute(null=True)
     by_assignee = GSI1()
     by_status = GSI2()
     by_resident = GSI3()
+    by_due = DueIndex()
 
     ticket_id = UnicodeAttribute()
     tenant_id = UnicodeAttribute()
@@ -128,6 +133,18 @@ def index_keys(tenant_id: str, *, ticket_id: str, status: Status, priority: str,
     }
 
 
+def due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str]:
+    """Where a due ticket sits in the DueIndex: an hour bucket, then the exact time.
+
+    Example
+    -------
+    >>> due_keys("tnt_1", "tkt_1", datetime(2026, 11, 30, 9, 15, tzinfo=timezone.utc))["due_bucket"]
+    'DUE#2026113009'
+    """
+    return {"due_bucket": f"DUE#{due.astimezone(timezone.utc):%Y%m%d%H}",
+            "due_at": f"{to_rfc3339(due)}#{tenant_id}#{ticket_id}"}
+
+
 class TicketRepository:
     def __init__(self, cursors: CursorCodec) -> None:
         self._cursors = cursors
@@ -166,6 +183,14 @@ class TicketRepository:
                             last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
         items = list(results)
         return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)
+
+    def due_in_bucket(self, due_bucket: str, until: str) -> list[tuple[str, str]]:
+        """(tenant_id, ticket_id) of tickets due in this hour bucket up to ``until`` (platform sweep)."""
+        found = []
+        for item in TicketItem.by_due.query(due_bucket, TicketItem.due_at <= until + "~"):
+            _, tenant_id, ticket_id = item.due_at.split("#")
+            found.append((tenant_id, ticket_id))
+        return found
 
     def timeline(self, ctx: TenantContext, ticket_id: str) -> list[EventItem]:
         return list(EventItem.query(ticket_pk(ctx.tenant_id, ticket_id), EventItem.SK.startswith(keys.EVENT_PREFIX)))

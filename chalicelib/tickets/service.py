@@ -12,14 +12,16 @@ from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import (
     ConflictError,
     ForbiddenError,
+    LinliError,
     NotFoundError,
     PreconditionFailedError,
     RateLimitedError,
     ValidationFailedError,
 )
 from chalicelib.core.ids import new_id
+from chalicelib.core.observability import logger
 from chalicelib.core.permissions import Role
-from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.residents.repository import (
     CommunityItem,
     ResidentItem,
@@ -46,6 +48,7 @@ from chalicelib.tickets.repository import (
     TicketItem,
     TicketRepository,
     attachment_pk,
+    due_keys,
     index_keys,
     number_pk,
     ticket_pk,
@@ -346,7 +349,8 @@ class TicketService:
         for index, attachment_id in enumerate(params.photos if action == Action.RESOLVE else []):
             uow.check(AttachmentItem, attachment_pk(ctx.tenant_id, attachment_id), "ATT", AttachmentItem.PK.exists(),
                       on_conflict=_invalid(f"photos.{index}", "unknown_attachment", "Upload the photo first."))
-        changes = self._apply(ctx, uow, item, decision.status, decision.changes, if_match, now)
+        changes = self._apply(ctx, uow, item, decision.status, decision.changes, if_match, now,
+                              auto_close_after=timedelta(days=config.ticket_settings.auto_close_days))
         uow.record(decision.event_type, pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
                    changes=changes, data={**decision.data, "visibility": decision.visibility,
                                           "status": decision.status.value})
@@ -383,6 +387,21 @@ class TicketService:
         self._commit_locally(item, status, changes, now)
         return self._comment_out(ctx, comment)
 
+    def auto_close_due(self, now: datetime, lookback_hours: int = 72) -> int:
+        """Close resolved tickets the resident did not confirm within the tenant's window (scheduled)."""
+        closed = 0
+        until = to_rfc3339(now)
+        for hours_ago in range(lookback_hours, -1, -1):
+            due_bucket = f"DUE#{now - timedelta(hours=hours_ago):%Y%m%d%H}"
+            for tenant_id, ticket_id in self.repo.due_in_bucket(due_bucket, until):
+                ctx = TenantContext(tenant_id, Principal("system", "auto-close"))
+                try:
+                    self.act(ctx, ticket_id, Action.AUTO_CLOSE, ActionIn(), None, now)
+                    closed += 1
+                except LinliError as exc:  # closed or reopened meanwhile: nothing to do
+                    logger.info("auto-close skipped", extra={"ticket_id": ticket_id, "reason": exc.code})
+        return closed
+
     def presign_attachment(self, ctx: TenantContext, cmd: AttachmentIn, now: datetime) -> AttachmentUploadOut:
         attachment_id = new_id("att")
         key = object_key(ctx.tenant_id, attachment_id)
@@ -395,7 +414,8 @@ class TicketService:
 
     # --- helpers ----------------------------------------------------------------------------------------
     def _apply(self, ctx: TenantContext, uow: UnitOfWork, item: TicketItem, status: Status, changes: dict[str, Any],
-               if_match: int | None, now: datetime) -> dict[str, dict[str, Any]]:
+               if_match: int | None, now: datetime, auto_close_after: timedelta | None = None
+               ) -> dict[str, dict[str, Any]]:
         """Queue the ticket's conditional update (version-checked); returns the changed fields."""
         actions = []
         diff: dict[str, tuple[Any, Any]] = {}
@@ -420,6 +440,11 @@ class TicketService:
                                       grab_team=grab_team).items():
             attribute = getattr(TicketItem, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
+        if status == Status.RESOLVED and auto_close_after is not None:
+            due = due_keys(ctx.tenant_id, item.ticket_id, now + auto_close_after)
+            actions += [TicketItem.due_bucket.set(due["due_bucket"]), TicketItem.due_at.set(due["due_at"])]
+        elif status != Status.RESOLVED and item.due_bucket:
+            actions += [TicketItem.due_bucket.remove(), TicketItem.due_at.remove()]
         actions += [TicketItem.updated_at.set(to_rfc3339(now)), TicketItem.version.set(item.version + 1)]
         conflict = PreconditionFailedError() if if_match is not None else ConflictError(
             "The ticket changed while you were acting on it; reload and retry.", code="write_conflict")

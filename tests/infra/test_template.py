@@ -34,7 +34,7 @@ def test_table_has_stream_pitr_encryption_ttl_and_gsis(sam):
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["SSESpecification"] == {"SSEEnabled": True}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "GSI3"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "GSI3", "DueIndex"}
     assert doc["Resources"]["LinliTable"]["DeletionPolicy"] == "Retain"
 
 
@@ -93,3 +93,13 @@ def test_local_stack_creates_its_table_from_the_same_definition():
     assert local["KeySchema"] == props["KeySchema"]
     assert local["GlobalSecondaryIndexes"] == props["GlobalSecondaryIndexes"]
     assert local["StreamSpecification"]["StreamViewType"] == props["StreamSpecification"]["StreamViewType"]
+
+
+def test_auto_close_runs_on_a_schedule_with_data_access(sam):
+    _, doc = sam
+    resources = doc["Resources"]
+    assert resources["AutoClose"]["Properties"]["Handler"] == "app.auto_close"
+    events = resources["AutoClose"]["Properties"]["Events"]
+    assert any(e["Properties"].get("Schedule") == "rate(1 hour)" for e in events.values())
+    roles = resources["DataAccessPolicy"]["Properties"]["Roles"]
+    assert {"Ref": "AutoCloseRole"} in roles and {"Ref": "ApiHandlerRole"} in roles
