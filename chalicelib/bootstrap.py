@@ -80,7 +80,23 @@ def resident_login():  # noqa: ANN201
     from chalicelib.residents.login import ResidentLogin
     from chalicelib.residents.repository import ResidentRepository
 
-    return ResidentLogin(ResidentRepository(cursor_codec()), token_codec(), sms_channel(), get_settings())
+    return ResidentLogin(ResidentRepository(cursor_codec()), token_codec(), sms_channel(), get_settings(),
+                         wechat_auth())
+
+
+@lru_cache(maxsize=1)
+def wechat_auth():  # noqa: ANN201
+    """WeChat code → openid: a stable local stand-in in local stages, WeChat's API elsewhere."""
+    from chalicelib.residents.wechat import LocalWeChat, WeChatMiniProgram
+
+    settings = get_settings()
+    if settings.is_local:
+        return LocalWeChat()
+    if not settings.wechat_secret_name:
+        raise RuntimeError("LINLI_WECHAT_SECRET_NAME is not set")
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    return WeChatMiniProgram(json.loads(get_secret(settings.wechat_secret_name, max_age=300)))
 
 
 @lru_cache(maxsize=1)
@@ -107,5 +123,5 @@ def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
     for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
-                    resident_login, ticket_service):
+                    resident_login, ticket_service, wechat_auth):
         factory.cache_clear()

@@ -44,6 +44,7 @@ class Settings(BaseModel):
     otp_daily_per_tenant: int = 5000
     attachments_bucket: str = "linli-local-attachments"
     sms_secret_name: str | None = None
+    wechat_secret_name: str | None = None
     login_lock_seconds: int = 900
 
     @field_validator("jwt_keys")
@@ -83,6 +84,7 @@ class Settings(BaseModel):
             "otp_daily_per_tenant": get("LINLI_OTP_DAILY_PER_TENANT"),
             "attachments_bucket": get("LINLI_ATTACHMENTS_BUCKET"),
             "sms_secret_name": get("LINLI_SMS_SECRET_NAME"),
+            "wechat_secret_name": get("LINLI_WECHAT_SECRET_NAME"),
         }
         return cls.model_validate({k: v for k, v in values.items() if v is not None})
 

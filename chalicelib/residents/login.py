@@ -12,12 +12,13 @@ from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib.core.auth import TokenCodec
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
-from chalicelib.core.errors import RateLimitedError, UnauthenticatedError
+from chalicelib.core.errors import ConflictError, RateLimitedError, UnauthenticatedError
 from chalicelib.core.settings import Settings
 from chalicelib.notifications.channels import Channel, Message
-from chalicelib.residents.repository import ResidentItem, ResidentRepository
+from chalicelib.residents.repository import ResidentItem, ResidentRepository, openid_pk
+from chalicelib.residents.wechat import WeChatAuth
 from chalicelib.storage import keys
-from chalicelib.storage.table import CounterItem, LinliModel
+from chalicelib.storage.table import CounterItem, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import UnitOfWork
 
 CODE_TTL = timedelta(minutes=5)
@@ -49,8 +50,9 @@ def _seconds_to_midnight(now: datetime) -> int:
 
 
 class ResidentLogin:
-    def __init__(self, repo: ResidentRepository, codec: TokenCodec, sms: Channel, settings: Settings) -> None:
-        self.repo, self.codec, self.sms, self.settings = repo, codec, sms, settings
+    def __init__(self, repo: ResidentRepository, codec: TokenCodec, sms: Channel, settings: Settings,
+                 wechat: WeChatAuth) -> None:
+        self.repo, self.codec, self.sms, self.settings, self.wechat = repo, codec, sms, settings, wechat
 
     def request_code(self, tenant_id: str, brand: str, phone: str, now: datetime) -> None:
         """Send a code if the phone belongs to a resident; answer identically either way."""
@@ -79,7 +81,19 @@ class ResidentLogin:
             self.sms.send(Message(channel="sms", tenant_id=tenant_id, to=phone, template="otp", params={"code": code},
                                   body=f"【{brand}】您的验证码是{code}，5分钟内有效，请勿告诉他人。"))
 
-    def verify_code(self, tenant_id: str, phone: str, code: str, now: datetime) -> tuple[str, ResidentItem]:
+    def wechat_login(self, tenant_id: str, app_id: str, code: str, now: datetime) -> tuple[str, ResidentItem]:
+        """A bound openid signs in at once; an unbound one gets a binding token to present with an OTP."""
+        openid = self.wechat.openid_for(app_id, code)
+        resident = self.repo.resident_for_openid(tenant_id, openid)
+        if resident is None:
+            binding = self.codec.issue(tenant_id=tenant_id, subject=openid, kind="wechat_binding", role=None, now=now,
+                                       ttl_seconds=600)
+            raise ConflictError("Sign in once with your phone to link WeChat.", code="binding_required",
+                                details={"binding_token": binding})
+        return self._token(tenant_id, resident, now), resident
+
+    def verify_code(self, tenant_id: str, phone: str, code: str, now: datetime,
+                    binding_token: str | None = None) -> tuple[str, ResidentItem]:
         invalid = UnauthenticatedError("The code is wrong or has expired.", code="invalid_code")
         pk = keys.tenant_pk(tenant_id, "OTP", _phone_key(tenant_id, phone))
         try:
@@ -104,7 +118,25 @@ class ResidentLogin:
         resident = self.repo.find_resident_by_phone(tenant_id, phone)
         if resident is None or resident.resident_id != otp.resident_id:
             raise invalid
+        if binding_token:
+            self._bind(tenant_id, resident, binding_token, now)
+        return self._token(tenant_id, resident, now), resident
+
+    def _bind(self, tenant_id: str, resident: ResidentItem, binding_token: str, now: datetime) -> None:
+        claims = self.codec.verify(binding_token)
+        if claims.kind != "wechat_binding" or claims.tenant_id != tenant_id:
+            raise UnauthenticatedError("The WeChat binding has expired; open the mini-program again.",
+                                       code="invalid_binding_token")
+        uow = UnitOfWork(tenant_id, {"type": "resident", "id": resident.resident_id, "role": None}, now)
+        uow.put(UniqueItem(openid_pk(tenant_id, claims.subject), keys.UNIQUE_SK, owner_id=resident.resident_id),
+                condition=UniqueItem.PK.does_not_exist() | (UniqueItem.owner_id == resident.resident_id),
+                on_conflict=ConflictError("This WeChat account is linked to another resident.",
+                                          code="wechat_already_bound"))
+        uow.update(resident, [ResidentItem.wechat_openid.set(claims.subject)])
+        uow.record("resident.wechat_bound", pk=keys.tenant_pk(tenant_id), subject=("resident", resident.resident_id))
+        uow.commit()
+
+    def _token(self, tenant_id: str, resident: ResidentItem, now: datetime) -> str:
         units = [(u["community_id"], u["unit_id"], u["label"], u.get("building_id") or "") for u in resident.units]
-        token = self.codec.issue(tenant_id=tenant_id, subject=resident.resident_id, kind="resident", role=None,
-                                 now=now, units=units, ttl_seconds=self.settings.resident_token_ttl_seconds)
-        return token, resident
+        return self.codec.issue(tenant_id=tenant_id, subject=resident.resident_id, kind="resident", role=None,
+                                now=now, units=units, ttl_seconds=self.settings.resident_token_ttl_seconds)

@@ -26,6 +26,12 @@ class OtpSentOut(BaseModel):
 class OtpVerifyIn(Request):
     phone: MobilePhone
     code: str = Field(pattern=r"^\d{6}$")
+    wechat_binding_token: str | None = Field(None, max_length=2048,
+                                             description="From a 409 binding_required: links this WeChat account")
+
+
+class WeChatLoginIn(Request):
+    code: str = Field(min_length=1, max_length=128)
 
 
 class ResidentTokenOut(BaseModel):
@@ -52,7 +58,24 @@ def request_otp(call: Call) -> OtpSentOut:
 def verify_otp(call: Call) -> ResidentTokenOut:
     tenant_id = bootstrap.tenant_service().tenant_id_for_slug(call.path["slug"])
     login = bootstrap.resident_login()
-    token, resident = login.verify_code(tenant_id, call.body.phone, call.body.code, utcnow())
+    token, resident = login.verify_code(tenant_id, call.body.phone, call.body.code, utcnow(),
+                                        call.body.wechat_binding_token)
+    return _token_out(login, token, resident)
+
+
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/wechat/login", auth="public", body=WeChatLoginIn,
+           response=ResidentTokenOut, tags=LOGIN,
+           summary="Mini-program sign-in with wx.login()'s code; 409 binding_required until linked by OTP")
+def wechat_login(call: Call) -> ResidentTokenOut:
+    tenants = bootstrap.tenant_service()
+    tenant_id = tenants.tenant_id_for_slug(call.path["slug"])
+    app_id = tenants.config(tenant_id).wechat_app_id or "local"
+    login = bootstrap.resident_login()
+    token, resident = login.wechat_login(tenant_id, app_id, call.body.code, utcnow())
+    return _token_out(login, token, resident)
+
+
+def _token_out(login, token: str, resident) -> ResidentTokenOut:  # noqa: ANN001
     return ResidentTokenOut(access_token=token, expires_in=login.settings.resident_token_ttl_seconds,
                             resident_id=resident.resident_id, name=resident.name,
                             units=[ResidentUnitOut(**u) for u in resident.units])

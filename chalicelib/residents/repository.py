@@ -9,7 +9,7 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage import keys
-from chalicelib.storage.table import GSI3, LinliModel
+from chalicelib.storage.table import GSI3, LinliModel, UniqueItem
 
 
 class CommunityItem(LinliModel, discriminator="community"):
@@ -77,6 +77,10 @@ def phone_pk(tenant_id: str, phone: str) -> str:
     return keys.tenant_pk(tenant_id, "PHONE", phone)
 
 
+def openid_pk(tenant_id: str, openid: str) -> str:
+    return keys.tenant_pk(tenant_id, "WX", openid)
+
+
 class ResidentRepository:
     def __init__(self, cursors: CursorCodec) -> None:
         self._cursors = cursors
@@ -134,6 +138,13 @@ class ResidentRepository:
         for item in ResidentItem.by_phone.query(phone_pk(tenant_id, phone), limit=1):
             return item
         return None
+
+    def resident_for_openid(self, tenant_id: str, openid: str) -> ResidentItem | None:
+        try:
+            owner = UniqueItem.get(openid_pk(tenant_id, openid), keys.UNIQUE_SK).owner_id
+        except DoesNotExist:
+            return None
+        return _get(ResidentItem, keys.tenant_pk(tenant_id), resident_sk(owner), False)
 
     def list_residents(self, ctx: TenantContext, limit: int, cursor: str | None):  # noqa: ANN201
         return self._page(ctx, ResidentItem.query(

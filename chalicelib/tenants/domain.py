@@ -208,6 +208,7 @@ class TenantConfig(BaseModel):
     locale: Locale = "zh-CN"
     ticket_kinds: list[TicketKind] = Field(default_factory=lambda: list(DEFAULT_TICKET_KINDS))
     ticket_settings: TicketSettings = Field(default_factory=TicketSettings)
+    wechat_app_id: Annotated[str, StringConstraints(pattern=r"^wx[0-9a-f]{16}$")] | None = None
     teams: list[Team] = Field(default_factory=list, max_length=100)
     dispatch_rules: list[DispatchRule] = Field(default_factory=list, max_length=100)
 

@@ -71,6 +71,7 @@ class TenantPatch(Request):
     ticket_settings: dict | None = None
     teams: list[Team] | None = None
     dispatch_rules: list[DispatchRule] | None = None
+    wechat_app_id: str | None = None
 
 
 class TenantOut(BaseModel):
@@ -86,6 +87,7 @@ class TenantOut(BaseModel):
     ticket_settings: TicketSettings
     teams: list[Team]
     dispatch_rules: list[DispatchRule]
+    wechat_app_id: str | None
     created_at: str
     updated_at: str
     version: int

@@ -73,7 +73,8 @@ def tenant_out(item: TenantItem) -> TenantOut:
     return TenantOut(id=item.tenant_id, slug=item.slug, company_name=item.company_name, plan=item.plan,
                      isolation=item.isolation, branding=config.branding, timezone=config.timezone,
                      locale=config.locale, ticket_kinds=config.ticket_kinds, ticket_settings=config.ticket_settings,
-                     teams=config.teams, dispatch_rules=config.dispatch_rules, created_at=item.created_at,
+                     teams=config.teams, dispatch_rules=config.dispatch_rules, wechat_app_id=config.wechat_app_id,
+                     created_at=item.created_at,
                      updated_at=item.updated_at, version=item.version)
 
 

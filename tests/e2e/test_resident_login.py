@@ -90,3 +90,20 @@ def test_bad_phone_or_code_format_is_422(api: ApiClient, tenant):
     assert_error(api.post(f"/v1/public/tenants/{tenant.slug}/otp/verify",
                           json={"phone": _phone(), "code": "12ab56"}), 422)
     assert_error(api.post("/v1/public/tenants/no-such-tenant/otp", json={"phone": _phone()}), 404)
+
+
+def test_wechat_login_needs_one_otp_binding_then_signs_in_directly(api: ApiClient, tenant):
+    phone = _phone()
+    resident = _resident(api, tenant, phone)
+    first = api.post(f"/v1/public/tenants/{tenant.slug}/wechat/login", json={"code": "wx-code-1"})
+    error = assert_error(first, 409, "binding_required")
+    binding = error["details"]["binding_token"]
+    api.post(f"/v1/public/tenants/{tenant.slug}/otp", json={"phone": phone})
+    bound = api.post(f"/v1/public/tenants/{tenant.slug}/otp/verify",
+                     json={"phone": phone, "code": _code(api, phone), "wechat_binding_token": binding})
+    assert bound.status_code == 200 and bound.json()["resident_id"] == resident["id"]
+    again = api.post(f"/v1/public/tenants/{tenant.slug}/wechat/login", json={"code": "wx-code-1"})
+    assert again.status_code == 200 and again.json()["resident_id"] == resident["id"]
+    assert api.get("/v1/me", token=again.json()["access_token"]).json()["id"] == resident["id"]
+    assert_error(api.post(f"/v1/public/tenants/{tenant.slug}/wechat/login", json={"code": "invalid"}), 401,
+                 "invalid_wechat_code")
