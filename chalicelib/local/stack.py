@@ -108,6 +108,9 @@ class LocalStack:
         for name, value in (("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true"),
                             ("POWERTOOLS_LOG_LEVEL", "WARNING")):
             os.environ.setdefault(name, value)
+        from chalicelib.core.observability import logger
+
+        logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # the logger exists already: apply the level now
 
     def _start_http(self, app: Any) -> None:
         from chalicelib.local.http import make_server

@@ -98,7 +98,8 @@ def test_reopen_from_closed_only_within_the_window():
                                                                    ("reopen", Status.ASSIGNED, False)])
 def test_low_ratings_flag_or_reopen_per_tenant(action_policy, expected_status, flagged):
     resolved = run(NEW, (Action.ASSIGN, AGENT, {"assignee_id": "usr_tech"}), (Action.RESOLVE, TECH, {"note": "x"}))
-    decision = decide(resolved, Action.RATE, RESIDENT, {"score": 1}, NOW, policy=Policy(low_rating_action=action_policy))
+    policy = Policy(low_rating_action=action_policy)
+    decision = decide(resolved, Action.RATE, RESIDENT, {"score": 1}, NOW, policy=policy)
     assert decision.status == expected_status
     assert ("flagged" in decision.changes) == flagged
 
