@@ -12,6 +12,7 @@ from chalicelib.core.settings import Settings
 from chalicelib.notifications.channels import LocalOutbox
 from chalicelib.residents.login import ResidentLogin
 from chalicelib.residents.repository import ResidentRepository
+from chalicelib.residents.wechat import LocalWeChat
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 
@@ -21,7 +22,7 @@ def login(per_phone=3, per_tenant=100) -> ResidentLogin:
 
     settings = Settings(otp_daily_per_phone=per_phone, otp_daily_per_tenant=per_tenant)
     return ResidentLogin(ResidentRepository(CursorCodec(b"k" * 32)), bootstrap.token_codec(), LocalOutbox(),
-                         settings)
+                         settings, LocalWeChat())
 
 
 def test_per_phone_daily_cap(stack):
