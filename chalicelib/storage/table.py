@@ -44,6 +44,17 @@ class GSI3(GlobalSecondaryIndex):
     GSI3SK = UnicodeAttribute(range_key=True)
 
 
+class GSI4(GlobalSecondaryIndex):
+    """Sparse, per tenant: open tickets with a running SLA clock, by the next deadline (the at-risk view)."""
+
+    class Meta:
+        index_name = "GSI4"
+        projection = AllProjection()
+
+    GSI4PK = UnicodeAttribute(hash_key=True)
+    GSI4SK = UnicodeAttribute(range_key=True)
+
+
 class DueIndex(GlobalSecondaryIndex):
     """Platform-wide and sparse: items with something due (auto-close now, SLA clocks later), by hour bucket.
 

@@ -106,7 +106,8 @@ class UnitOfWork:
 
     def record(self, event_type: str, *, pk: str, subject: tuple[str, str], subject_version: int | None = None,
                changes: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> EventItem:
-        token = sortable_token(int(self.now.timestamp() * 1000))
+        stamp = sortable_token(int(self.now.timestamp() * 1000))
+        token = f"{stamp[:10]}{len(self.events):03d}{stamp[10:]}"  # events of one commit keep their order
         event = EventItem(
             PK=pk, SK=EVENT_PREFIX + token, event_id=f"evt_{token}", type=event_type, tenant_id=self.tenant_id,
             subject_type=subject[0], subject_id=subject[1], subject_version=subject_version,

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.core.errors import ValidationFailedError
+from chalicelib.sla.calendar import BusinessCalendar
+from chalicelib.sla.domain import DEFAULT_POLICIES, CalendarConfig, SlaPolicy, check_policies
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({
@@ -209,6 +212,35 @@ class TenantConfig(BaseModel):
     ticket_kinds: list[TicketKind] = Field(default_factory=lambda: list(DEFAULT_TICKET_KINDS))
     ticket_settings: TicketSettings = Field(default_factory=TicketSettings)
     wechat_app_id: Annotated[str, StringConstraints(pattern=r"^wx[0-9a-f]{16}$")] | None = None
+    sla_policies: list[SlaPolicy] = Field(default_factory=list, max_length=100,
+                                          description="Ordered; first match wins; the last must match everything. "
+                                                      "Empty: the defaults of DOMAIN.md.")
+    calendars: list[CalendarConfig] = Field(default_factory=list, max_length=50)
+    community_calendars: dict[str, str] = Field(default_factory=dict, description="community_id → calendar id")
+
+    @model_validator(mode="after")
+    def _sla_consistent(self) -> TenantConfig:
+        problems = check_policies(self.sla_policies, self.calendars)
+        known = {c.id for c in self.calendars}
+        problems += [{"field": f"community_calendars.{k}", "type": "unknown_calendar", "message": f"No calendar {v}."}
+                     for k, v in self.community_calendars.items() if v not in known]
+        if problems:
+            raise ValueError("; ".join(f"{p['field']}: {p['message']}" for p in problems))
+        return self
+
+    def policies(self) -> list[SlaPolicy]:
+        return self.sla_policies or list(DEFAULT_POLICIES)
+
+    def calendar_for(self, community_id: str | None) -> Callable[[str], BusinessCalendar]:
+        """Calendar lookup for a community: its own calendar overrides the policy's named one."""
+        own = self.community_calendars.get(community_id or "")
+        by_id = {c.id: c for c in self.calendars}
+
+        def lookup(name: str) -> BusinessCalendar:
+            chosen = by_id.get(own or name) or by_id.get(name)
+            return chosen.build() if chosen else BusinessCalendar.weekdays("09:00", "18:00")
+
+        return lookup
     teams: list[Team] = Field(default_factory=list, max_length=100)
     dispatch_rules: list[DispatchRule] = Field(default_factory=list, max_length=100)
 

@@ -6,6 +6,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from chalicelib.core.permissions import Permission, Role
+from chalicelib.sla.domain import CalendarConfig, SlaPolicy
 from chalicelib.tenants.domain import (
     Branding,
     DispatchRule,
@@ -72,6 +73,9 @@ class TenantPatch(Request):
     teams: list[Team] | None = None
     dispatch_rules: list[DispatchRule] | None = None
     wechat_app_id: str | None = None
+    sla_policies: list[SlaPolicy] | None = None
+    calendars: list[CalendarConfig] | None = None
+    community_calendars: dict[str, str] | None = None
 
 
 class TenantOut(BaseModel):
@@ -88,6 +92,9 @@ class TenantOut(BaseModel):
     teams: list[Team]
     dispatch_rules: list[DispatchRule]
     wechat_app_id: str | None
+    sla_policies: list[SlaPolicy] = Field(description="Effective policies (the defaults when none are set)")
+    calendars: list[CalendarConfig]
+    community_calendars: dict[str, str]
     created_at: str
     updated_at: str
     version: int

@@ -74,7 +74,8 @@ def tenant_out(item: TenantItem) -> TenantOut:
                      isolation=item.isolation, branding=config.branding, timezone=config.timezone,
                      locale=config.locale, ticket_kinds=config.ticket_kinds, ticket_settings=config.ticket_settings,
                      teams=config.teams, dispatch_rules=config.dispatch_rules, wechat_app_id=config.wechat_app_id,
-                     created_at=item.created_at,
+                     sla_policies=config.policies(), calendars=config.calendars,
+                     community_calendars=config.community_calendars, created_at=item.created_at,
                      updated_at=item.updated_at, version=item.version)
 
 

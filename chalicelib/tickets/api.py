@@ -59,6 +59,13 @@ def list_tickets(call: Call) -> TicketPage:
     return TicketPage(items=items, next_cursor=cursor)
 
 
+@api.route(bp, "GET", "/v1/tickets/at-risk", permission=P.TICKETS_DISPATCH, query=ListQuery, response=TicketPage,
+           tags=STAFF, summary="What breaches next: open tickets with a running SLA clock, nearest deadline first")
+def at_risk(call: Call) -> TicketPage:
+    items, cursor = service().at_risk(call.tenant, call.query.limit, call.query.cursor, utcnow())
+    return TicketPage(items=items, next_cursor=cursor)
+
+
 @api.route(bp, "GET", "/v1/tickets/by-number/{number}", permission=P.TICKETS_READ, response=TicketOut, tags=STAFF,
            summary="Find a ticket by the short number a resident reads out on the phone")
 def get_ticket_by_number(call: Call) -> TicketOut:

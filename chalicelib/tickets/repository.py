@@ -11,7 +11,7 @@ from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage import keys
-from chalicelib.storage.table import GSI1, GSI2, GSI3, DueIndex, LinliModel, UniqueItem
+from chalicelib.storage.table import GSI1, GSI2, GSI3, GSI4, DueIndex, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import EventItem
 from chalicelib.tickets.domain import Status, bucket
 
@@ -23,11 +23,14 @@ class TicketItem(LinliModel, discriminator="ticket"):
     GSI2SK = UnicodeAttribute(null=True)
     GSI3PK = UnicodeAttribute(null=True)   # T#tid#RES#<resident>: "my tickets"
     GSI3SK = UnicodeAttribute(null=True)
+    GSI4PK = UnicodeAttribute(null=True)   # T#tid#RISK while a clock runs: "what breaches next"
+    GSI4SK = UnicodeAttribute(null=True)
     due_bucket = UnicodeAttribute(null=True)  # DueIndex (platform-wide, sparse): resolved tickets awaiting auto-close
     due_at = UnicodeAttribute(null=True)
     by_assignee = GSI1()
     by_status = GSI2()
     by_resident = GSI3()
+    by_risk = GSI4()
     by_due = DueIndex()
 
     ticket_id = UnicodeAttribute()
@@ -62,6 +65,8 @@ class TicketItem(LinliModel, discriminator="ticket"):
     cancel_reason = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     possible_duplicate_of = UnicodeAttribute(null=True)
+    sla = JSONAttribute(default=dict)
+    sla_state = UnicodeAttribute(null=True)
     reopen_count = NumberAttribute(default=0)
     created_by = JSONAttribute()
     created_at = UnicodeAttribute()
@@ -113,7 +118,8 @@ def attachment_pk(tenant_id: str, attachment_id: str) -> str:
 
 
 def index_keys(tenant_id: str, *, ticket_id: str, status: Status, priority: str, created_at: str,
-               resident_id: str, assignee_id: str | None, grab_team: str | None) -> dict[str, str | None]:
+               resident_id: str, assignee_id: str | None, grab_team: str | None,
+               sla_due: str | None = None) -> dict[str, str | None]:
     """Where a ticket appears: its status queue, its assignee's (or grab pool's) queue, its resident's list.
 
     Queues sort by priority (P1 first), then oldest first.
@@ -130,6 +136,8 @@ def index_keys(tenant_id: str, *, ticket_id: str, status: Status, priority: str,
         "GSI1PK": owner_pk, "GSI1SK": f"{box}#{urgency}" if owner_pk else None,
         "GSI2PK": keys.tenant_pk(tenant_id, "TQ", box), "GSI2SK": urgency,
         "GSI3PK": keys.tenant_pk(tenant_id, "RES", resident_id), "GSI3SK": f"TKT#{created_at}#{ticket_id}",
+        "GSI4PK": keys.tenant_pk(tenant_id, "RISK") if sla_due and box == "open" else None,
+        "GSI4SK": f"{sla_due}#{ticket_id}" if sla_due and box == "open" else None,
     }
 
 
@@ -142,6 +150,18 @@ def due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str]:
     'DUE#2026113009'
     """
     return {"due_bucket": f"DUE#{due.astimezone(timezone.utc):%Y%m%d%H}",
+            "due_at": f"{to_rfc3339(due)}#{tenant_id}#{ticket_id}"}
+
+
+def sla_due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str]:
+    """Where a ticket with a running SLA clock sits in the DueIndex: a minute bucket, then the exact time.
+
+    Example
+    -------
+    >>> sla_due_keys("tnt_1", "tkt_1", datetime(2026, 11, 30, 9, 15, 30, tzinfo=timezone.utc))["due_bucket"]
+    'SLA#202611300915'
+    """
+    return {"due_bucket": f"SLA#{due.astimezone(timezone.utc):%Y%m%d%H%M}",
             "due_at": f"{to_rfc3339(due)}#{tenant_id}#{ticket_id}"}
 
 
@@ -181,6 +201,22 @@ class TicketRepository:
         results = idx.query(partition, range_key.startswith(sort_prefix) if sort_prefix else None,
                             filter_condition=condition, limit=limit, scan_index_forward=not newest_first,
                             last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
+        items = list(results)
+        return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)
+
+    def sla_due(self, due_bucket: str, until: str) -> tuple[list[tuple[str, str, str]], int]:
+        """(tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and how many items were read."""
+        found, read = [], 0
+        results = TicketItem.by_due.query(due_bucket, TicketItem.due_at <= until + "~")
+        for item in results:
+            due_at, tenant_id, ticket_id = item.due_at.split("#")
+            found.append((tenant_id, ticket_id, due_at))
+        read = results.total_count if hasattr(results, "total_count") else len(found)
+        return found, read
+
+    def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[TicketItem], str | None]:
+        results = TicketItem.by_risk.query(keys.tenant_pk(ctx.tenant_id, "RISK"), limit=limit,
+                                           last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
         items = list(results)
         return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)
 

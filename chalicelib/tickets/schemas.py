@@ -129,6 +129,9 @@ class TicketOut(BaseModel):
     created_at: str
     updated_at: str
     version: int
+    sla_state: str | None = Field(None, description="Worst clock state: breached, warning, running, paused, met")
+    sla: list[dict[str, Any]] = Field(default_factory=list, description="Every SLA clock: target, due_at, state, "
+                                                                        "remaining or overdue seconds")
     allowed_actions: list[str]
 
 
@@ -147,6 +150,7 @@ class TicketQuery(ListQuery):
     pool: str | None = Field(None, max_length=32, description="A team's grab pool (抢单)")
     created_from: datetime | None = None
     created_to: datetime | None = None
+    sla_state: Literal["breached", "warning", "running", "paused", "met"] | None = None
 
 
 class CommentIn(Request):

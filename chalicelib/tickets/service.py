@@ -1,6 +1,7 @@
 """Ticket use cases: intake, actions, conversation, timeline, queues."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
 import time
@@ -31,6 +32,7 @@ from chalicelib.residents.repository import (
     resident_sk,
     unit_sk,
 )
+from chalicelib.sla import domain as sla_domain
 from chalicelib.storage import keys
 from chalicelib.storage.table import CounterItem, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import UnitOfWork
@@ -51,6 +53,7 @@ from chalicelib.tickets.repository import (
     due_keys,
     index_keys,
     number_pk,
+    sla_due_keys,
     ticket_pk,
 )
 from chalicelib.tickets.schemas import (
@@ -94,6 +97,16 @@ def state_of(item: TicketItem) -> domain.TicketState:
         closed_at=item.closed_at, quote=item.quote, rating=item.rating, reopen_count=item.reopen_count or 0)
 
 
+def sla_state(clocks: dict[str, Any]) -> str | None:
+    """The worst state among a ticket's clocks, for queue filters."""
+    states = {c["state"] for c in clocks.values()}
+    warned = any(c["state"] == "running" and c.get("warned_at") for c in clocks.values())
+    for state in ("breached", "warning" if warned else "", "running", "paused", "met", "stopped"):
+        if state and state in states | ({"warning"} if warned else set()):
+            return state
+    return None
+
+
 def _invalid(field: str, type_: str, message: str) -> ValidationFailedError:
     return ValidationFailedError(details=[{"field": field, "type": type_, "message": message}])
 
@@ -123,6 +136,11 @@ class TicketService:
                 ctx, route.round_robin_team.id))
         ticket_id, stamp = new_id("tkt"), to_rfc3339(now)
         status = Status.ASSIGNED if assignee else Status.NEW
+        policy = sla_domain.match_policy(config.policies(), kind=kind.key, category=cmd.category, priority=priority,
+                                         community_id=cmd.location.community_id)
+        clocks, sla_ledger = sla_domain.start(policy, now, config.calendar_for(cmd.location.community_id))
+        upcoming = sla_domain.next_due(clocks)
+        breach_due = min((c["due_at"] for c in clocks.values() if c.get("due_at")), default=None)
         item = TicketItem(
             ticket_pk(ctx.tenant_id, ticket_id), TICKET_SK, ticket_id=ticket_id, tenant_id=ctx.tenant_id,
             number="", kind=kind.key, category=cmd.category, priority=priority, status=status.value,
@@ -131,8 +149,11 @@ class TicketService:
             preferred_visit=cmd.preferred_visit.model_dump(mode="json") if cmd.preferred_visit else None,
             attachments=list(dict.fromkeys(cmd.attachments)), assignee_id=assignee, grab_team=route.grab_team,
             return_visits=[], reopen_count=0, created_by=ctx.actor, created_at=stamp, updated_at=stamp, version=1,
+            sla=clocks, sla_state=sla_state(clocks),
+            **(sla_due_keys(ctx.tenant_id, ticket_id, upcoming) if upcoming else {}),
             **index_keys(ctx.tenant_id, ticket_id=ticket_id, status=status, priority=priority, created_at=stamp,
-                         resident_id=place["resident_id"], assignee_id=assignee, grab_team=route.grab_team))
+                         resident_id=place["resident_id"], assignee_id=assignee, grab_team=route.grab_team,
+                         sla_due=breach_due))
         request_digest = hashlib.sha256(cmd.model_dump_json().encode()).hexdigest()
         idem_pk = keys.tenant_pk(ctx.tenant_id, "IDEM", ctx.principal.id,
                                  hashlib.sha256(idempotency_key.encode()).hexdigest()[:40]) if idempotency_key else None
@@ -144,6 +165,7 @@ class TicketService:
             item.number = f"{now:%y%m%d}{secrets.randbelow(10**5):05d}"
             uow = self._create_uow(ctx, item, now, idem_pk, request_digest, dup_pk, check_duplicate,
                                    config.ticket_settings.resident_daily_limit if resident_channel else None)
+            self._record_ledger(uow, item, sla_ledger)
             try:
                 uow.commit()
                 break
@@ -279,6 +301,7 @@ class TicketService:
             TicketItem.community_id == q.community_id if q.community_id else None,
             TicketItem.created_at >= to_rfc3339(q.created_from) if q.created_from else None,
             TicketItem.created_at <= to_rfc3339(q.created_to) if q.created_to else None,
+            TicketItem.sla_state == q.sla_state if q.sla_state else None,
         ):
             if clause is not None:
                 condition = clause if condition is None else condition & clause
@@ -291,6 +314,11 @@ class TicketService:
         items, cursor = self.repo.queue(ctx, index=index, partition=partition, sort_prefix=prefix,
                                         condition=condition, limit=q.limit, cursor=q.cursor)
         return [self.ticket_out(ctx, i, now) for i in items], cursor
+
+    def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime):  # noqa: ANN201
+        """Open tickets with a running clock, the next deadline first."""
+        items, next_cursor = self.repo.at_risk(ctx, limit, cursor)
+        return [self.ticket_out(ctx, i, now) for i in items], next_cursor
 
     def my_tickets(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime):  # noqa: ANN201
         items, next_cursor = self.repo.queue(ctx, index="GSI3", partition=keys.tenant_pk(
@@ -349,13 +377,14 @@ class TicketService:
         for index, attachment_id in enumerate(params.photos if action == Action.RESOLVE else []):
             uow.check(AttachmentItem, attachment_pk(ctx.tenant_id, attachment_id), "ATT", AttachmentItem.PK.exists(),
                       on_conflict=_invalid(f"photos.{index}", "unknown_attachment", "Upload the photo first."))
-        changes = self._apply(ctx, uow, item, decision.status, decision.changes, if_match, now,
-                              auto_close_after=timedelta(days=config.ticket_settings.auto_close_days))
+        changes, ledger, sla_fields = self._apply(ctx, uow, item, decision.status, decision.changes, if_match, now,
+                                                  config, reason=f"{action.value} by {actor.kind}")
         uow.record(decision.event_type, pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
                    changes=changes, data={**decision.data, "visibility": decision.visibility,
                                           "status": decision.status.value})
+        self._record_ledger(uow, item, ledger)
         uow.commit()
-        self._commit_locally(item, decision.status, decision.changes, now)
+        self._commit_locally(item, decision.status, {**decision.changes, **sla_fields}, now)
         return self.ticket_out(ctx, item, now)
 
     def comment(self, ctx: TenantContext, ticket_id: str, body: str, visibility: str, attachments: list[str],
@@ -379,12 +408,14 @@ class TicketService:
         first_response = (ctx.principal.kind == "staff" and visibility == "public" and item.acknowledged_at is None)
         changes = {"acknowledged_at": stamp} if first_response else {}
         status = Status.ACKNOWLEDGED if first_response and item.status == Status.NEW else Status(item.status)
-        changed = self._apply(ctx, uow, item, status, changes, None, now)
+        changed, ledger, sla_fields = self._apply(ctx, uow, item, status, changes, None, now,
+                                                  reason="public reply by staff")
         uow.record("ticket.commented", pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
                    changes=changed,
                    data={"comment_id": comment.comment_id, "visibility": visibility, "first_response": first_response})
+        self._record_ledger(uow, item, ledger)
         uow.commit()
-        self._commit_locally(item, status, changes, now)
+        self._commit_locally(item, status, {**changes, **sla_fields}, now)
         return self._comment_out(ctx, comment)
 
     def auto_close_due(self, now: datetime, lookback_hours: int = 72) -> int:
@@ -414,9 +445,17 @@ class TicketService:
 
     # --- helpers ----------------------------------------------------------------------------------------
     def _apply(self, ctx: TenantContext, uow: UnitOfWork, item: TicketItem, status: Status, changes: dict[str, Any],
-               if_match: int | None, now: datetime, auto_close_after: timedelta | None = None
-               ) -> dict[str, dict[str, Any]]:
-        """Queue the ticket's conditional update (version-checked); returns the changed fields."""
+               if_match: int | None, now: datetime, config: TenantConfig | None = None,
+               reason: str = "") -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+        """Queue the ticket's version-checked update for these changes, with its SLA clocks moved along.
+
+        Returns the changed fields (before/after), the SLA ledger entries to record as events, and
+        the new SLA fields (to apply locally after the commit).
+        """
+        config = config or self.tenants.config(ctx.tenant_id)
+        clocks = copy.deepcopy(item.sla or {})
+        ledger = self._move_clocks(config, item, clocks, status, changes, now, reason)
+        changes = {**changes, "sla": clocks, "sla_state": sla_state(clocks)}
         actions = []
         diff: dict[str, tuple[Any, Any]] = {}
         for name, value in changes.items():
@@ -428,28 +467,69 @@ class TicketService:
             attribute = getattr(TicketItem, name)
             before = getattr(item, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
-            if before != value:
+            if before != value and name not in ("sla", "sla_state"):
                 diff[name] = (before, value)
         if status.value != item.status:
             diff["status"] = (item.status, status.value)
             actions.append(TicketItem.status.set(status.value))
+        upcoming = sla_domain.next_due(clocks) if status in domain.OPEN else None
+        breach_due = min((c["due_at"] for c in clocks.values() if c["state"] == "running" and c.get("due_at")),
+                         default=None)
         assignee = changes.get("assignee_id", item.assignee_id)
         grab_team = changes.get("grab_team", item.grab_team)
-        for name, value in index_keys(ctx.tenant_id, ticket_id=item.ticket_id, status=status, priority=item.priority,
-                                      created_at=item.created_at, resident_id=item.resident_id, assignee_id=assignee,
-                                      grab_team=grab_team).items():
+        for name, value in index_keys(ctx.tenant_id, ticket_id=item.ticket_id, status=status, priority=changes.get(
+                "priority", item.priority), created_at=item.created_at, resident_id=item.resident_id,
+                assignee_id=assignee, grab_team=grab_team, sla_due=breach_due).items():
             attribute = getattr(TicketItem, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
-        if status == Status.RESOLVED and auto_close_after is not None:
-            due = due_keys(ctx.tenant_id, item.ticket_id, now + auto_close_after)
+        due: dict[str, str] | None = None
+        if upcoming is not None:
+            due = sla_due_keys(ctx.tenant_id, item.ticket_id, upcoming)
+        elif status == Status.RESOLVED:
+            due = due_keys(ctx.tenant_id, item.ticket_id,
+                           now + timedelta(days=config.ticket_settings.auto_close_days))
+        if due:
             actions += [TicketItem.due_bucket.set(due["due_bucket"]), TicketItem.due_at.set(due["due_at"])]
-        elif status != Status.RESOLVED and item.due_bucket:
+        elif item.due_bucket:
             actions += [TicketItem.due_bucket.remove(), TicketItem.due_at.remove()]
         actions += [TicketItem.updated_at.set(to_rfc3339(now)), TicketItem.version.set(item.version + 1)]
         conflict = PreconditionFailedError() if if_match is not None else ConflictError(
             "The ticket changed while you were acting on it; reload and retry.", code="write_conflict")
         uow.update(item, actions, condition=TicketItem.version == item.version, on_conflict=conflict)
-        return {name: {"before": before, "after": after} for name, (before, after) in diff.items()}
+        sla_fields = {"sla": clocks, "sla_state": changes["sla_state"]}
+        return {name: {"before": b, "after": a} for name, (b, a) in diff.items()}, ledger, sla_fields
+
+    @staticmethod
+    def _move_clocks(config: TenantConfig, item: TicketItem, clocks: dict[str, Any], status: Status,
+                     changes: dict[str, Any], now: datetime, reason: str) -> list[dict[str, Any]]:
+        """SLA consequences of a change: goals met, pauses, resumes, restarts, stops."""
+        calendars = config.calendar_for(item.community_id)
+        before = Status(item.status)
+        ledger: list[dict[str, Any]] = []
+        if changes.get("acknowledged_at") and not item.acknowledged_at:
+            ledger += sla_domain.meet(clocks, "first_response", now, calendars, reason or "first human response")
+        if changes.get("arrived_at") and not item.arrived_at:
+            ledger += sla_domain.meet(clocks, "on_site", now, calendars, "arrived on site")
+        if status == Status.WAITING_ON_RESIDENT and before != Status.WAITING_ON_RESIDENT:
+            ledger += sla_domain.pause(clocks, now, calendars, reason or "waiting on the resident")
+        if before == Status.WAITING_ON_RESIDENT and status in domain.OPEN and status != before:
+            ledger += sla_domain.resume(clocks, now, calendars, reason or "resident answered")
+        if status == Status.RESOLVED and before != Status.RESOLVED:
+            ledger += sla_domain.meet(clocks, "resolution", now, calendars, "resolved")
+            ledger += sla_domain.stop(clocks, now, calendars, "resolved")
+        if status in domain.OPEN and before in (Status.RESOLVED, Status.CLOSED):
+            policy = sla_domain.match_policy(config.policies(), kind=item.kind, category=item.category,
+                                             priority=item.priority, community_id=item.community_id)
+            ledger += sla_domain.restart(clocks, policy, "resolution", now, calendars, "reopened")
+        if status in (Status.CLOSED, Status.CANCELLED) and before in domain.OPEN:
+            ledger += sla_domain.stop(clocks, now, calendars, status.value)
+        return ledger
+
+    @staticmethod
+    def _record_ledger(uow: UnitOfWork, item: TicketItem, ledger: list[dict[str, Any]]) -> None:
+        for entry in ledger:
+            uow.record(entry["type"], pk=item.PK, subject=("ticket", item.ticket_id),
+                       data={**{k: v for k, v in entry.items() if k != "type"}, "visibility": "internal"})
 
     @staticmethod
     def _commit_locally(item: TicketItem, status: Status, changes: dict[str, Any], now: datetime) -> None:
@@ -496,7 +576,8 @@ class TicketService:
             cancelled_at=item.cancelled_at, cancel_reason=item.cancel_reason, merged_into=item.merged_into,
             possible_duplicate_of=None if resident else item.possible_duplicate_of,
             reopen_count=item.reopen_count or 0, created_by=item.created_by, created_at=item.created_at,
-            updated_at=item.updated_at, version=item.version,
+            updated_at=item.updated_at, version=item.version, sla_state=item.sla_state,
+            sla=sla_domain.view(item.sla or {}, now),
             allowed_actions=domain.allowed_actions(state_of(item), actor_of(ctx), now, policy))
 
     def _attachment_out(self, ctx: TenantContext, attachment_id: str) -> AttachmentOut:

@@ -82,7 +82,8 @@ def test_repair_from_report_to_five_stars(api: ApiClient, tenant, estate):
     assert_error(api.post(f"/v1/me/tickets/{tid}/rate", token=resident_token, json={"score": 4}), 409,
                  "illegal_transition")
 
-    timeline = api.get(f"/v1/tickets/{tid}/events", token=tenant.token).json()["items"]
+    everything = api.get(f"/v1/tickets/{tid}/events", token=tenant.token).json()["items"]
+    timeline = [e for e in everything if e["type"].startswith("ticket.")]
     steps = [(e["type"], e["actor"]["type"], e["actor"].get("role")) for e in timeline]
     assert steps == [
         ("ticket.created", "resident", None),
@@ -96,7 +97,12 @@ def test_repair_from_report_to_five_stars(api: ApiClient, tenant, estate):
     assert timeline[1]["changes"]["status"] == {"before": "new", "after": "acknowledged"}
     assert timeline[2]["changes"]["assignee_id"] == {"before": None, "after": estate["tech"]["id"]}
     mine = api.get(f"/v1/me/tickets/{tid}/events", token=resident_token).json()["items"]
-    assert [e["type"] for e in mine] == [s[0] for s in steps]
+    assert [e["type"] for e in mine] == [s[0] for s in steps]  # the SLA ledger is internal
+    ledger = [(e["type"], e["data"]["clock"]) for e in everything if e["type"].startswith("sla.")]
+    assert ledger[:2] == [("sla.started", "first_response"), ("sla.started", "resolution")]
+    assert ("sla.met", "first_response") in ledger and ("sla.met", "resolution") in ledger
+    final = api.get(f"/v1/tickets/{tid}", token=tenant.token).json()
+    assert {c["clock"]: c["state"] for c in final["sla"]} == {"first_response": "met", "resolution": "met"}
 
 
 def test_complaint_ends_in_the_residents_confirmation(api: ApiClient, tenant, estate):

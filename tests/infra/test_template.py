@@ -34,7 +34,7 @@ def test_table_has_stream_pitr_encryption_ttl_and_gsis(sam):
     assert table["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
     assert table["SSESpecification"] == {"SSEEnabled": True}
     assert table["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
-    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "GSI3", "DueIndex"}
+    assert {i["IndexName"] for i in table["GlobalSecondaryIndexes"]} == {"GSI1", "GSI2", "GSI3", "GSI4", "DueIndex"}
     assert doc["Resources"]["LinliTable"]["DeletionPolicy"] == "Retain"
 
 
