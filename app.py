@@ -36,6 +36,34 @@ def auto_close(event):
     return {"closed": bootstrap.ticket_service().auto_close_due(utcnow())}
 
 
+@app.schedule("rate(1 minute)", name="sla_sweep")
+def sla_sweep(event):
+    """Read the due SLA buckets and schedule exact checks on the SLA queue."""
+    from chalicelib.core.clock import utcnow
+
+    report = bootstrap.sla_sweep().run(utcnow())
+    return {"buckets": report.buckets, "items_read": report.items_read, "scheduled": report.scheduled}
+
+
+@app.lambda_function(name="sla_consumer")
+def sla_consumer(event, context):
+    """SLA queue → warnings, breaches and escalations recorded exactly once (partial batch failures reported)."""
+    import json
+
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from chalicelib.core.clock import utcnow
+    from chalicelib.sla.timers import handle_check
+
+    tickets = bootstrap.ticket_service()
+
+    def check(record):
+        handle_check(json.loads(record.body), tickets.sla_check, utcnow())
+
+    return process_partial_response(event=event, record_handler=check,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
 @app.lambda_function(name="event_dispatcher")
 def event_dispatcher(event, context):
     """DynamoDB stream (event items only, filtered in infra) → SQS queues."""

@@ -101,11 +101,24 @@ def wechat_auth():  # noqa: ANN201
 
 @lru_cache(maxsize=1)
 def ticket_service():  # noqa: ANN201
+    from chalicelib.sla.notify import EscalationNotifier
     from chalicelib.tickets.attachments import AttachmentStore
     from chalicelib.tickets.repository import TicketRepository
     from chalicelib.tickets.service import TicketService
 
-    return TicketService(TicketRepository(cursor_codec()), tenant_service(), AttachmentStore(get_settings()))
+    return TicketService(TicketRepository(cursor_codec()), tenant_service(), AttachmentStore(get_settings()),
+                         notify=EscalationNotifier(tenant_service(), sms_channel()))
+
+
+@lru_cache(maxsize=1)
+def sla_sweep():  # noqa: ANN201
+    import boto3
+
+    from chalicelib.sla.timers import SlaSweep, sqs_sender
+
+    settings = get_settings()
+    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    return SlaSweep(ticket_service().repo, sqs_sender(settings.sla_queue_url or "", sqs))
 
 
 class _Authenticator:
@@ -123,5 +136,5 @@ def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
     for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
-                    resident_login, ticket_service, wechat_auth):
+                    resident_login, ticket_service, wechat_auth, sla_sweep):
         factory.cache_clear()

@@ -2,6 +2,8 @@
 
 Every event item carries ``type``; the catalogue says which queues consume it. Types not
 listed stay in the audit log only (tenant administration: staff and API-key changes).
+The SLA queue carries timer checks scheduled by the sweep, not events: clocks move in the
+same transaction as the change that moves them.
 """
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ class Queue(StrEnum):
 
 
 _ROUTES: dict[str, tuple[Queue, ...]] = {
-    "ticket.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS, Queue.SLA),
+    "ticket.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS),
     "sla.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS),
     "resident.": (Queue.WEBHOOKS,),
     "tenant.": (Queue.WEBHOOKS,),
@@ -28,7 +30,7 @@ def queues_for(event_type: str) -> tuple[Queue, ...]:
     Example
     -------
     >>> [q.value for q in queues_for("ticket.created")]
-    ['notifications', 'webhooks', 'sla']
+    ['notifications', 'webhooks']
     >>> queues_for("staff.created")
     ()
     """

@@ -130,6 +130,13 @@ class LocalStack:
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
                 wait_seconds=0, failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
+        self.emulator.add_poller("sla_consumer", QueuePoller(
+            session, self.resources.queue_urls["sla"], application.sla_consumer, wait_seconds=0,
+            failure_visibility_seconds=self.failure_visibility_seconds, name="sla_consumer"))
+        self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
+            {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "resources": [],
+             "time": "", "region": "local", "account": "000000000000", "id": "local", "version": "0"},
+            LambdaContext("sla_sweep")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))
         interval = float(os.environ.get("LINLI_SCHEDULE_SECONDS", "60"))
         self.emulator.add_schedule("auto_close", lambda: application.auto_close(
             {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "resources": [],

@@ -233,3 +233,15 @@ class TicketRepository:
 
     def comments(self, ctx: TenantContext, ticket_id: str) -> list[CommentItem]:
         return list(CommentItem.query(ticket_pk(ctx.tenant_id, ticket_id), CommentItem.SK.startswith("CMT#")))
+
+
+class SlaMarkItem(LinliModel, discriminator="sla_mark"):
+    """Proof that one SLA mark (warning, breach, escalation step) of one clock cycle was recorded: exactly once."""
+
+    recorded_at = UnicodeAttribute()
+
+
+class SweepStateItem(LinliModel, discriminator="sweep_state"):
+    """Platform-wide: the last minute bucket the SLA sweep has read."""
+
+    last_minute = UnicodeAttribute()

@@ -5,6 +5,7 @@ import copy
 import hashlib
 import secrets
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -47,6 +48,7 @@ from chalicelib.tickets.repository import (
     CommentItem,
     DuplicateMarkerItem,
     IdempotencyItem,
+    SlaMarkItem,
     TicketItem,
     TicketRepository,
     attachment_pk,
@@ -85,6 +87,10 @@ class _DuplicateSeen(ConflictError):
     code = "duplicate_seen"
 
 
+class _MarkRecorded(ConflictError):
+    code = "sla_mark_recorded"
+
+
 def actor_of(ctx: TenantContext) -> Actor:
     return Actor(ctx.principal.kind, ctx.principal.id, ctx.principal.role)
 
@@ -112,10 +118,12 @@ def _invalid(field: str, type_: str, message: str) -> ValidationFailedError:
 
 
 class TicketService:
-    def __init__(self, repo: TicketRepository, tenants: Any, store: AttachmentStore) -> None:
+    def __init__(self, repo: TicketRepository, tenants: Any, store: AttachmentStore,
+                 notify: Callable[[str, TicketItem, dict[str, Any]], None] | None = None) -> None:
         self.repo = repo
         self.tenants = tenants
         self.store = store
+        self.notify = notify
 
     # --- intake ---------------------------------------------------------------------------------------
     def create(self, ctx: TenantContext, cmd: TicketIn, idempotency_key: str | None, now: datetime) -> TicketOut:
@@ -432,6 +440,63 @@ class TicketService:
                 except LinliError as exc:  # closed or reopened meanwhile: nothing to do
                     logger.info("auto-close skipped", extra={"ticket_id": ticket_id, "reason": exc.code})
         return closed
+
+    def sla_check(self, tenant_id: str, ticket_id: str, now: datetime) -> list[dict[str, Any]]:
+        """Record every SLA mark due now on one ticket, each exactly once (conditional mark items)."""
+        ctx = TenantContext(tenant_id, Principal("system", "sla"))
+        for attempt in range(4):
+            item = self.repo.get(ctx, ticket_id, consistent=True)
+            if item is None or Status(item.status) not in domain.OPEN:
+                return []
+            clocks = copy.deepcopy(item.sla or {})
+            marks = sla_domain.due_marks(clocks, now)
+            if not marks:
+                return []
+            uow = UnitOfWork(tenant_id, ctx.actor, now)
+            entries = []
+            for clock, mark, step in marks:
+                cycle = clocks[clock]["cycle"]
+                uow.put(SlaMarkItem(item.PK, f"SLA#{clock}#{cycle}#{mark}#{step}", recorded_at=to_rfc3339(now)),
+                        condition=SlaMarkItem.PK.does_not_exist(), on_conflict=_MarkRecorded())
+                entries.append(sla_domain.record(clocks, clock, mark, step, now))
+            breach_due = min((c["due_at"] for c in clocks.values() if c["state"] == "running" and c.get("due_at")),
+                             default=None)
+            actions = [TicketItem.sla.set(clocks), TicketItem.sla_state.set(sla_state(clocks) or "met"),
+                       TicketItem.version.set(item.version + 1), TicketItem.updated_at.set(to_rfc3339(now))]
+            upcoming = sla_domain.next_due(clocks)
+            if upcoming:
+                due = sla_due_keys(tenant_id, ticket_id, upcoming)
+                actions += [TicketItem.due_bucket.set(due["due_bucket"]), TicketItem.due_at.set(due["due_at"])]
+            else:
+                actions += [TicketItem.due_bucket.remove(), TicketItem.due_at.remove()]
+            for name, value in index_keys(tenant_id, ticket_id=ticket_id, status=Status(item.status),
+                                          priority=item.priority, created_at=item.created_at,
+                                          resident_id=item.resident_id, assignee_id=item.assignee_id,
+                                          grab_team=item.grab_team, sla_due=breach_due).items():
+                attribute = getattr(TicketItem, name)
+                actions.append(attribute.remove() if value is None else attribute.set(value))
+            uow.update(item, actions, condition=TicketItem.version == item.version,
+                       on_conflict=ConflictError(code="write_conflict"))
+            self._record_ledger(uow, item, entries)
+            try:
+                uow.commit()
+            except _MarkRecorded:
+                continue  # another sweep or a redelivered message recorded it: re-read and see
+            except ConflictError as exc:
+                if exc.code != "write_conflict" or attempt == 3:
+                    raise
+                continue
+            self._notify_escalations(tenant_id, item, entries)
+            return entries
+        return []
+
+    def _notify_escalations(self, tenant_id: str, item: TicketItem, entries: list[dict[str, Any]]) -> None:
+        if self.notify is None:
+            return
+        for entry in entries:
+            if entry["type"] != "sla.escalated":
+                continue
+            self.notify(tenant_id, item, entry)
 
     def presign_attachment(self, ctx: TenantContext, cmd: AttachmentIn, now: datetime) -> AttachmentUploadOut:
         attachment_id = new_id("att")

@@ -103,3 +103,8 @@ def test_auto_close_runs_on_a_schedule_with_data_access(sam):
     assert any(e["Properties"].get("Schedule") == "rate(1 hour)" for e in events.values())
     roles = resources["DataAccessPolicy"]["Properties"]["Roles"]
     assert {"Ref": "AutoCloseRole"} in roles and {"Ref": "ApiHandlerRole"} in roles
+    sweep_events = resources["SlaSweep"]["Properties"]["Events"]
+    assert any(e["Properties"].get("Schedule") == "rate(1 minute)" for e in sweep_events.values())
+    mapping = resources["SlaConsumerQueueMapping"]["Properties"]
+    assert mapping["FunctionName"] == {"Ref": "SlaConsumer"} and mapping["EventSourceArn"] == {
+        "Fn::GetAtt": ["SlaQueue", "Arn"]}
