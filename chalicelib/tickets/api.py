@@ -23,6 +23,7 @@ from chalicelib.tickets.schemas import (
     TicketIn,
     TicketOut,
     TicketPage,
+    TicketPatch,
     TicketQuery,
 )
 
@@ -76,6 +77,13 @@ def get_ticket_by_number(call: Call) -> TicketOut:
            summary="One ticket, with the actions the caller may take now")
 def get_ticket(call: Call) -> TicketOut:
     return service().get(call.tenant, call.path["ticket_id"], utcnow())
+
+
+@api.route(bp, "PATCH", "/v1/tickets/{ticket_id}", permission=P.TICKETS_DISPATCH, body=TicketPatch,
+           response=TicketOut, tags=STAFF,
+           summary="Re-triage kind, category or priority; SLA clocks re-target (If-Match)")
+def patch_ticket(call: Call) -> TicketOut:
+    return service().triage(call.tenant, call.path["ticket_id"], call.body, call.if_match, utcnow())
 
 
 @api.route(bp, "POST", "/v1/tickets/{ticket_id}/actions/{action}", permission=P.TICKETS_WRITE, body=ActionIn,

@@ -80,6 +80,14 @@ class ActionIn(Request):
     outcome: Literal["completed", "satisfied", "unsatisfied", "unreachable"] | None = None
 
 
+class TicketPatch(Request):
+    """Re-triage: kind, category or priority (the SLA clocks re-target, time spent still counts)."""
+
+    kind: str | None = Field(None, min_length=1, max_length=32)
+    category: str | None = Field(None, max_length=30)
+    priority: Priority | None = None
+
+
 class RatingIn(Request):
     score: int = Field(ge=1, le=5)
     tags: list[str] = Field(default_factory=list, max_length=10)

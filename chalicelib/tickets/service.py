@@ -67,6 +67,7 @@ from chalicelib.tickets.schemas import (
     EventOut,
     TicketIn,
     TicketOut,
+    TicketPatch,
     TicketQuery,
 )
 
@@ -395,6 +396,43 @@ class TicketService:
         self._commit_locally(item, decision.status, {**decision.changes, **sla_fields}, now)
         return self.ticket_out(ctx, item, now)
 
+    def triage(self, ctx: TenantContext, ticket_id: str, patch: TicketPatch, if_match: int | None,
+               now: datetime) -> TicketOut:
+        """Change kind, category or priority; the SLA policy is matched again and the clocks re-target."""
+        item = self._visible(ctx, ticket_id, consistent=True)
+        if if_match is not None and if_match != item.version:
+            raise PreconditionFailedError()
+        if Status(item.status) not in domain.OPEN:
+            raise ConflictError("Only open tickets can be re-triaged.", code="ticket_not_open")
+        config: TenantConfig = self.tenants.config(ctx.tenant_id)
+        fields = patch.model_dump(exclude_unset=True, exclude_none=True)
+        kind = config.kind(fields.get("kind", item.kind))
+        if kind is None:
+            raise _invalid("kind", "unknown_kind", "No such ticket kind in this company's catalogue.")
+        category = fields.get("category", item.category if "kind" not in fields else None)
+        if category and kind.categories and category not in kind.categories:
+            raise _invalid("category", "unknown_category", f"Categories of {kind.key}: {', '.join(kind.categories)}")
+        changes = {"kind": kind.key, "category": category, "priority": fields.get("priority", item.priority)}
+        changes = {k: v for k, v in changes.items() if v != getattr(item, k)}
+        if not changes:
+            return self.ticket_out(ctx, item, now)
+        clocks = copy.deepcopy(item.sla or {})
+        policy = sla_domain.match_policy(config.policies(), kind=changes.get("kind", item.kind),
+                                         category=changes.get("category", item.category),
+                                         priority=changes.get("priority", item.priority),
+                                         community_id=item.community_id)
+        reason = ", ".join(f"{k} {getattr(item, k)} → {v}" for k, v in changes.items())
+        ledger = sla_domain.retarget(clocks, policy, now, config.calendar_for(item.community_id), reason)
+        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
+        changed, more, sla_fields = self._apply(ctx, uow, item, Status(item.status), changes, if_match, now, config,
+                                                clocks=clocks)
+        uow.record("ticket.updated", pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
+                   changes=changed, data={"visibility": "internal", "policy": policy.name})
+        self._record_ledger(uow, item, ledger + more)
+        uow.commit()
+        self._commit_locally(item, Status(item.status), {**changes, **sla_fields}, now)
+        return self.ticket_out(ctx, item, now)
+
     def comment(self, ctx: TenantContext, ticket_id: str, body: str, visibility: str, attachments: list[str],
                 now: datetime) -> CommentOut:
         item = self._visible(ctx, ticket_id, consistent=True)
@@ -511,14 +549,15 @@ class TicketService:
     # --- helpers ----------------------------------------------------------------------------------------
     def _apply(self, ctx: TenantContext, uow: UnitOfWork, item: TicketItem, status: Status, changes: dict[str, Any],
                if_match: int | None, now: datetime, config: TenantConfig | None = None,
-               reason: str = "") -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
+               reason: str = "", clocks: dict[str, Any] | None = None,
+               ) -> tuple[dict[str, dict[str, Any]], list[dict[str, Any]], dict[str, Any]]:
         """Queue the ticket's version-checked update for these changes, with its SLA clocks moved along.
 
         Returns the changed fields (before/after), the SLA ledger entries to record as events, and
         the new SLA fields (to apply locally after the commit).
         """
         config = config or self.tenants.config(ctx.tenant_id)
-        clocks = copy.deepcopy(item.sla or {})
+        clocks = copy.deepcopy(item.sla or {} if clocks is None else clocks)
         ledger = self._move_clocks(config, item, clocks, status, changes, now, reason)
         changes = {**changes, "sla": clocks, "sla_state": sla_state(clocks)}
         actions = []

@@ -181,3 +181,23 @@ def test_if_match_and_concurrent_transitions_lose_nothing(api: ApiClient, stack,
     assert final["version"] == ticket["version"] + len(ok)
     events = api.get(f"/v1/tickets/{ticket['id']}/events", token=estate["agent_token"]).json()["items"]
     assert len([e for e in events if e["type"].startswith("ticket.")]) == 1 + len(ok)
+
+
+def test_retriage_to_p1_retargets_the_clocks(api: ApiClient, tenant, estate):  # noqa: F811
+    ticket = report(api, estate, category="水电")
+    resolution = next(c for c in ticket["sla"] if c["clock"] == "resolution")
+    assert resolution["policy"] == "报修" and resolution["target_seconds"] == 24 * 3600
+    patched = api.patch(f"/v1/tickets/{ticket['id']}", token=estate["agent_token"],
+                        headers={"If-Match": str(ticket["version"])}, json={"priority": "P1"})
+    assert patched.status_code == 200, patched.text
+    body = patched.json()
+    assert body["priority"] == "P1" and body["version"] == ticket["version"] + 1
+    resolution = next(c for c in body["sla"] if c["clock"] == "resolution")
+    assert resolution["policy"] == "紧急报修" and resolution["target_seconds"] == 12 * 3600
+    events = api.get(f"/v1/tickets/{ticket['id']}/events", token=tenant.token).json()["items"]
+    assert [e["type"] for e in events if e["type"] in ("ticket.updated", "sla.retargeted")][:2] == [
+        "ticket.updated", "sla.retargeted"]
+    assert_error(api.patch(f"/v1/tickets/{ticket['id']}", token=estate["tech_token"], json={"priority": "P2"}), 403)
+    assert_error(api.patch(f"/v1/tickets/{ticket['id']}", token=estate["agent_token"], json={"kind": "nope"}), 422)
+    at_risk = api.get("/v1/tickets/at-risk", token=estate["agent_token"]).json()["items"]
+    assert ticket["id"] in [t["id"] for t in at_risk]
