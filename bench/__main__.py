@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 import os
+import warnings
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
-from bench import coldstart, roundtrips  # noqa: E402
+from bench import coldstart, roundtrips, sweep  # noqa: E402
 
 
 def main() -> None:
@@ -13,6 +15,8 @@ def main() -> None:
     print(roundtrips.report(roundtrips.run()))
     print("\nCold start\n")
     print(coldstart.report(*coldstart.run()))
+    print("\nSLA sweep: items read with N open tickets, 10 due\n")
+    print(sweep.report(sweep.run()))
 
 
 if __name__ == "__main__":

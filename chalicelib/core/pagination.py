@@ -7,15 +7,16 @@ import hmac
 import json
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.core.errors import InvalidCursorError
+from chalicelib.core.schema import Schema
 
 DEFAULT_LIMIT = 25
 MAX_LIMIT = 100
 
 
-class ListQuery(BaseModel):
+class ListQuery(Schema):
     """``?limit=&cursor=`` of every list route."""
 
     model_config = ConfigDict(extra="ignore")

@@ -15,6 +15,7 @@ from chalicelib.local.emulator import Emulator, LambdaContext, QueuePoller, Stre
 from chalicelib.local.resources import LocalResources, create_resources, event_source_settings
 
 HOST = "127.0.0.1"
+_STARTED_BY_US: set[str] = set()  # endpoints of emulators this process started (not a user's AWS_ENDPOINT_URL)
 
 
 class PortBusyError(RuntimeError):
@@ -57,6 +58,8 @@ class LocalStack:
 
     def start(self) -> "LocalStack":
         external = os.environ.get("AWS_ENDPOINT_URL")
+        if external in _STARTED_BY_US:
+            external = None
         ensure_port_free(self.http_port, "LINLI_HTTP_PORT")
         if external:
             self.endpoint = external
@@ -68,6 +71,7 @@ class LocalStack:
             self._moto = SerialMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
             self._moto.start()
             self.endpoint = f"http://{HOST}:{self.aws_port}"
+            _STARTED_BY_US.add(self.endpoint)
         self._configure_environment()
         import boto3
 

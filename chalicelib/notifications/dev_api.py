@@ -1,21 +1,22 @@
 """Local stage only: what the notification channels "sent" (registered by app.py in local stages)."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib import bootstrap
 from chalicelib.core.http import Call, api
+from chalicelib.core.schema import Schema
 
 bp = api.blueprint(__name__)
 
 
-class DevMessagesQuery(BaseModel):
+class DevMessagesQuery(Schema):
     model_config = ConfigDict(extra="ignore")
     to: str | None = Field(None, max_length=64)
     tenant_slug: str | None = Field(None, max_length=64)
 
 
-class DevMessage(BaseModel):
+class DevMessage(Schema):
     id: str
     channel: str
     tenant_id: str
@@ -26,7 +27,7 @@ class DevMessage(BaseModel):
     sent_at: str
 
 
-class DevMessagesOut(BaseModel):
+class DevMessagesOut(Schema):
     items: list[DevMessage]
 
 

@@ -1,11 +1,12 @@
 """Public resident sign-in routes (phone OTP) on the tenant's white-labelled page."""
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from chalicelib import bootstrap
 from chalicelib.core.clock import utcnow
 from chalicelib.core.http import Call, api
+from chalicelib.core.schema import Schema
 from chalicelib.residents.domain import MobilePhone
 from chalicelib.residents.schemas import Request, ResidentUnitOut
 
@@ -17,7 +18,7 @@ class OtpIn(Request):
     phone: MobilePhone
 
 
-class OtpSentOut(BaseModel):
+class OtpSentOut(Schema):
     expires_in: int = 300
     resend_after: int = 60
     message: str = "If this phone belongs to a registered resident, a code is on its way."
@@ -34,7 +35,7 @@ class WeChatLoginIn(Request):
     code: str = Field(min_length=1, max_length=128)
 
 
-class ResidentTokenOut(BaseModel):
+class ResidentTokenOut(Schema):
     access_token: str
     token_type: str = "Bearer"
     expires_in: int

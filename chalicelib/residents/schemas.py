@@ -1,13 +1,14 @@
 """Request and response models for communities, buildings, units and residents."""
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.core.pagination import ListQuery
+from chalicelib.core.schema import Schema
 from chalicelib.residents.domain import MobilePhone, Relation, ShortName
 
 
-class Request(BaseModel):
+class Request(Schema):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
@@ -23,7 +24,7 @@ class CommunityPatch(Request):
     city: str | None = Field(None, max_length=50)
 
 
-class CommunityOut(BaseModel):
+class CommunityOut(Schema):
     id: str
     name: str
     address: str | None
@@ -38,7 +39,7 @@ class BuildingIn(Request):
     butler_id: str | None = Field(None, max_length=40)
 
 
-class BuildingOut(BaseModel):
+class BuildingOut(Schema):
     id: str
     community_id: str
     name: str
@@ -51,7 +52,7 @@ class UnitIn(Request):
     number: str = Field(min_length=1, max_length=20)
 
 
-class UnitOut(BaseModel):
+class UnitOut(Schema):
     id: str
     community_id: str
     building_id: str
@@ -70,7 +71,7 @@ class ResidentUnitIn(Request):
     relation: Relation = "owner"
 
 
-class ResidentUnitOut(BaseModel):
+class ResidentUnitOut(Schema):
     unit_id: str
     community_id: str
     relation: Relation
@@ -90,7 +91,7 @@ class ResidentPatch(Request):
     units: list[ResidentUnitIn] | None = Field(None, max_length=10)
 
 
-class ResidentOut(BaseModel):
+class ResidentOut(Schema):
     id: str
     name: str
     phone: str = Field(description="Masked (138****5678) except for staff who manage residents, on one resident")
@@ -100,32 +101,32 @@ class ResidentOut(BaseModel):
     version: int
 
 
-class CommunityPage(BaseModel):
+class CommunityPage(Schema):
     items: list[CommunityOut]
     next_cursor: str | None
 
 
-class BuildingPage(BaseModel):
+class BuildingPage(Schema):
     items: list[BuildingOut]
     next_cursor: str | None
 
 
-class UnitPage(BaseModel):
+class UnitPage(Schema):
     items: list[UnitOut]
     next_cursor: str | None
 
 
-class ResidentPage(BaseModel):
+class ResidentPage(Schema):
     items: list[ResidentOut]
     next_cursor: str | None
 
 
-class ImportErrorOut(BaseModel):
+class ImportErrorOut(Schema):
     line: int
     message: str
 
 
-class ImportOut(BaseModel):
+class ImportOut(Schema):
     created: int
     updated: int
     unchanged: int

@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
+from chalicelib.core.schema import Schema
 from chalicelib.sla.calendar import BusinessCalendar, CalendarYearUnknownError
 
 ClockName = Literal["first_response", "next_reply", "on_site", "resolution"]
@@ -21,7 +23,7 @@ WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 TWENTY_FOUR_SEVEN = "24x7"
 
 
-class CalendarConfig(BaseModel):
+class CalendarConfig(Schema):
     model_config = ConfigDict(extra="ignore")
 
     id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")
@@ -38,7 +40,7 @@ class CalendarConfig(BaseModel):
                                 closures=frozenset(self.closures), extra_workdays=frozenset(self.extra_workdays))
 
 
-class PolicyMatch(BaseModel):
+class PolicyMatch(Schema):
     model_config = ConfigDict(extra="forbid")
 
     kind: str | None = None
@@ -52,12 +54,12 @@ class PolicyMatch(BaseModel):
             (self.community_id, community_id)))
 
 
-class Escalation(BaseModel):
+class Escalation(Schema):
     after: timedelta = timedelta(0)
     notify: Literal["supervisor", "admin", "assignee"] = "supervisor"
 
 
-class SlaPolicy(BaseModel):
+class SlaPolicy(Schema):
     """One ordered rule: the first whose ``match`` fits a ticket sets its clocks."""
 
     model_config = ConfigDict(extra="ignore")
@@ -84,14 +86,19 @@ def _p(name: str, match: dict[str, str], **targets: timedelta) -> SlaPolicy:
 
 
 M, H, D = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-DEFAULT_POLICIES: tuple[SlaPolicy, ...] = (
-    _p("紧急", {"kind": "emergency"}, first_response=15 * M, on_site=15 * M, resolution=2 * H),
-    _p("紧急报修", {"kind": "repair", "priority": "P1"}, first_response=15 * M, on_site=45 * M, resolution=12 * H),
-    _p("报修", {"kind": "repair"}, first_response=15 * M, resolution=24 * H),
-    _p("投诉", {"kind": "complaint"}, first_response=15 * M, resolution=7 * D),
-    _p("咨询", {"kind": "inquiry"}, first_response=15 * M, resolution=4 * H),
-    _p("默认", {}, first_response=15 * M),
-)
+
+
+@lru_cache(maxsize=1)
+def default_policies() -> tuple[SlaPolicy, ...]:
+    """The service levels of DOMAIN.md (built on first use: models aren't validated at import)."""
+    return (
+        _p("紧急", {"kind": "emergency"}, first_response=15 * M, on_site=15 * M, resolution=2 * H),
+        _p("紧急报修", {"kind": "repair", "priority": "P1"}, first_response=15 * M, on_site=45 * M, resolution=12 * H),
+        _p("报修", {"kind": "repair"}, first_response=15 * M, resolution=24 * H),
+        _p("投诉", {"kind": "complaint"}, first_response=15 * M, resolution=7 * D),
+        _p("咨询", {"kind": "inquiry"}, first_response=15 * M, resolution=4 * H),
+        _p("默认", {}, first_response=15 * M),
+    )
 
 
 def check_policies(policies: list[SlaPolicy], calendars: list[CalendarConfig]) -> list[dict[str, str]]:
@@ -110,10 +117,10 @@ def check_policies(policies: list[SlaPolicy], calendars: list[CalendarConfig]) -
 
 def match_policy(policies: list[SlaPolicy], *, kind: str, category: str | None, priority: str,
                  community_id: str | None) -> SlaPolicy:
-    for policy in policies or DEFAULT_POLICIES:
+    for policy in policies or default_policies():
         if policy.match.matches(kind, category, priority, community_id):
             return policy
-    return DEFAULT_POLICIES[-1]
+    return default_policies()[-1]
 
 
 CalendarFor = Callable[[str], BusinessCalendar]

@@ -5,14 +5,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Annotated, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
 from chalicelib.core.errors import ValidationFailedError
+from chalicelib.core.schema import Schema
 from chalicelib.sla.calendar import BusinessCalendar
-from chalicelib.sla.domain import DEFAULT_POLICIES, CalendarConfig, SlaPolicy, check_policies
+from chalicelib.sla.domain import CalendarConfig, SlaPolicy, check_policies, default_policies
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({
@@ -117,7 +119,7 @@ Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max
 Locale = Literal["zh-CN", "en"]
 
 
-class Branding(BaseModel):
+class Branding(Schema):
     model_config = ConfigDict(extra="ignore")
 
     display_name: Name | None = None
@@ -131,7 +133,7 @@ ResolveField = Literal["note", "photo"]
 KindKey = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,31}$")]
 
 
-class TicketKind(BaseModel):
+class TicketKind(Schema):
     """One entry of the tenant's ticket catalogue."""
 
     model_config = ConfigDict(extra="ignore")
@@ -147,22 +149,25 @@ class TicketKind(BaseModel):
     required_to_resolve: list[ResolveField] = Field(default_factory=lambda: ["note"])
 
 
-DEFAULT_TICKET_KINDS: tuple[TicketKind, ...] = (
-    TicketKind(key="repair", name="报修", name_en="Repair", default_priority="P3",
-               categories=["水电", "门窗", "家电", "公共设施", "电梯", "其他"]),
-    TicketKind(key="complaint", name="投诉", name_en="Complaint", default_priority="P2",
-               categories=["噪音", "卫生", "安全", "停车", "服务态度", "邻里纠纷", "其他"]),
-    TicketKind(key="inquiry", name="咨询", name_en="Inquiry", default_priority="P4",
-               categories=["物业费", "规章制度", "装修许可", "其他"]),
-    TicketKind(key="suggestion", name="建议", name_en="Suggestion", default_priority="P4"),
-    TicketKind(key="service", name="便民服务", name_en="Service", default_priority="P3", paid=True,
-               categories=["家政保洁", "代买药品", "陪同就医", "宠物照看", "其他"]),
-    TicketKind(key="emergency", name="紧急", name_en="Emergency", default_priority="P1",
-               categories=["漏水", "火情", "电梯困人", "燃气泄漏", "其他"]),
-)
+@lru_cache(maxsize=1)
+def default_ticket_kinds() -> tuple[TicketKind, ...]:
+    """The catalogue of DOMAIN.md every tenant starts with (built on first use)."""
+    return (
+        TicketKind(key="repair", name="报修", name_en="Repair", default_priority="P3",
+                   categories=["水电", "门窗", "家电", "公共设施", "电梯", "其他"]),
+        TicketKind(key="complaint", name="投诉", name_en="Complaint", default_priority="P2",
+                   categories=["噪音", "卫生", "安全", "停车", "服务态度", "邻里纠纷", "其他"]),
+        TicketKind(key="inquiry", name="咨询", name_en="Inquiry", default_priority="P4",
+                   categories=["物业费", "规章制度", "装修许可", "其他"]),
+        TicketKind(key="suggestion", name="建议", name_en="Suggestion", default_priority="P4"),
+        TicketKind(key="service", name="便民服务", name_en="Service", default_priority="P3", paid=True,
+                   categories=["家政保洁", "代买药品", "陪同就医", "宠物照看", "其他"]),
+        TicketKind(key="emergency", name="紧急", name_en="Emergency", default_priority="P1",
+                   categories=["漏水", "火情", "电梯困人", "燃气泄漏", "其他"]),
+    )
 
 
-class TicketSettings(BaseModel):
+class TicketSettings(Schema):
     model_config = ConfigDict(extra="ignore")
 
     resident_daily_limit: int = Field(10, ge=1, le=100)
@@ -173,18 +178,18 @@ class TicketSettings(BaseModel):
     photo_required_for_repairs: bool = False
 
 
-class TeamMember(BaseModel):
+class TeamMember(Schema):
     user_id: str = Field(min_length=1, max_length=40)
     on_duty: bool = True
 
 
-class Team(BaseModel):
+class Team(Schema):
     id: KindKey
     name: Name
     members: list[TeamMember] = Field(default_factory=list, max_length=200)
 
 
-class DispatchMatch(BaseModel):
+class DispatchMatch(Schema):
     model_config = ConfigDict(extra="forbid")
 
     kind: str | None = None
@@ -192,7 +197,7 @@ class DispatchMatch(BaseModel):
     building_id: str | None = None
 
 
-class DispatchRule(BaseModel):
+class DispatchRule(Schema):
     """First matching rule wins: a person, or a team by round-robin among on-duty members, or a grab pool."""
 
     match: DispatchMatch = Field(default_factory=DispatchMatch)
@@ -201,7 +206,7 @@ class DispatchRule(BaseModel):
     mode: Literal["direct", "round_robin", "grab"] = "direct"
 
 
-class TenantConfig(BaseModel):
+class TenantConfig(Schema):
     """What a tenant configures about itself (stored as one document on the tenant item)."""
 
     model_config = ConfigDict(extra="ignore")
@@ -209,7 +214,7 @@ class TenantConfig(BaseModel):
     branding: Branding = Field(default_factory=Branding)
     timezone: TimeZoneName = "Asia/Shanghai"
     locale: Locale = "zh-CN"
-    ticket_kinds: list[TicketKind] = Field(default_factory=lambda: list(DEFAULT_TICKET_KINDS))
+    ticket_kinds: list[TicketKind] = Field(default_factory=lambda: list(default_ticket_kinds()))
     ticket_settings: TicketSettings = Field(default_factory=TicketSettings)
     wechat_app_id: Annotated[str, StringConstraints(pattern=r"^wx[0-9a-f]{16}$")] | None = None
     sla_policies: list[SlaPolicy] = Field(default_factory=list, max_length=100,
@@ -229,7 +234,7 @@ class TenantConfig(BaseModel):
         return self
 
     def policies(self) -> list[SlaPolicy]:
-        return self.sla_policies or list(DEFAULT_POLICIES)
+        return self.sla_policies or list(default_policies())
 
     def calendar_for(self, community_id: str | None) -> Callable[[str], BusinessCalendar]:
         """Calendar lookup for a community: its own calendar overrides the policy's named one."""

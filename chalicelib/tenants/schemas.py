@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.core.permissions import Permission, Role
+from chalicelib.core.schema import Schema
 from chalicelib.sla.domain import CalendarConfig, SlaPolicy
 from chalicelib.tenants.domain import (
     Branding,
@@ -23,7 +24,7 @@ from chalicelib.tenants.domain import (
 )
 
 
-class Request(BaseModel):
+class Request(Schema):
     """Request bodies: unknown fields are dropped (never persisted), never trusted."""
 
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
@@ -47,7 +48,7 @@ class RefreshIn(Request):
     refresh_token: str = Field(min_length=1, max_length=512)
 
 
-class TokensOut(BaseModel):
+class TokensOut(Schema):
     access_token: str
     refresh_token: str
     token_type: Literal["Bearer"] = "Bearer"
@@ -78,7 +79,7 @@ class TenantPatch(Request):
     community_calendars: dict[str, str] | None = None
 
 
-class TenantOut(BaseModel):
+class TenantOut(Schema):
     id: str
     slug: str
     company_name: str
@@ -100,7 +101,7 @@ class TenantOut(BaseModel):
     version: int
 
 
-class PublicBrandingOut(BaseModel):
+class PublicBrandingOut(Schema):
     slug: str
     name: str
     logo_url: str | None
@@ -126,7 +127,7 @@ class StaffPatch(Request):
     password: str | None = Field(None, min_length=1, max_length=256)
 
 
-class StaffOut(BaseModel):
+class StaffOut(Schema):
     id: str
     email: str
     name: str
@@ -139,7 +140,7 @@ class StaffOut(BaseModel):
     version: int
 
 
-class SignupOut(BaseModel):
+class SignupOut(Schema):
     tenant: TenantOut
     user: StaffOut
     access_token: str
@@ -152,7 +153,7 @@ class ApiKeyIn(Request):
     scopes: list[Permission] = Field(min_length=1, max_length=len(Permission))
 
 
-class ApiKeyOut(BaseModel):
+class ApiKeyOut(Schema):
     id: str
     name: str
     scopes: list[str]
@@ -167,11 +168,11 @@ class ApiKeyCreatedOut(ApiKeyOut):
     key: str = Field(description="The secret, shown once. Store it now: Linli keeps only a hash.")
 
 
-class StaffPage(BaseModel):
+class StaffPage(Schema):
     items: list[StaffOut]
     next_cursor: str | None
 
 
-class ApiKeyPage(BaseModel):
+class ApiKeyPage(Schema):
     items: list[ApiKeyOut]
     next_cursor: str | None

@@ -206,13 +206,12 @@ class TicketRepository:
 
     def sla_due(self, due_bucket: str, until: str) -> tuple[list[tuple[str, str, str]], int]:
         """(tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and how many items were read."""
-        found, read = [], 0
+        found = []
         results = TicketItem.by_due.query(due_bucket, TicketItem.due_at <= until + "~")
         for item in results:
             due_at, tenant_id, ticket_id = item.due_at.split("#")
             found.append((tenant_id, ticket_id, due_at))
-        read = results.total_count if hasattr(results, "total_count") else len(found)
-        return found, read
+        return found, results.page_iter.total_scanned_count  # what DynamoDB read (and bills), not only matches
 
     def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[TicketItem], str | None]:
         results = TicketItem.by_risk.query(keys.tenant_pk(ctx.tenant_id, "RISK"), limit=limit,

@@ -5,9 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.core.pagination import ListQuery
+from chalicelib.core.schema import Schema
 from chalicelib.tenants.domain import Priority
 from chalicelib.tickets.domain import Status
 
@@ -17,7 +18,7 @@ PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 AttachmentId = str
 
 
-class Request(BaseModel):
+class Request(Schema):
     model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
@@ -98,12 +99,12 @@ class ReasonIn(Request):
     reason: str | None = Field(None, max_length=500)
 
 
-class AttachmentOut(BaseModel):
+class AttachmentOut(Schema):
     id: str
     url: str | None = Field(None, description="Short-lived download URL")
 
 
-class TicketOut(BaseModel):
+class TicketOut(Schema):
     id: str
     number: str
     kind: str
@@ -143,7 +144,7 @@ class TicketOut(BaseModel):
     allowed_actions: list[str]
 
 
-class TicketPage(BaseModel):
+class TicketPage(Schema):
     items: list[TicketOut]
     next_cursor: str | None
 
@@ -172,7 +173,7 @@ class ResidentCommentIn(Request):
     attachments: list[AttachmentId] = Field(default_factory=list, max_length=MAX_PHOTOS)
 
 
-class CommentOut(BaseModel):
+class CommentOut(Schema):
     id: str
     author: dict[str, Any]
     body: str
@@ -181,11 +182,11 @@ class CommentOut(BaseModel):
     created_at: str
 
 
-class CommentList(BaseModel):
+class CommentList(Schema):
     items: list[CommentOut]
 
 
-class EventOut(BaseModel):
+class EventOut(Schema):
     id: str
     type: str
     occurred_at: str
@@ -194,7 +195,7 @@ class EventOut(BaseModel):
     data: dict[str, Any]
 
 
-class EventList(BaseModel):
+class EventList(Schema):
     items: list[EventOut]
 
 
@@ -203,7 +204,7 @@ class AttachmentIn(Request):
     size: int = Field(gt=0, le=MAX_PHOTO_BYTES)
 
 
-class AttachmentUploadOut(BaseModel):
+class AttachmentUploadOut(Schema):
     id: str
     url: str
     fields: dict[str, str]

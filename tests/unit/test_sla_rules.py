@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.sla import domain
 from chalicelib.sla.calendar import BusinessCalendar, CalendarYearUnknownError
-from chalicelib.sla.domain import DEFAULT_POLICIES, CalendarConfig, SlaPolicy, match_policy
+from chalicelib.sla.domain import CalendarConfig, SlaPolicy, default_policies, match_policy
 
 SH = ZoneInfo("Asia/Shanghai")
 OFFICE = BusinessCalendar.weekdays("09:00", "18:00")
@@ -86,7 +86,7 @@ def test_meeting_before_the_deadline_and_breach_marks():
 
 
 def test_reopen_restarts_resolution_in_a_new_cycle():
-    policy = match_policy(list(DEFAULT_POLICIES), kind="inquiry", category=None, priority="P4", community_id=None)
+    policy = match_policy(list(default_policies()), kind="inquiry", category=None, priority="P4", community_id=None)
     clocks, _ = domain.start(policy, at(2026, 3, 4, 10, 0), office_calendars)
     domain.meet(clocks, "resolution", at(2026, 3, 4, 11, 0), office_calendars, "resolved")
     ledger = domain.restart(clocks, policy, "resolution", at(2026, 3, 5, 9, 0), office_calendars, "reopened")
@@ -95,7 +95,7 @@ def test_reopen_restarts_resolution_in_a_new_cycle():
 
 
 def test_priority_change_retargets_keeping_time_spent():
-    policies = list(DEFAULT_POLICIES)
+    policies = list(default_policies())
     normal = match_policy(policies, kind="repair", category=None, priority="P3", community_id=None)
     urgent = match_policy(policies, kind="repair", category=None, priority="P1", community_id=None)
     assert (normal.name, urgent.name) == ("报修", "紧急报修")
