@@ -173,8 +173,8 @@ def start(policy: SlaPolicy, now: datetime, calendars: CalendarFor, names: tuple
     """Clocks for a new ticket (or the named ones only)."""
     clocks, ledger = {}, []
     for name, target in policy.targets.items():
-        if names is not None and name not in names:
-            continue
+        if (names is None and name == "next_reply") or (names is not None and name not in names):
+            continue  # next_reply starts when the resident writes, not at intake
         clock = {"target_seconds": int(target.total_seconds()), "calendar": policy.calendar, "policy": policy.name,
                  "warn_at": policy.warn_at, "started_at": to_rfc3339(now), "running_since": to_rfc3339(now),
                  "elapsed_seconds": 0, "state": "running", "cycle": 1, "pause_when_waiting":

@@ -454,8 +454,9 @@ class TicketService:
         first_response = (ctx.principal.kind == "staff" and visibility == "public" and item.acknowledged_at is None)
         changes = {"acknowledged_at": stamp} if first_response else {}
         status = Status.ACKNOWLEDGED if first_response and item.status == Status.NEW else Status(item.status)
-        changed, ledger, sla_fields = self._apply(ctx, uow, item, status, changes, None, now,
-                                                  reason="public reply by staff")
+        reply = "public reply by staff" if ctx.principal.kind == "staff" and visibility == "public" else (
+            "reply by resident" if ctx.principal.kind == "resident" else "internal note")
+        changed, ledger, sla_fields = self._apply(ctx, uow, item, status, changes, None, now, reason=reply)
         uow.record("ticket.commented", pk=item.PK, subject=("ticket", ticket_id), subject_version=item.version + 1,
                    changes=changed,
                    data={"comment_id": comment.comment_id, "visibility": visibility, "first_response": first_response})
@@ -610,6 +611,13 @@ class TicketService:
         calendars = config.calendar_for(item.community_id)
         before = Status(item.status)
         ledger: list[dict[str, Any]] = []
+        if reason == "public reply by staff":
+            ledger += sla_domain.meet(clocks, "next_reply", now, calendars, reason)
+        elif reason == "reply by resident" and status in domain.OPEN:
+            policy = sla_domain.match_policy(config.policies(), kind=item.kind, category=item.category,
+                                             priority=item.priority, community_id=item.community_id)
+            if "next_reply" in policy.targets and clocks.get("next_reply", {}).get("state") != "running":
+                ledger += sla_domain.restart(clocks, policy, "next_reply", now, calendars, reason)
         if changes.get("acknowledged_at") and not item.acknowledged_at:
             ledger += sla_domain.meet(clocks, "first_response", now, calendars, reason or "first human response")
         if changes.get("arrived_at") and not item.arrived_at:

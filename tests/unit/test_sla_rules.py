@@ -117,3 +117,13 @@ def test_policies_first_match_wins_and_a_catch_all_is_required_last():
     assert domain.check_policies(policies, [])[0]["type"] == "unknown_calendar"
     assert SlaPolicy.model_validate({"name": "x", "targets": {"first_response": "PT15M", "resolution": "PT24H"},
                                      "calendar": "24x7", "warn_at": 0.75}).targets["resolution"] == timedelta(hours=24)
+
+
+def test_next_reply_waits_for_the_resident_and_is_met_by_a_staff_reply():
+    policy = SlaPolicy(name="t", targets={"first_response": "PT15M", "next_reply": "PT2H"})
+    clocks, _ = domain.start(policy, at(2026, 3, 4, 10, 0), office_calendars)
+    assert set(clocks) == {"first_response"}
+    domain.restart(clocks, policy, "next_reply", at(2026, 3, 4, 11, 0), office_calendars, "reply by resident")
+    assert clocks["next_reply"]["state"] == "running"
+    domain.meet(clocks, "next_reply", at(2026, 3, 4, 12, 0), office_calendars, "public reply by staff")
+    assert clocks["next_reply"]["state"] == "met"
