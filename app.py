@@ -64,6 +64,24 @@ def sla_consumer(event, context):
                                     processor=BatchProcessor(event_type=EventType.SQS), context=context)
 
 
+@app.lambda_function(name="notifications_consumer")
+def notifications_consumer(event, context):
+    """Notifications queue → SMS to the people concerned (partial batch failures reported)."""
+    import json
+
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from chalicelib.core.clock import utcnow
+
+    consumer = bootstrap.notification_consumer()
+
+    def deliver(record):
+        consumer.handle(json.loads(record.body), utcnow())
+
+    return process_partial_response(event=event, record_handler=deliver,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
 @app.lambda_function(name="event_dispatcher")
 def event_dispatcher(event, context):
     """DynamoDB stream (event items only, filtered in infra) → SQS queues."""

@@ -121,6 +121,19 @@ def sla_sweep():  # noqa: ANN201
     return SlaSweep(ticket_service().repo, sqs_sender(settings.sla_queue_url or "", sqs))
 
 
+@lru_cache(maxsize=1)
+def notification_consumer():  # noqa: ANN201
+    import boto3
+
+    from chalicelib.notifications.consumer import NotificationConsumer
+    from chalicelib.sla.timers import sqs_sender
+
+    settings = get_settings()
+    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    return NotificationConsumer(ticket_service(), tenant_service(), resident_service(), sms_channel(),
+                                sqs_sender(settings.notifications_queue_url or "", sqs))
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         return tenant_service().authenticate(token, request_id)
@@ -136,5 +149,5 @@ def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
     for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
-                    resident_login, ticket_service, wechat_auth, sla_sweep):
+                    resident_login, ticket_service, wechat_auth, sla_sweep, notification_consumer):
         factory.cache_clear()

@@ -134,6 +134,9 @@ class LocalStack:
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
                 wait_seconds=0, failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
+        self.emulator.add_poller("notifications_consumer", QueuePoller(
+            session, self.resources.queue_urls["notifications"], application.notifications_consumer, wait_seconds=0,
+            failure_visibility_seconds=self.failure_visibility_seconds, name="notifications_consumer"))
         self.emulator.add_poller("sla_consumer", QueuePoller(
             session, self.resources.queue_urls["sla"], application.sla_consumer, wait_seconds=0,
             failure_visibility_seconds=self.failure_visibility_seconds, name="sla_consumer"))

@@ -110,7 +110,10 @@ class AliyunSms:
     def send(self, message: Message) -> str:
         params = self.request_params(message, uuid.uuid4().hex)
         body = urllib.parse.urlencode(params).encode()
-        status, raw = self._post(self.ENDPOINT, body, {"Content-Type": "application/x-www-form-urlencoded"})
+        try:
+            status, raw = self._post(self.ENDPOINT, body, {"Content-Type": "application/x-www-form-urlencoded"})
+        except OSError as exc:  # unreachable, timed out, TLS: the caller retries
+            raise DeliveryError(f"SMS provider unreachable: {type(exc).__name__}") from exc
         try:
             answer = json.loads(raw)
         except ValueError as exc:
