@@ -110,6 +110,6 @@ def test_random_actions_by_random_roles(world):
                 timeline = tickets.repo.timeline(world["resident"], self.ticket.id)
                 assert len([e for e in timeline if e.type.startswith("ticket.")]) == self.events
 
-    TicketMachine.TestCase.settings = settings(max_examples=12, stateful_step_count=10, deadline=None,
+    TicketMachine.TestCase.settings = settings(max_examples=8, stateful_step_count=10, deadline=None,
                                                suppress_health_check=list(HealthCheck))
     TicketMachine.TestCase().runTest()
