@@ -190,6 +190,8 @@ class TicketService:
                 if exc.code != "write_conflict" or attempt == 5:
                     raise
                 time.sleep(0.05 * (attempt + 1))
+        else:
+            raise ConflictError("Could not file the ticket; retry.", code="write_conflict")
         return self.ticket_out(ctx, item, now)
 
     def _create_uow(self, ctx: TenantContext, item: TicketItem, now: datetime, idem_pk: str | None,
