@@ -12,21 +12,22 @@ APP = "import app"
 PROBE = "import time; t = time.perf_counter(); {code}; print(time.perf_counter() - t)"
 
 
-def measure(code: str, runs: int) -> float:
+def once(code: str) -> float:
     env = {**os.environ, "AWS_DEFAULT_REGION": "us-east-1", "LINLI_STAGE": "prod", "PYTHONDONTWRITEBYTECODE": "0",
            "LINLI_JWT_SECRET_NAME": "linli/bench/jwt"}
-    samples = []
+    out = subprocess.run([sys.executable, "-c", PROBE.format(code=code)], capture_output=True, text=True, env=env,
+                         check=True)
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def run(runs: int = 15) -> tuple[float, float]:
+    """Medians of alternating runs, so a busy moment on the machine weighs on both sides alike."""
+    once(APP), once(BASELINE)  # compile bytecode once
+    baseline, app = [], []
     for _ in range(runs):
-        out = subprocess.run([sys.executable, "-c", PROBE.format(code=code)], capture_output=True, text=True,
-                             env=env, check=True)
-        samples.append(float(out.stdout.strip().splitlines()[-1]))
-    return statistics.median(samples)
-
-
-def run(runs: int = 9) -> tuple[float, float]:
-    measure(APP, 1)  # compile bytecode once
-    measure(BASELINE, 1)
-    return measure(BASELINE, runs), measure(APP, runs)
+        baseline.append(once(BASELINE))
+        app.append(once(APP))
+    return statistics.median(baseline), statistics.median(app)
 
 
 def report(baseline: float, app: float) -> str:
