@@ -9,7 +9,6 @@ from functools import lru_cache
 
 from chalicelib.core.auth import TokenCodec
 from chalicelib.core.http import Api
-from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.settings import Settings, get_settings
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage.table import configure_storage
@@ -38,7 +37,9 @@ def token_codec() -> TokenCodec:
 
 
 @lru_cache(maxsize=1)
-def cursor_codec() -> CursorCodec:
+def cursor_codec():  # noqa: ANN201
+    from chalicelib.core.pagination import CursorCodec
+
     keys, active = keyring()
     return CursorCodec(hmac.new(keys[active].encode(), b"linli-cursor", hashlib.sha256).digest())
 

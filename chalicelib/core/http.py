@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from chalice import Blueprint, CORSConfig, Response
-from pydantic import BaseModel, ValidationError
 
 from chalicelib.core.errors import (
     ForbiddenError,
@@ -85,6 +84,35 @@ class Call:
         return key
 
 
+ModelRef = Any  # a pydantic model class, or "package.module:Name" imported on first use (cold starts)
+
+
+@functools.cache
+def _import_model(ref: str) -> Any:
+    import importlib
+
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
+
+
+class ModelRefs:
+    """Names models of a module without importing it: ``S = ModelRefs("pkg.schemas"); S.TicketIn``."""
+
+    def __init__(self, module: str) -> None:
+        self._module = module
+
+    def __getattr__(self, name: str) -> str:
+        return f"{self._module}:{name}"
+
+
+LIST_QUERY = "chalicelib.core.pagination:ListQuery"
+
+
+def resolve(ref: ModelRef) -> Any:
+    """The model a route names; string references load their module on first use."""
+    return _import_model(ref) if isinstance(ref, str) else ref
+
+
 @dataclass(frozen=True)
 class Operation:
     method: str
@@ -94,9 +122,9 @@ class Operation:
     tags: tuple[str, ...]
     auth: AuthMode
     permission: Permission | None
-    body: type[BaseModel] | None
-    query: type[BaseModel] | None
-    response: Any
+    body: ModelRef | None
+    query: ModelRef | None
+    response: ModelRef | None
     status: int
 
 
@@ -117,7 +145,7 @@ def error_response(error: LinliError) -> Response:
     return json_response(error_body(error.code, error.message, error.details), error.status, error.headers)
 
 
-def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
+def _validation_details(exc: Any) -> list[dict[str, Any]]:
     details = []
     for err in exc.errors(include_url=False, include_input=False):
         details.append({
@@ -128,7 +156,9 @@ def _validation_details(exc: ValidationError) -> list[dict[str, Any]]:
     return details
 
 
-def _validate(model: type[BaseModel], data: Any) -> BaseModel:
+def _validate(model: Any, data: Any) -> Any:
+    from pydantic import ValidationError
+
     try:
         return model.model_validate(data)
     except ValidationError as exc:
@@ -152,9 +182,8 @@ def _parse_json_body(raw: bytes | None, content_type: str | None) -> Any:
 
 
 def _serialise(result: Any) -> Any:
-    if isinstance(result, BaseModel):
-        return result.model_dump(mode="json")
-    return result
+    dump = getattr(result, "model_dump", None)
+    return dump(mode="json") if callable(dump) else result
 
 
 class Api:
@@ -169,8 +198,9 @@ class Api:
 
     def route(self, bp: Blueprint, method: str, path: str, *, summary: str, tags: tuple[str, ...] = (),
               auth: AuthMode = "staff", permission: Permission | None = None,
-              body: type[BaseModel] | None = None, query: type[BaseModel] | None = None,
-              response: Any = None, status: int = 200, content_types: tuple[str, ...] = ("application/json",),
+              body: ModelRef | None = None, query: ModelRef | None = None,
+              response: ModelRef | None = None, status: int = 200,
+              content_types: tuple[str, ...] = ("application/json",),
               ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
         def decorator(handler: Callable[[Call], Any]) -> Callable[..., Response]:
             self.operations.append(Operation(method, path, handler.__name__, summary, tags, auth, permission,
@@ -189,8 +219,9 @@ class Api:
                             ctx.require(permission)
                     parsed_body = None
                     if body is not None:
-                        parsed_body = _validate(body, _parse_json_body(request.raw_body, headers.get("content-type")))
-                    parsed_query = _validate(query, dict(request.query_params or {})) if query else None
+                        parsed_body = _validate(resolve(body), _parse_json_body(request.raw_body,
+                                                                                headers.get("content-type")))
+                    parsed_query = _validate(resolve(query), dict(request.query_params or {})) if query else None
                     raw = request.raw_body or b""
                     if len(raw) > MAX_BODY_BYTES:
                         raise PayloadTooLargeError()

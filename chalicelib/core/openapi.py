@@ -5,9 +5,7 @@ import re
 from functools import lru_cache
 from typing import Any
 
-from pydantic import BaseModel
-
-from chalicelib.core.http import Api, Call, api
+from chalicelib.core.http import Api, Call, api, resolve
 
 REF = "#/components/schemas/{model}"
 ERROR_SCHEMA = {
@@ -29,24 +27,27 @@ def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
 
 
 def build_document(registry: Api) -> dict[str, Any]:
+    from pydantic import BaseModel
+
     components: dict[str, Any] = {"Error": ERROR_SCHEMA}
     paths: dict[str, dict[str, Any]] = {}
     for op in registry.operations:
         operation: dict[str, Any] = {"operationId": op.name, "summary": op.summary, "tags": list(op.tags)}
         params = [{"name": name, "in": "path", "required": True, "schema": {"type": "string"}}
                   for name in re.findall(r"{(\w+)}", op.path)]
-        if op.query is not None:
-            for name, field in op.query.model_fields.items():
+        query, body, response = resolve(op.query), resolve(op.body), resolve(op.response)
+        if query is not None:
+            for name, field in query.model_fields.items():
                 params.append({"name": name, "in": "query", "required": field.is_required(),
-                               "schema": op.query.model_json_schema()["properties"][name]})
+                               "schema": query.model_json_schema()["properties"][name]})
         if params:
             operation["parameters"] = params
-        if op.body is not None:
+        if body is not None:
             operation["requestBody"] = {"required": True, "content": {
-                "application/json": {"schema": _schema(op.body, components)}}}
+                "application/json": {"schema": _schema(body, components)}}}
         ok: dict[str, Any] = {"description": "Success"}
-        if isinstance(op.response, type) and issubclass(op.response, BaseModel):
-            ok["content"] = {"application/json": {"schema": _schema(op.response, components)}}
+        if isinstance(response, type) and issubclass(response, BaseModel):
+            ok["content"] = {"application/json": {"schema": _schema(response, components)}}
         error = {"application/json": {"schema": {"$ref": REF.format(model="Error")}}}
         operation["responses"] = {str(op.status): ok, **{
             code: {"description": text, "content": error} for code, text in _ERRORS.items()}}

@@ -1,18 +1,24 @@
-"""Settings: read once from the environment, validated, then passed in."""
+"""Settings: read once from the environment, validated, then passed in.
+
+A plain dataclass rather than a pydantic model: every cold start reads it, so it stays cheap.
+"""
 from __future__ import annotations
 
 import json
 import os
 from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
 from functools import lru_cache
-from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
-
-Stage = Literal["local", "test", "dev", "prod"]
+STAGES = ("local", "test", "dev", "prod")
 
 
-class Settings(BaseModel):
+class SettingsError(ValueError):
+    """The environment does not describe a runnable configuration."""
+
+
+@dataclass(frozen=True)
+class Settings:
     """Everything the process needs from its environment.
 
     Example
@@ -21,16 +27,14 @@ class Settings(BaseModel):
     'linli-prod'
     """
 
-    model_config = {"frozen": True}
-
-    stage: Stage = "local"
+    stage: str = "local"
     region: str = "us-east-1"
     aws_endpoint_url: str | None = None
     table_name: str = "linli-local"
     notifications_queue_url: str | None = None
     webhooks_queue_url: str | None = None
     sla_queue_url: str | None = None
-    jwt_keys: dict[str, str] = Field(default_factory=dict, repr=False)
+    jwt_keys: dict[str, str] = field(default_factory=dict, repr=False)
     jwt_active_kid: str | None = None
     jwt_secret_name: str | None = None
     access_token_ttl_seconds: int = 900
@@ -47,46 +51,57 @@ class Settings(BaseModel):
     wechat_secret_name: str | None = None
     login_lock_seconds: int = 900
 
-    @field_validator("jwt_keys")
-    @classmethod
-    def _keys_are_strong(cls, keys: dict[str, str]) -> dict[str, str]:
-        for kid, secret in keys.items():
+    def __post_init__(self) -> None:
+        if self.stage not in STAGES:
+            raise SettingsError(f"LINLI_STAGE must be one of {', '.join(STAGES)}")
+        for kid, secret in self.jwt_keys.items():
             if len(secret) < 32:
-                raise ValueError(f"JWT key {kid!r} is shorter than 32 characters")
-        return keys
+                raise SettingsError(f"JWT key {kid!r} is shorter than 32 characters")
 
     @property
     def is_local(self) -> bool:
         return self.stage in ("local", "test")
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> "Settings":
-        def get(name: str) -> str | None:
-            value = env.get(name)
-            return value if value not in (None, "") else None
-
-        values: dict[str, object] = {
-            "stage": get("LINLI_STAGE"),
-            "region": get("AWS_REGION") or get("AWS_DEFAULT_REGION"),
-            "aws_endpoint_url": get("AWS_ENDPOINT_URL"),
-            "table_name": get("LINLI_TABLE_NAME"),
-            "notifications_queue_url": get("LINLI_NOTIFICATIONS_QUEUE_URL"),
-            "webhooks_queue_url": get("LINLI_WEBHOOKS_QUEUE_URL"),
-            "sla_queue_url": get("LINLI_SLA_QUEUE_URL"),
-            "jwt_keys": json.loads(get("LINLI_JWT_KEYS") or "{}"),
-            "jwt_active_kid": get("LINLI_JWT_ACTIVE_KID"),
-            "jwt_secret_name": get("LINLI_JWT_SECRET_NAME"),
-            "access_token_ttl_seconds": get("LINLI_ACCESS_TOKEN_TTL_SECONDS"),
-            "refresh_token_ttl_seconds": get("LINLI_REFRESH_TOKEN_TTL_SECONDS"),
-            "config_cache_seconds": get("LINLI_CONFIG_CACHE_SECONDS"),
-            "api_key_cache_seconds": get("LINLI_API_KEY_CACHE_SECONDS"),
-            "otp_daily_per_phone": get("LINLI_OTP_DAILY_PER_PHONE"),
-            "otp_daily_per_tenant": get("LINLI_OTP_DAILY_PER_TENANT"),
-            "attachments_bucket": get("LINLI_ATTACHMENTS_BUCKET"),
-            "sms_secret_name": get("LINLI_SMS_SECRET_NAME"),
-            "wechat_secret_name": get("LINLI_WECHAT_SECRET_NAME"),
+    def from_env(cls, env: Mapping[str, str]) -> Settings:
+        names = {
+            "stage": "LINLI_STAGE", "aws_endpoint_url": "AWS_ENDPOINT_URL", "table_name": "LINLI_TABLE_NAME",
+            "notifications_queue_url": "LINLI_NOTIFICATIONS_QUEUE_URL",
+            "webhooks_queue_url": "LINLI_WEBHOOKS_QUEUE_URL",
+            "sla_queue_url": "LINLI_SLA_QUEUE_URL", "jwt_active_kid": "LINLI_JWT_ACTIVE_KID",
+            "jwt_secret_name": "LINLI_JWT_SECRET_NAME", "access_token_ttl_seconds": "LINLI_ACCESS_TOKEN_TTL_SECONDS",
+            "refresh_token_ttl_seconds": "LINLI_REFRESH_TOKEN_TTL_SECONDS",
+            "config_cache_seconds": "LINLI_CONFIG_CACHE_SECONDS",
+            "api_key_cache_seconds": "LINLI_API_KEY_CACHE_SECONDS",
+            "otp_daily_per_phone": "LINLI_OTP_DAILY_PER_PHONE", "otp_daily_per_tenant": "LINLI_OTP_DAILY_PER_TENANT",
+            "attachments_bucket": "LINLI_ATTACHMENTS_BUCKET", "sms_secret_name": "LINLI_SMS_SECRET_NAME",
+            "wechat_secret_name": "LINLI_WECHAT_SECRET_NAME",
         }
-        return cls.model_validate({k: v for k, v in values.items() if v is not None})
+        types = {f.name: f.type for f in fields(cls)}
+        values: dict[str, object] = {}
+        for attribute, variable in names.items():
+            raw = env.get(variable)
+            if raw in (None, ""):
+                continue
+            if types[attribute] == "int":
+                try:
+                    values[attribute] = int(raw)
+                except ValueError as exc:
+                    raise SettingsError(f"{variable} must be a whole number") from exc
+            else:
+                values[attribute] = raw
+        region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")
+        if region:
+            values["region"] = region
+        if env.get("LINLI_JWT_KEYS"):
+            try:
+                keys = json.loads(env["LINLI_JWT_KEYS"])
+            except ValueError as exc:
+                raise SettingsError("LINLI_JWT_KEYS must be a JSON object {kid: secret}") from exc
+            if not isinstance(keys, dict):
+                raise SettingsError("LINLI_JWT_KEYS must be a JSON object {kid: secret}")
+            values["jwt_keys"] = {str(k): str(v) for k, v in keys.items()}
+        return cls(**values)  # type: ignore[arg-type]
 
 
 @lru_cache(maxsize=1)

@@ -1,61 +1,34 @@
 """Public resident sign-in routes (phone OTP) on the tenant's white-labelled page."""
 from __future__ import annotations
 
-from pydantic import Field
+from typing import TYPE_CHECKING
 
 from chalicelib import bootstrap
 from chalicelib.core.clock import utcnow
-from chalicelib.core.http import Call, api
-from chalicelib.core.schema import Schema
-from chalicelib.residents.domain import MobilePhone
-from chalicelib.residents.schemas import Request, ResidentUnitOut
+from chalicelib.core.http import Call, ModelRefs, api
+
+if TYPE_CHECKING:  # models load on first use, keeping cold starts small
+    from chalicelib.residents.schemas import OtpSentOut, ResidentTokenOut
 
 bp = api.blueprint(__name__)
+S = ModelRefs("chalicelib.residents.schemas")
 LOGIN = ("resident-login",)
 
 
-class OtpIn(Request):
-    phone: MobilePhone
-
-
-class OtpSentOut(Schema):
-    expires_in: int = 300
-    resend_after: int = 60
-    message: str = "If this phone belongs to a registered resident, a code is on its way."
-
-
-class OtpVerifyIn(Request):
-    phone: MobilePhone
-    code: str = Field(pattern=r"^\d{6}$")
-    wechat_binding_token: str | None = Field(None, max_length=2048,
-                                             description="From a 409 binding_required: links this WeChat account")
-
-
-class WeChatLoginIn(Request):
-    code: str = Field(min_length=1, max_length=128)
-
-
-class ResidentTokenOut(Schema):
-    access_token: str
-    token_type: str = "Bearer"
-    expires_in: int
-    resident_id: str
-    name: str
-    units: list[ResidentUnitOut]
-
-
-@api.route(bp, "POST", "/v1/public/tenants/{slug}/otp", auth="public", body=OtpIn, response=OtpSentOut,
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/otp", auth="public", body=S.OtpIn, response=S.OtpSentOut,
            status=202, tags=LOGIN, summary="Send a 6-digit sign-in code by SMS (same answer for unknown phones)")
 def request_otp(call: Call) -> OtpSentOut:
     tenants = bootstrap.tenant_service()
     tenant_id = tenants.tenant_id_for_slug(call.path["slug"])
     brand = tenants.public_branding(call.path["slug"]).name
     bootstrap.resident_login().request_code(tenant_id, brand, call.body.phone, utcnow())
+    from chalicelib.residents.schemas import OtpSentOut
+
     return OtpSentOut()
 
 
-@api.route(bp, "POST", "/v1/public/tenants/{slug}/otp/verify", auth="public", body=OtpVerifyIn,
-           response=ResidentTokenOut, tags=LOGIN, summary="Exchange the code for a resident access token")
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/otp/verify", auth="public", body=S.OtpVerifyIn,
+           response=S.ResidentTokenOut, tags=LOGIN, summary="Exchange the code for a resident access token")
 def verify_otp(call: Call) -> ResidentTokenOut:
     tenant_id = bootstrap.tenant_service().tenant_id_for_slug(call.path["slug"])
     login = bootstrap.resident_login()
@@ -64,8 +37,8 @@ def verify_otp(call: Call) -> ResidentTokenOut:
     return _token_out(login, token, resident)
 
 
-@api.route(bp, "POST", "/v1/public/tenants/{slug}/wechat/login", auth="public", body=WeChatLoginIn,
-           response=ResidentTokenOut, tags=LOGIN,
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/wechat/login", auth="public", body=S.WeChatLoginIn,
+           response=S.ResidentTokenOut, tags=LOGIN,
            summary="Mini-program sign-in with wx.login()'s code; 409 binding_required until linked by OTP")
 def wechat_login(call: Call) -> ResidentTokenOut:
     tenants = bootstrap.tenant_service()
@@ -77,6 +50,8 @@ def wechat_login(call: Call) -> ResidentTokenOut:
 
 
 def _token_out(login, token: str, resident) -> ResidentTokenOut:  # noqa: ANN001
+    from chalicelib.residents.schemas import ResidentTokenOut, ResidentUnitOut
+
     return ResidentTokenOut(access_token=token, expires_in=login.settings.resident_token_ttl_seconds,
                             resident_id=resident.resident_id, name=resident.name,
                             units=[ResidentUnitOut(**u) for u in resident.units])

@@ -131,3 +131,33 @@ class ImportOut(Schema):
     updated: int
     unchanged: int
     errors: list[ImportErrorOut]
+
+
+class OtpIn(Request):
+    phone: MobilePhone
+
+
+class OtpSentOut(Schema):
+    expires_in: int = 300
+    resend_after: int = 60
+    message: str = "If this phone belongs to a registered resident, a code is on its way."
+
+
+class OtpVerifyIn(Request):
+    phone: MobilePhone
+    code: str = Field(pattern=r"^\d{6}$")
+    wechat_binding_token: str | None = Field(None, max_length=2048,
+                                             description="From a 409 binding_required: links this WeChat account")
+
+
+class WeChatLoginIn(Request):
+    code: str = Field(min_length=1, max_length=128)
+
+
+class ResidentTokenOut(Schema):
+    access_token: str
+    token_type: str = "Bearer"
+    expires_in: int
+    resident_id: str
+    name: str
+    units: list[ResidentUnitOut]
