@@ -48,6 +48,11 @@ class CursorCodec:
         payload = json.dumps({"t": tenant_id, "k": last_key}, separators=(",", ":"), sort_keys=True).encode()
         return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
 
+    def page(self, tenant_id: str, results: Any) -> tuple[list[Any], str | None]:
+        """Drain one page of a query (``limit`` set) and mint the cursor of the next one."""
+        items = list(results)
+        return items, self.encode(tenant_id, results.last_evaluated_key)
+
     def decode(self, tenant_id: str, cursor: str | None) -> dict[str, Any] | None:
         if not cursor:
             return None

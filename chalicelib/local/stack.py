@@ -18,6 +18,10 @@ HOST = "127.0.0.1"
 _STARTED_BY_US: set[str] = set()  # endpoints of emulators this process started (not a user's AWS_ENDPOINT_URL)
 
 
+SCHEDULED_EVENT = {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "resources": [],
+                   "time": "", "region": "local", "account": "000000000000", "id": "local", "version": "0"}
+
+
 class PortBusyError(RuntimeError):
     pass
 
@@ -141,13 +145,11 @@ class LocalStack:
             session, self.resources.queue_urls["sla"], application.sla_consumer, wait_seconds=0,
             failure_visibility_seconds=self.failure_visibility_seconds, name="sla_consumer"))
         self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
-            {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "resources": [],
-             "time": "", "region": "local", "account": "000000000000", "id": "local", "version": "0"},
+            SCHEDULED_EVENT,
             LambdaContext("sla_sweep")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))
         interval = float(os.environ.get("LINLI_SCHEDULE_SECONDS", "60"))
         self.emulator.add_schedule("auto_close", lambda: application.auto_close(
-            {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}, "resources": [],
-             "time": "", "region": "local", "account": "000000000000", "id": "local", "version": "0"},
+            SCHEDULED_EVENT,
             LambdaContext("auto_close")), interval)
         self.emulator.start()
 

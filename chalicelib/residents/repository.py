@@ -85,20 +85,17 @@ class ResidentRepository:
     def __init__(self, cursors: CursorCodec) -> None:
         self._cursors = cursors
 
-    def _page(self, ctx: TenantContext, results: Any) -> tuple[list[Any], str | None]:
-        items = list(results)
-        return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)
 
     def get_community(self, ctx: TenantContext, community_id: str, *, consistent: bool = False) -> CommunityItem | None:
         return _get(CommunityItem, keys.tenant_pk(ctx.tenant_id), community_sk(community_id), consistent)
 
     def list_communities(self, ctx: TenantContext, limit: int, cursor: str | None):  # noqa: ANN201
-        return self._page(ctx, CommunityItem.query(
+        return self._cursors.page(ctx.tenant_id, CommunityItem.query(
             keys.tenant_pk(ctx.tenant_id), CommunityItem.SK.startswith("COM#"), limit=limit,
             last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor)))
 
     def list_buildings(self, ctx: TenantContext, community_id: str, limit: int, cursor: str | None):  # noqa: ANN201
-        return self._page(ctx, BuildingItem.query(
+        return self._cursors.page(ctx.tenant_id, BuildingItem.query(
             community_pk(ctx.tenant_id, community_id), BuildingItem.SK.startswith("BLD#"), limit=limit,
             last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor)))
 
@@ -111,7 +108,7 @@ class ResidentRepository:
     def list_units(self, ctx: TenantContext, community_id: str, limit: int, cursor: str | None,
                    building_id: str | None = None):  # noqa: ANN201
         condition = UnitItem.building_id == building_id if building_id else None
-        return self._page(ctx, UnitItem.query(
+        return self._cursors.page(ctx.tenant_id, UnitItem.query(
             community_pk(ctx.tenant_id, community_id), UnitItem.SK.startswith("UNIT#"), filter_condition=condition,
             limit=limit, last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor)))
 
@@ -147,7 +144,7 @@ class ResidentRepository:
         return _get(ResidentItem, keys.tenant_pk(tenant_id), resident_sk(owner), False)
 
     def list_residents(self, ctx: TenantContext, limit: int, cursor: str | None):  # noqa: ANN201
-        return self._page(ctx, ResidentItem.query(
+        return self._cursors.page(ctx.tenant_id, ResidentItem.query(
             keys.tenant_pk(ctx.tenant_id), ResidentItem.SK.startswith("RES#"), limit=limit,
             last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor)))
 

@@ -22,17 +22,24 @@ class CalendarYearUnknownError(ValidationFailedError):
         self.year = year
 
 
+@lru_cache(maxsize=1)
+def _published_years() -> range:
+    """The years whose holiday schedule the installed chinese-calendar knows."""
+    from chinese_calendar.constants import holidays
+
+    years = {d.year for d in holidays}
+    return range(min(years), max(years) + 1)
+
+
 @lru_cache(maxsize=4096)
 def _statutory(day: date) -> tuple[bool, bool]:
     """(statutory holiday, make-up workday) for a date."""
+    if day.year not in _published_years():
+        raise CalendarYearUnknownError(day.year)
     import chinese_calendar
 
-    try:
-        holiday, name = chinese_calendar.get_holiday_detail(day)
-        workday = chinese_calendar.is_workday(day)
-    except NotImplementedError as exc:
-        raise CalendarYearUnknownError(day.year) from exc
-    return (holiday and name is not None, workday and day.weekday() >= 5)
+    holiday, name = chinese_calendar.get_holiday_detail(day)
+    return (holiday and name is not None, chinese_calendar.is_workday(day) and day.weekday() >= 5)
 
 
 @dataclass(frozen=True)

@@ -1,8 +1,6 @@
 """Tenant-side items and their queries. PynamoDB lives here and nowhere else in this context."""
 from __future__ import annotations
 
-from typing import Any
-
 from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
@@ -171,7 +169,7 @@ class TenantRepository:
     def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[StaffItem], str | None]:
         results = StaffItem.query(keys.tenant_pk(ctx.tenant_id), StaffItem.SK.startswith(keys.USER_PREFIX),
                                   limit=limit, last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
-        return self._page(ctx, results)
+        return self._cursors.page(ctx.tenant_id, results)
 
     def find_api_key(self, ctx: TenantContext, key_id: str) -> ApiKeyItem | None:
         for item in ApiKeyItem.by_tenant.query(api_keys_gsi_pk(ctx.tenant_id), ApiKeyItem.GSI1SK == key_id, limit=1):
@@ -182,8 +180,5 @@ class TenantRepository:
                       ) -> tuple[list[ApiKeyItem], str | None]:
         results = ApiKeyItem.by_tenant.query(api_keys_gsi_pk(ctx.tenant_id), limit=limit, scan_index_forward=False,
                                              last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
-        return self._page(ctx, results)
+        return self._cursors.page(ctx.tenant_id, results)
 
-    def _page(self, ctx: TenantContext, results: Any) -> tuple[list[Any], str | None]:
-        items = list(results)
-        return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)

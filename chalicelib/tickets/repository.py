@@ -201,8 +201,7 @@ class TicketRepository:
         results = idx.query(partition, range_key.startswith(sort_prefix) if sort_prefix else None,
                             filter_condition=condition, limit=limit, scan_index_forward=not newest_first,
                             last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
-        items = list(results)
-        return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)
+        return self._cursors.page(ctx.tenant_id, results)
 
     def sla_due(self, due_bucket: str, until: str) -> tuple[list[tuple[str, str, str]], int]:
         """(tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and how many items were read."""
@@ -216,8 +215,7 @@ class TicketRepository:
     def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[TicketItem], str | None]:
         results = TicketItem.by_risk.query(keys.tenant_pk(ctx.tenant_id, "RISK"), limit=limit,
                                            last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
-        items = list(results)
-        return items, self._cursors.encode(ctx.tenant_id, results.last_evaluated_key)
+        return self._cursors.page(ctx.tenant_id, results)
 
     def due_in_bucket(self, due_bucket: str, until: str) -> list[tuple[str, str]]:
         """(tenant_id, ticket_id) of tickets due in this hour bucket up to ``until`` (platform sweep)."""
