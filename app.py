@@ -10,6 +10,7 @@ from chalicelib.residents import api as residents_api
 from chalicelib.residents import login_api
 from chalicelib.tenants import api as tenants_api
 from chalicelib.tickets import api as tickets_api
+from chalicelib.webhooks import api as webhooks_api
 
 app = Chalice(app_name="linli")
 app.register_middleware(ConvertToMiddleware(logger.inject_lambda_context(clear_state=True)), "all")
@@ -18,7 +19,7 @@ if tracing := tracing_middleware():
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, openapi.bp):
+for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, webhooks_api.bp, openapi.bp):
     app.register_blueprint(blueprint)
 if get_settings().is_local:  # the recorded messages exist only where nothing is really sent
     from chalicelib.notifications import dev_api
@@ -77,6 +78,24 @@ def notifications_consumer(event, context):
 
     def deliver(record):
         consumer.handle(json.loads(record.body), utcnow())
+
+    return process_partial_response(event=event, record_handler=deliver,
+                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+@app.lambda_function(name="webhooks_consumer")
+def webhooks_consumer(event, context):
+    """Webhooks queue → deliveries per endpoint → signed attempts with retries (partial batch failures reported)."""
+    import json
+
+    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+
+    from chalicelib.core.clock import utcnow
+
+    deliverer = bootstrap.webhook_deliverer()
+
+    def deliver(record):
+        deliverer.handle(json.loads(record.body), utcnow())
 
     return process_partial_response(event=event, record_handler=deliver,
                                     processor=BatchProcessor(event_type=EventType.SQS), context=context)

@@ -135,6 +135,48 @@ def notification_consumer():  # noqa: ANN201
                                 sqs_sender(settings.notifications_queue_url or "", sqs))
 
 
+@lru_cache(maxsize=1)
+def secret_box():  # noqa: ANN201
+    """Seals webhook secrets under a key derived from the keyring (rotating JWT keys keeps old kids)."""
+    from chalicelib.webhooks.signing import SecretBox
+
+    keys, active = keyring()
+    return SecretBox(keys, active)
+
+
+@lru_cache(maxsize=1)
+def webhooks_enqueue():  # noqa: ANN201
+    import boto3
+
+    from chalicelib.sla.timers import sqs_sender
+
+    settings = get_settings()
+    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    return sqs_sender(settings.webhooks_queue_url or "", sqs)
+
+
+@lru_cache(maxsize=1)
+def webhook_service():  # noqa: ANN201
+    from chalicelib.webhooks.repository import WebhookRepository
+    from chalicelib.webhooks.service import WebhookService
+
+    settings = get_settings()
+    return WebhookService(WebhookRepository(cursor_codec()), secret_box(), webhooks_enqueue(),
+                          https_only=not settings.is_local, allow_loopback=settings.webhook_allow_loopback)
+
+
+@lru_cache(maxsize=1)
+def webhook_deliverer():  # noqa: ANN201
+    from chalicelib.webhooks.delivery import WebhookDeliverer
+    from chalicelib.webhooks.repository import WebhookRepository
+
+    settings = get_settings()
+    return WebhookDeliverer(WebhookRepository(cursor_codec()), secret_box(), webhooks_enqueue(),
+                            https_only=not settings.is_local, allow_loopback=settings.webhook_allow_loopback,
+                            retry_scale=settings.webhook_retry_scale, timeout=settings.webhook_timeout_seconds,
+                            disable_after_seconds=settings.webhook_disable_after_seconds)
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         return tenant_service().authenticate(token, request_id)
@@ -150,5 +192,6 @@ def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
     for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
-                    resident_login, ticket_service, wechat_auth, sla_sweep, notification_consumer):
+                    resident_login, ticket_service, wechat_auth, sla_sweep, notification_consumer, secret_box,
+                    webhooks_enqueue, webhook_service, webhook_deliverer):
         factory.cache_clear()

@@ -183,7 +183,7 @@ def _parse_json_body(raw: bytes | None, content_type: str | None) -> Any:
 
 def _serialise(result: Any) -> Any:
     dump = getattr(result, "model_dump", None)
-    return dump(mode="json") if callable(dump) else result
+    return dump(mode="json", by_alias=True) if callable(dump) else result
 
 
 class Api:

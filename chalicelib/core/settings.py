@@ -50,10 +50,16 @@ class Settings:
     sms_secret_name: str | None = None
     wechat_secret_name: str | None = None
     login_lock_seconds: int = 900
+    webhook_allow_loopback: bool = False
+    webhook_retry_scale: float = 1.0
+    webhook_timeout_seconds: int = 15
+    webhook_disable_after_seconds: int = 5 * 86400
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise SettingsError(f"LINLI_STAGE must be one of {', '.join(STAGES)}")
+        if self.webhook_allow_loopback and not self.is_local:
+            raise SettingsError("LINLI_WEBHOOK_ALLOW_LOOPBACK is for the local stage only")
         for kid, secret in self.jwt_keys.items():
             if len(secret) < 32:
                 raise SettingsError(f"JWT key {kid!r} is shorter than 32 characters")
@@ -76,6 +82,10 @@ class Settings:
             "otp_daily_per_phone": "LINLI_OTP_DAILY_PER_PHONE", "otp_daily_per_tenant": "LINLI_OTP_DAILY_PER_TENANT",
             "attachments_bucket": "LINLI_ATTACHMENTS_BUCKET", "sms_secret_name": "LINLI_SMS_SECRET_NAME",
             "wechat_secret_name": "LINLI_WECHAT_SECRET_NAME",
+            "webhook_allow_loopback": "LINLI_WEBHOOK_ALLOW_LOOPBACK",
+            "webhook_retry_scale": "LINLI_WEBHOOK_RETRY_SCALE",
+            "webhook_timeout_seconds": "LINLI_WEBHOOK_TIMEOUT_SECONDS",
+            "webhook_disable_after_seconds": "LINLI_WEBHOOK_DISABLE_AFTER_SECONDS",
         }
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, object] = {}
@@ -83,11 +93,15 @@ class Settings:
             raw = env.get(variable)
             if raw in (None, ""):
                 continue
-            if types[attribute] == "int":
+            if types[attribute] in ("int", "float"):
                 try:
-                    values[attribute] = int(raw)
+                    values[attribute] = int(raw) if types[attribute] == "int" else float(raw)
                 except ValueError as exc:
-                    raise SettingsError(f"{variable} must be a whole number") from exc
+                    raise SettingsError(f"{variable} must be a number") from exc
+            elif types[attribute] == "bool":
+                if raw.lower() not in ("1", "true", "yes", "0", "false", "no"):
+                    raise SettingsError(f"{variable} must be true or false")
+                values[attribute] = raw.lower() in ("1", "true", "yes")
             else:
                 values[attribute] = raw
         region = env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION")

@@ -1,12 +1,16 @@
-"""Event types and where the dispatcher sends them.
+"""The event catalogue: every event type Linli records, its version, who may see it and where it goes.
 
-Every event item carries ``type``; the catalogue says which queues consume it. Types not
-listed stay in the audit log only (tenant administration: staff and API-key changes).
-The SLA queue carries timer checks scheduled by the sweep, not events: clocks move in the
-same transaction as the change that moves them.
+Every event item carries ``type``. *Public* types are delivered to the tenant's webhooks (thin
+payloads built by ``chalicelib.events.schemas``) and may drive notification rules; *internal*
+types (staff and API-key administration, SLA clock bookkeeping) stay in the audit log and the
+ticket timeline. The SLA queue carries timer checks scheduled by the sweep, not events.
+
+A payload schema changes compatibly (fields added) within a version; a breaking change gets a
+new version and both are documented in ``docs/events.md`` (kept equal to this table by a test).
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 
@@ -16,12 +20,86 @@ class Queue(StrEnum):
     SLA = "sla"
 
 
-_ROUTES: dict[str, tuple[Queue, ...]] = {
-    "ticket.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS),
-    "sla.": (Queue.NOTIFICATIONS, Queue.WEBHOOKS),
-    "resident.": (Queue.WEBHOOKS,),
-    "tenant.": (Queue.WEBHOOKS,),
-}
+@dataclass(frozen=True)
+class EventSpec:
+    type: str
+    summary: str
+    payload: str = ""  # model name in chalicelib.events.schemas; "" = internal, never leaves Linli
+    version: int = 1
+    notify: bool = False  # the notifications consumer looks at it
+
+    @property
+    def public(self) -> bool:
+        return bool(self.payload)
+
+
+def _specs(*specs: EventSpec) -> dict[str, EventSpec]:
+    return {s.type: s for s in specs}
+
+
+T, TC, TM, TR, SL, RS, TN, WH = ("TicketEvent", "TicketCreated", "TicketCommented", "TicketRated", "SlaEvent",
+                                 "ResidentEvent", "TenantEvent", "WebhookTest")
+CATALOGUE: dict[str, EventSpec] = _specs(
+    EventSpec("ticket.created", "A resident, a staff member or an integration filed a ticket", TC, notify=True),
+    EventSpec("ticket.acknowledged", "Staff took the ticket on (the first response)", T, notify=True),
+    EventSpec("ticket.assigned", "The ticket was dispatched to (or grabbed by) a handler", T, notify=True),
+    EventSpec("ticket.status_changed", "Work moved on: started, arrived, waiting on the resident, resumed…", T,
+              notify=True),
+    EventSpec("ticket.commented", "A public reply or an internal note was added", TM, notify=True),
+    EventSpec("ticket.quoted", "A paid-service quote awaits the resident's approval", T, notify=True),
+    EventSpec("ticket.resolved", "The handler marked the work done; the resident may confirm or reopen", T,
+              notify=True),
+    EventSpec("ticket.closed", "Closed by the resident's confirmation, staff or the auto-close window", T,
+              notify=True),
+    EventSpec("ticket.reopened", "The resident or staff reopened a resolved ticket", T, notify=True),
+    EventSpec("ticket.rated", "The resident rated the service (1–5)", TR, notify=True),
+    EventSpec("ticket.cancelled", "The resident or staff withdrew the ticket", T, notify=True),
+    EventSpec("ticket.merged", "The ticket was merged into another (duplicate)", T, notify=True),
+    EventSpec("ticket.return_visited", "A follow-up call was recorded", T, notify=True),
+    EventSpec("ticket.updated", "Triage changed kind, category, priority or tags", T, notify=True),
+    EventSpec("sla.warning", "An SLA clock used its warning share of the target", SL, notify=True),
+    EventSpec("sla.breached", "An SLA deadline passed without its goal reached", SL, notify=True),
+    EventSpec("sla.escalated", "An escalation step of a breached clock paged its role", SL, notify=True),
+    EventSpec("sla.met", "An SLA clock's goal was reached (late or in time)", SL),
+    EventSpec("sla.started", "An SLA clock started"),
+    EventSpec("sla.paused", "An SLA clock paused (waiting on the resident, outside business hours rules)"),
+    EventSpec("sla.resumed", "An SLA clock resumed"),
+    EventSpec("sla.stopped", "An SLA clock stopped (ticket cancelled or merged)"),
+    EventSpec("sla.retargeted", "An SLA clock moved to another policy (priority change)"),
+    EventSpec("resident.registered", "A resident was added (by staff, CSV import or first sign-in)", RS),
+    EventSpec("resident.updated", "A resident's details or units changed", RS),
+    EventSpec("resident.deleted", "A resident was removed", RS),
+    EventSpec("resident.wechat_bound", "A resident bound their WeChat account", RS),
+    EventSpec("tenant.created", "The tenant signed up"),
+    EventSpec("tenant.updated", "The tenant's configuration changed", TN),
+    EventSpec("staff.created", "A staff member was added"),
+    EventSpec("staff.updated", "A staff member's role, status or details changed"),
+    EventSpec("staff.deleted", "A staff member was removed"),
+    EventSpec("api_key.created", "An API key was created"),
+    EventSpec("api_key.revoked", "An API key was revoked"),
+    EventSpec("webhook.created", "A webhook endpoint was registered"),
+    EventSpec("webhook.updated", "A webhook endpoint's URL, filters or state changed"),
+    EventSpec("webhook.deleted", "A webhook endpoint was removed"),
+    EventSpec("webhook.secret_rotated", "A webhook endpoint's secret was rotated (the old one signs for 24 h)"),
+    EventSpec("webhook.test", "A test ping sent from the console or the API (never recorded)", WH),
+    EventSpec("webhook.disabled", "An endpoint was disabled after 5 days of failures or a 410 answer",
+              notify=True),
+)
+
+
+def spec(event_type: str) -> EventSpec | None:
+    return CATALOGUE.get(event_type)
+
+
+def public_types() -> list[str]:
+    """The types integrators can subscribe to.
+
+    Example
+    -------
+    >>> "ticket.created" in public_types(), "staff.created" in public_types()
+    (True, False)
+    """
+    return [t for t, s in CATALOGUE.items() if s.public and t != "webhook.test"]
 
 
 def queues_for(event_type: str) -> tuple[Queue, ...]:
@@ -31,10 +109,13 @@ def queues_for(event_type: str) -> tuple[Queue, ...]:
     -------
     >>> [q.value for q in queues_for("ticket.created")]
     ['notifications', 'webhooks']
+    >>> [q.value for q in queues_for("resident.registered")]
+    ['webhooks']
     >>> queues_for("staff.created")
     ()
     """
-    for prefix, queues in _ROUTES.items():
-        if event_type.startswith(prefix):
-            return queues
-    return ()
+    found = CATALOGUE.get(event_type)
+    if found is None:
+        return ()
+    queues = (Queue.NOTIFICATIONS,) if found.notify else ()
+    return queues + ((Queue.WEBHOOKS,) if found.public and event_type != "webhook.test" else ())

@@ -113,7 +113,8 @@ class LocalStack:
         if not os.environ.get("LINLI_JWT_KEYS"):
             os.environ["LINLI_JWT_KEYS"] = json.dumps({"local-1": secrets.token_urlsafe(48)})
             os.environ["LINLI_JWT_ACTIVE_KID"] = "local-1"
-        for name, value in (("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true"),
+        for name, value in (("LINLI_WEBHOOK_ALLOW_LOOPBACK", "true"), ("LINLI_WEBHOOK_RETRY_SCALE", "0.01"),
+                            ("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true"),
                             ("POWERTOOLS_LOG_LEVEL", "WARNING")):
             os.environ.setdefault(name, value)
         from chalicelib.core.observability import logger
@@ -141,6 +142,10 @@ class LocalStack:
         self.emulator.add_poller("notifications_consumer", QueuePoller(
             session, self.resources.queue_urls["notifications"], application.notifications_consumer, wait_seconds=0,
             failure_visibility_seconds=self.failure_visibility_seconds, name="notifications_consumer"))
+        if "webhooks" not in self.consumers:
+            self.emulator.add_poller("webhooks_consumer", QueuePoller(
+                session, self.resources.queue_urls["webhooks"], application.webhooks_consumer, wait_seconds=0,
+                failure_visibility_seconds=self.failure_visibility_seconds, name="webhooks_consumer"))
         self.emulator.add_poller("sla_consumer", QueuePoller(
             session, self.resources.queue_urls["sla"], application.sla_consumer, wait_seconds=0,
             failure_visibility_seconds=self.failure_visibility_seconds, name="sla_consumer"))

@@ -1,15 +1,11 @@
 """Request and response models for communities, buildings, units and residents."""
 from __future__ import annotations
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from chalicelib.core.pagination import ListQuery
-from chalicelib.core.schema import Schema
+from chalicelib.core.schema import Request, Schema
 from chalicelib.residents.domain import MobilePhone, Relation, ShortName
-
-
-class Request(Schema):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 class CommunityIn(Request):

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from chalicelib.core.permissions import Permission, Role
-from chalicelib.core.schema import Schema
+from chalicelib.core.schema import Request, Schema
 from chalicelib.sla.domain import CalendarConfig, SlaPolicy
 from chalicelib.tenants.domain import (
     Branding,
@@ -22,12 +22,6 @@ from chalicelib.tenants.domain import (
     TicketSettings,
     TimeZoneName,
 )
-
-
-class Request(Schema):
-    """Request bodies: unknown fields are dropped (never persisted), never trusted."""
-
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 class SignupIn(Request):

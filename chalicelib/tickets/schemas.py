@@ -5,10 +5,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
 from chalicelib.core.pagination import ListQuery
-from chalicelib.core.schema import Schema
+from chalicelib.core.schema import Request, Schema
 from chalicelib.tenants.domain import Priority
 from chalicelib.tickets.domain import Status
 
@@ -16,10 +16,6 @@ MAX_PHOTOS = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 AttachmentId = str
-
-
-class Request(Schema):
-    model_config = ConfigDict(extra="ignore", str_strip_whitespace=True)
 
 
 class Location(Request):

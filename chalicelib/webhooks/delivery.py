@@ -1,0 +1,207 @@
+"""The webhooks consumer: events → one delivery per matching endpoint → signed attempts with retries.
+
+Two kinds of message share the webhooks queue:
+
+* an **event** from the outbox: for each enabled endpoint whose filter takes the type, a delivery
+  item keyed by (endpoint, event) is stored once and its first attempt queued;
+* an **attempt** (``kind = webhook.attempt``): claimed with a lease by a conditional update (a
+  duplicate message finds the attempt taken and does nothing), sent over the SSRF-guarded
+  connection, then the next attempt is queued *before* the outcome is recorded — a crash in
+  between re-runs the attempt after the lease (at least once; receivers dedupe by
+  ``webhook-id``) and never loses the retry.
+
+Waits longer than SQS's 15-minute delay hop: an attempt arriving before its ``not_before`` is
+queued again for the rest of the wait.
+"""
+from __future__ import annotations
+
+import http.client
+import random
+import socket
+import ssl
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from pynamodb.exceptions import UpdateError
+
+from chalicelib.core.clock import from_rfc3339, to_rfc3339
+from chalicelib.core.errors import LinliError
+from chalicelib.core.observability import logger, metrics
+from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.storage.unit_of_work import UnitOfWork
+from chalicelib.webhooks import ssrf
+from chalicelib.webhooks.domain import EXCERPT_BYTES, Outcome, classify, matches, retry_delay, should_auto_disable
+from chalicelib.webhooks.repository import DeliveryItem, EndpointItem, WebhookRepository
+from chalicelib.webhooks.service import Enqueue, attempt_message, create_delivery, new_delivery, queue_delay
+from chalicelib.webhooks.signing import SecretBox, active_secrets, sign_headers
+
+LEASE_MARGIN_SECONDS = 45
+Send = Callable[..., ssrf.Response]
+
+
+def describe(exc: BaseException, timeout: float) -> str:
+    """A short, safe description of why an attempt got no answer.
+
+    Example
+    -------
+    >>> describe(ConnectionRefusedError(), 15), describe(TimeoutError(), 15)
+    ('connection refused', 'no answer within 15 s')
+    """
+    if isinstance(exc, ssrf.UnsafeUrl):
+        return f"refused: {exc}"
+    if isinstance(exc, (TimeoutError, socket.timeout)):
+        return f"no answer within {timeout:g} s"
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(exc, ssl.SSLError):
+        return f"TLS error: {exc.reason or type(exc).__name__}"
+    return f"connection failed ({type(exc).__name__})"
+
+
+class WebhookDeliverer:
+    def __init__(self, repo: WebhookRepository, box: SecretBox, enqueue: Enqueue, *, https_only: bool,
+                 allow_loopback: bool, retry_scale: float = 1.0, timeout: float = 15.0,
+                 disable_after_seconds: int = 5 * 86400, resolve: ssrf.Resolver = ssrf.system_resolver,
+                 send: Send = ssrf.post, rand: random.Random | None = None) -> None:
+        self.repo, self.box, self.enqueue = repo, box, enqueue
+        self.https_only, self.allow_loopback, self.resolve, self.send = https_only, allow_loopback, resolve, send
+        self.retry_scale, self.timeout, self.disable_after = retry_scale, timeout, disable_after_seconds
+        self.rand = rand or random.Random()  # noqa: S311 - jitter, not a secret
+
+    def handle(self, message: dict[str, Any], now: datetime) -> str:
+        if message.get("kind") == "webhook.attempt":
+            return self.attempt(message, now)
+        return f"queued {self.fan_out(message, now)}"
+
+    # --- events → deliveries ----------------------------------------------------------------------
+    def fan_out(self, event: dict[str, Any], now: datetime) -> int:
+        from chalicelib.events.schemas import webhook_payload
+
+        payload = webhook_payload(event)
+        if payload is None:
+            return 0
+        queued = 0
+        for endpoint in self.repo.endpoints(event["tenant_id"]):
+            if not endpoint.enabled or not matches(list(endpoint.event_types or []), event["type"]):
+                continue
+            item = create_delivery(new_delivery(event["tenant_id"], endpoint.endpoint_id, event, payload, now))
+            if item.status == "pending" and int(item.attempts_made) == 0:
+                self.enqueue(attempt_message(item, 1), 0)
+                queued += 1
+        return queued
+
+    # --- one attempt ------------------------------------------------------------------------------
+    def attempt(self, message: dict[str, Any], now: datetime) -> str:
+        tenant_id, endpoint_id, n = message["tenant_id"], message["endpoint_id"], int(message["attempt"])
+        manual = bool(message.get("manual"))
+        item = self.repo.get_delivery(tenant_id, endpoint_id, message["delivery_id"])
+        if item is None or item.status != "pending" or int(item.attempts_made) != n - 1:
+            return "stale"  # done already, or a duplicate message
+        not_before = message.get("not_before")
+        if not_before and from_rfc3339(not_before) > now + timedelta(seconds=1):
+            self.enqueue(message, queue_delay((from_rfc3339(not_before) - now).total_seconds()))
+            return "held"
+        endpoint = self.repo.get_endpoint(tenant_id, endpoint_id)
+        now_text = to_rfc3339(now)
+        if endpoint is None or (not endpoint.enabled and not manual):
+            reason = "endpoint deleted" if endpoint is None else "endpoint disabled"
+            self._finish(item, n, {"attempt": n, "at": now_text, "error": reason, "manual": manual}, "failed", None)
+            return reason
+        if not self._claim(item, n, now):
+            return "busy"
+        record, outcome = self._send(item, endpoint, n, now, manual)
+        next_at = None
+        if not outcome.ok and outcome.retry and not manual:
+            delay = retry_delay(n, scale=self.retry_scale, rand=self.rand, retry_after=outcome.retry_after)
+            if delay is not None:
+                next_at = now + timedelta(seconds=delay)
+                self.enqueue(attempt_message(item, n + 1, to_rfc3339(next_at)), queue_delay(delay))
+        status = "succeeded" if outcome.ok else ("pending" if next_at else "failed")
+        self._finish(item, n, record, status, next_at)
+        metrics.add_metric(name="WebhookAttempts", unit="Count", value=1)
+        if not outcome.ok:
+            metrics.add_metric(name="WebhookAttemptFailures", unit="Count", value=1)
+        if endpoint.enabled:
+            self._health(endpoint, outcome, now)
+        return status
+
+    def _claim(self, item: DeliveryItem, n: int, now: datetime) -> bool:
+        lease = to_rfc3339(now + timedelta(seconds=self.timeout + LEASE_MARGIN_SECONDS))
+        try:
+            item.update(actions=[DeliveryItem.lease_until.set(lease)],
+                        condition=(DeliveryItem.status == "pending") & (DeliveryItem.attempts_made == n - 1)
+                        & (DeliveryItem.lease_until.does_not_exist()
+                           | (DeliveryItem.lease_until < to_rfc3339(now))))
+        except UpdateError:
+            return False
+        return True
+
+    def _send(self, item: DeliveryItem, endpoint: EndpointItem, n: int, now: datetime, manual: bool
+              ) -> tuple[dict[str, Any], Outcome]:
+        now_text = to_rfc3339(now)
+        secrets = [self.box.open(s["sealed"]) for s in active_secrets(endpoint.secrets or [], now_text)]
+        headers = {**sign_headers(item.webhook_id, now, item.body, secrets),
+                   "content-type": "application/json", "user-agent": "Linli-Webhooks/1.0"}
+        record: dict[str, Any] = {"attempt": n, "at": now_text, "manual": manual}
+        status, response_headers, error = None, {}, None
+        try:
+            target = ssrf.check_url(endpoint.url, https_only=self.https_only, allow_loopback=self.allow_loopback,
+                                    resolve=self.resolve)
+            response = self.send(target, item.body.encode(), headers, timeout=self.timeout,
+                                 allow_loopback=self.allow_loopback, read_limit=EXCERPT_BYTES)
+        except (ssrf.UnsafeUrl, OSError, http.client.HTTPException) as exc:
+            error = describe(exc, self.timeout)
+        else:
+            status, response_headers = response.status, response.headers
+            record.update(status_code=response.status, latency_ms=response.latency_ms,
+                          response_excerpt=response.body[:EXCERPT_BYTES].decode("utf-8", errors="replace"))
+        outcome = classify(status, response_headers, now, error)
+        if not outcome.ok:
+            record["error"] = outcome.reason
+        logger.info("webhook attempt", extra={"endpoint_id": endpoint.endpoint_id, "delivery_id": item.delivery_id,
+                                              "attempt": n, "status_code": status, "ok": outcome.ok})
+        return record, outcome
+
+    @staticmethod
+    def _finish(item: DeliveryItem, n: int, record: dict[str, Any], status: str, next_at: datetime | None) -> None:
+        actions = [DeliveryItem.attempts.set([*(item.attempts or []), record]), DeliveryItem.attempts_made.set(n),
+                   DeliveryItem.status.set(status), DeliveryItem.lease_until.remove()]
+        actions.append(DeliveryItem.next_attempt_at.set(to_rfc3339(next_at)) if next_at
+                       else DeliveryItem.next_attempt_at.remove())
+        item.update(actions=actions)
+
+    # --- endpoint health --------------------------------------------------------------------------
+    def _health(self, endpoint: EndpointItem, outcome: Outcome, now: datetime) -> None:
+        try:
+            if outcome.ok:
+                if endpoint.failing_since:
+                    endpoint.update(actions=[EndpointItem.failing_since.remove()],
+                                    condition=EndpointItem.failing_since.exists())
+                return
+            if outcome.disable_endpoint:
+                self._disable(endpoint, outcome.reason, now)
+            elif not endpoint.failing_since:
+                endpoint.update(actions=[EndpointItem.failing_since.set(to_rfc3339(now))],
+                                condition=EndpointItem.failing_since.does_not_exist())
+            elif should_auto_disable(from_rfc3339(endpoint.failing_since), now, self.disable_after):
+                days = self.disable_after / 86400
+                self._disable(endpoint, f"every delivery failed for {days:g} days", now)
+        except UpdateError:
+            pass  # another attempt moved the endpoint's health first
+
+    def _disable(self, endpoint: EndpointItem, reason: str, now: datetime) -> None:
+        tenant_id = endpoint.PK.split("#")[1]
+        stamp, version = to_rfc3339(now), int(endpoint.version)
+        uow = UnitOfWork(tenant_id, TenantContext(tenant_id, Principal("system", "webhooks")).actor, now)
+        uow.update(endpoint, [EndpointItem.enabled.set(False), EndpointItem.disabled_reason.set(reason),
+                              EndpointItem.disabled_at.set(stamp), EndpointItem.version.set(version + 1),
+                              EndpointItem.updated_at.set(stamp)],
+                   condition=EndpointItem.enabled == True)  # noqa: E712 - a PynamoDB condition
+        uow.record("webhook.disabled", pk=endpoint.PK, subject=("webhook", endpoint.endpoint_id),
+                   subject_version=version + 1, data={"reason": reason, "url": endpoint.url})
+        try:
+            uow.commit()
+        except LinliError:
+            return  # disabled already
+        logger.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.endpoint_id, "reason": reason})
