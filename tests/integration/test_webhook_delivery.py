@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import random
-import socket
 import threading
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -258,7 +257,7 @@ def test_secrets_are_sealed_at_rest_and_rotation_keeps_the_old_one_for_24_hours(
 
 
 def test_unreachable_receivers_are_logged_and_retried(stack):
-    h = Harness([ConnectionRefusedError(), socket.timeout()])
+    h = Harness([ConnectionRefusedError(), TimeoutError()])
     endpoint_id = h.endpoint()
     h.deliverer.handle(h.event(), T0)
     h.run_queue(T0)
