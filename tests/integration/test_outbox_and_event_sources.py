@@ -166,3 +166,34 @@ def test_stream_poller_retries_from_the_first_failed_record_in_order(stack):
         if not poller.poll_once() and len(delivered) >= 6:
             break
     assert delivered == written
+
+
+def test_the_webhooks_consumer_reports_only_its_poison_record_which_ends_in_the_dead_letter_queue(stack):
+    """The real webhooks consumer, 10 records with one it cannot read: 9 handled once, the bad one redelivered
+    until the queue's maxReceiveCount moves it to the DLQ."""
+    import app
+
+    resources = _fresh_queues(stack)
+    url, dlq = resources.queue_urls["webhooks"], resources.dead_letter_urls["webhooks"]
+    max_receives = event_source_settings("WebhooksQueue")["RedrivePolicy"]["maxReceiveCount"]
+    sqs = boto3.client("sqs")
+    tenant_id = new_id("tnt")  # no endpoints: an event fans out to nothing, successfully
+    events = [{"id": f"evt_{n}", "type": "ticket.created", "tenant_id": tenant_id, "data": {"number": "1", "kind": "x"},
+               "subject": {"type": "ticket", "id": f"tkt_{n}", "version": 1}, "occurred_at": "2026-11-27T09:00:00Z"}
+              for n in range(9)]
+    sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": str(n), "MessageBody": json.dumps(e)}
+                                                  for n, e in enumerate(events)]
+                           + [{"Id": "poison", "MessageBody": "{not json"}])
+    seen: list[str] = []
+
+    def handler(event, context):
+        seen.extend(r["body"][:12] for r in event["Records"])
+        return app.webhooks_consumer(event, context)
+
+    poller = QueuePoller(_session(), url, handler, wait_seconds=0, failure_visibility_seconds=0)
+    for _ in range(max_receives + 3):
+        poller.poll_once()
+    assert seen.count("{not json") == max_receives
+    assert len(seen) - max_receives == 9  # the good nine were handled once each
+    dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in dead] == ["{not json"]
