@@ -6,6 +6,7 @@ from chalicelib.core import openapi
 from chalicelib.core.http import api, http_middleware
 from chalicelib.core.observability import logger, metrics, tracing_middleware
 from chalicelib.core.settings import get_settings
+from chalicelib.notifications import api as notifications_api
 from chalicelib.residents import api as residents_api
 from chalicelib.residents import login_api
 from chalicelib.tenants import api as tenants_api
@@ -19,7 +20,8 @@ if tracing := tracing_middleware():
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, webhooks_api.bp, openapi.bp):
+for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, webhooks_api.bp, notifications_api.bp,
+                  openapi.bp):
     app.register_blueprint(blueprint)
 if get_settings().is_local:  # the recorded messages exist only where nothing is really sent
     from chalicelib.notifications import dev_api
@@ -67,7 +69,7 @@ def sla_consumer(event, context):
 
 @app.lambda_function(name="notifications_consumer")
 def notifications_consumer(event, context):
-    """Notifications queue → SMS to the people concerned (partial batch failures reported)."""
+    """Notifications queue → the tenant's rules → SMS, WeChat, e-mail and the in-app inbox (partial failures)."""
     import json
 
     from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response

@@ -123,8 +123,28 @@ def run() -> list[tuple[str, str, int, list[str]]]:
         row("POST /v1/tickets (staff, on behalf)", "2",
             lambda: call("POST", "/v1/tickets", {"kind": "inquiry", "category": "规章制度", "description": "电话咨询",
                                                  "location": location, "resident_id": resident}, token=admin))
+        hook = row("POST /v1/webhooks (limit check + write)", "2", lambda: call(
+            "POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "event_types": ["ticket.*"]}, token=admin))
+        row("GET /v1/webhooks (list page)", "1", lambda: call("GET", "/v1/webhooks", token=admin))
+        row("GET /v1/webhooks/{id}/deliveries", "2",
+            lambda: call("GET", f"/v1/webhooks/{hook['id']}/deliveries", token=admin))
+        bootstrap.inbox_store().deliver(created["tenant"]["id"], created["user"]["id"], {
+            "id": "evt_bench0000000000000000000001", "type": "ticket.created",
+            "subject": {"type": "ticket", "id": ticket["id"]}}, "bench", "新工单", _now())
+        page = row("GET /v1/me/notifications (page + unread count)", "1",
+                   lambda: call("GET", "/v1/me/notifications", token=admin))
+        row("GET /v1/me/notifications/unread-count", "1",
+            lambda: call("GET", "/v1/me/notifications/unread-count", token=admin))
+        row("POST /v1/me/notifications/{id}/read", "2", lambda: call(
+            "POST", f"/v1/me/notifications/{page['items'][0]['id']}/read", {}, token=admin))
     stack.stop()
     return rows
+
+
+def _now():  # noqa: ANN202
+    from chalicelib.core.clock import utcnow
+
+    return utcnow()
 
 
 def report(rows: list[tuple[str, str, int, list[str]]]) -> str:

@@ -123,6 +123,41 @@ def sla_sweep():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
+def wechat_channel():  # noqa: ANN201
+    """WeChat subscribe messages: the local recorder in local stages, WeChat's API elsewhere (if configured)."""
+    settings = get_settings()
+    if settings.is_local:
+        return sms_channel()
+    if not settings.wechat_secret_name:
+        return None
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    from chalicelib.notifications.channels import WeChatSubscribe
+
+    return WeChatSubscribe(json.loads(get_secret(settings.wechat_secret_name, max_age=300)))
+
+
+@lru_cache(maxsize=1)
+def email_channel():  # noqa: ANN201
+    """E-mail: the local recorder in local stages, Amazon SES elsewhere (if a sender is configured)."""
+    settings = get_settings()
+    if settings.is_local:
+        return sms_channel()
+    if not settings.email_from:
+        return None
+    from chalicelib.notifications.channels import SesEmail
+
+    return SesEmail(settings.email_from, region=settings.region)
+
+
+@lru_cache(maxsize=1)
+def inbox_store():  # noqa: ANN201
+    from chalicelib.notifications.inbox import InboxStore
+
+    return InboxStore(cursor_codec())
+
+
+@lru_cache(maxsize=1)
 def notification_consumer():  # noqa: ANN201
     import boto3
 
@@ -131,7 +166,9 @@ def notification_consumer():  # noqa: ANN201
 
     settings = get_settings()
     sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
-    return NotificationConsumer(ticket_service(), tenant_service(), resident_service(), sms_channel(),
+    channels = {name: channel for name, channel in (("sms", sms_channel()), ("wechat", wechat_channel()),
+                                                    ("email", email_channel())) if channel is not None}
+    return NotificationConsumer(ticket_service(), tenant_service(), resident_service(), channels, inbox_store(),
                                 sqs_sender(settings.notifications_queue_url or "", sqs))
 
 
@@ -193,5 +230,6 @@ def reset() -> None:
     get_settings.cache_clear()
     for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
                     resident_login, ticket_service, wechat_auth, sla_sweep, notification_consumer, secret_box,
+                    wechat_channel, email_channel, inbox_store,
                     webhooks_enqueue, webhook_service, webhook_deliverer):
         factory.cache_clear()

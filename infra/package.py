@@ -34,7 +34,8 @@ def build(out_dir: Path, stage: str = "prod", with_deps: bool = True) -> Path:
         subprocess.run([str(Path(sys.executable).with_name("chalice")), "package", "--stage", stage,
                         "--merge-template", str(ROOT / "infra" / "resources.json"), str(out_dir)],
                        cwd=project, check=True,
-                       env={**os.environ, "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")})
+                       env={**{k: v for k, v in os.environ.items() if not k.startswith("LINLI_")},  # the stage's own
+                            "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")})
     return out_dir / "sam.json"
 
 

@@ -49,6 +49,7 @@ class Settings:
     attachments_bucket: str = "linli-local-attachments"
     sms_secret_name: str | None = None
     wechat_secret_name: str | None = None
+    email_from: str | None = None
     login_lock_seconds: int = 900
     webhook_allow_loopback: bool = False
     webhook_retry_scale: float = 1.0
@@ -81,7 +82,7 @@ class Settings:
             "api_key_cache_seconds": "LINLI_API_KEY_CACHE_SECONDS",
             "otp_daily_per_phone": "LINLI_OTP_DAILY_PER_PHONE", "otp_daily_per_tenant": "LINLI_OTP_DAILY_PER_TENANT",
             "attachments_bucket": "LINLI_ATTACHMENTS_BUCKET", "sms_secret_name": "LINLI_SMS_SECRET_NAME",
-            "wechat_secret_name": "LINLI_WECHAT_SECRET_NAME",
+            "wechat_secret_name": "LINLI_WECHAT_SECRET_NAME", "email_from": "LINLI_EMAIL_FROM",
             "webhook_allow_loopback": "LINLI_WEBHOOK_ALLOW_LOOPBACK",
             "webhook_retry_scale": "LINLI_WEBHOOK_RETRY_SCALE",
             "webhook_timeout_seconds": "LINLI_WEBHOOK_TIMEOUT_SECONDS",

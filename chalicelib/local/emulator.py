@@ -63,7 +63,7 @@ class StreamPoller:
         self._retry_delay = retry_delay
         self._max_retries = max_retries
         self._name = name
-        self._iterators: dict[str, str | None] = {}
+        self._iterators: dict[str, str] = {}  # shard → the last sequence number read
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
 
@@ -76,15 +76,19 @@ class StreamPoller:
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
-            if shard_id not in self._iterators:
-                self._iterators[shard_id] = self._streams.get_shard_iterator(
-                    StreamArn=self._arn, ShardId=shard_id, ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-                self._pending[shard_id] = []
-            iterator = self._iterators[shard_id]
-            if iterator and len(self._pending[shard_id]) < self._batch_size:
-                page = self._streams.get_records(ShardIterator=iterator, Limit=1000)
-                self._iterators[shard_id] = page.get("NextShardIterator")
-                self._pending[shard_id].extend(r for r in page.get("Records", []) if self._wanted(r))
+            self._pending.setdefault(shard_id, [])
+            if len(self._pending[shard_id]) < self._batch_size:
+                # A fresh iterator after the last record read, every pass: moto restores a table (stream
+                # included) from a copy when a transaction is cancelled, which strands long-lived iterators.
+                last = self._iterators.get(shard_id)
+                iterator = self._streams.get_shard_iterator(
+                    StreamArn=self._arn, ShardId=shard_id,
+                    **({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": last} if last
+                       else {"ShardIteratorType": "TRIM_HORIZON"}))["ShardIterator"]
+                records = self._streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
+                if records:
+                    self._iterators[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                self._pending[shard_id].extend(r for r in records if self._wanted(r))
             delivered += self._deliver(shard_id)
         return delivered
 

@@ -1,68 +1,241 @@
-"""Who hears about what, and when: notification rules, templates and quiet hours. Pure."""
+"""Who hears about what, on which channel, in which words, and when. Pure.
+
+A tenant edits ``notifications`` in its configuration (``PATCH /v1/tenant``): rules
+(event → recipients × channels, optionally only for some ticket kinds), templates per
+event × channel × locale with ``{variables}``, and quiet hours. Whatever it leaves out falls
+back to the defaults below, which are what a property company in China expects out of the box.
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+import string
 from datetime import datetime, time, timedelta
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-QUIET_START, QUIET_END = time(22, 0), time(8, 0)
+from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
-TEMPLATES: dict[tuple[str, str], str] = {
-    ("ticket.acknowledged", "zh-CN"): "【{brand}】您的工单{number}已受理，我们会尽快为您处理。",
-    ("ticket.acknowledged", "en"): "[{brand}] Your request {number} has been received; we are on it.",
-    ("ticket.resolved", "zh-CN"): "【{brand}】您的工单{number}已处理完成，请在小程序确认并评价。",
-    ("ticket.resolved", "en"): "[{brand}] Your request {number} is resolved; please confirm and rate it.",
-    ("ticket.assigned", "zh-CN"): "【{brand}】新工单{number}（{kind}）已派给您，请及时处理。",
-    ("ticket.assigned", "en"): "[{brand}] Ticket {number} ({kind}) is assigned to you.",
-}
-RULES: dict[str, str] = {"ticket.acknowledged": "resident", "ticket.resolved": "resident",
-                         "ticket.assigned": "assignee"}
+from chalicelib.core.schema import Schema
+
+Recipient = Literal["resident", "assignee", "supervisors", "on_duty_supervisors", "butler", "admins"]
+ChannelName = Literal["sms", "wechat", "email", "inbox"]
+LocaleName = Literal["zh-CN", "en"]
+ClockText = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
+VARIABLES = frozenset({"brand", "number", "kind", "category", "status", "clock", "unit", "url", "reason"})
+KIND_NAMES = {"repair": "报修", "complaint": "投诉", "inquiry": "咨询", "service_request": "服务", "emergency": "紧急"}
 
 
-@dataclass(frozen=True)
-class Planned:
-    event_type: str
-    recipient: str  # "resident" or "assignee"
-    channel: str
-    template: str
+class Rule(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    event: str
+    recipients: list[Recipient] = Field(min_length=1, max_length=6)
+    channels: list[ChannelName] = Field(min_length=1, max_length=4)
+    kinds: list[str] = Field(default_factory=list, max_length=20, description="Only tickets of these kinds")
+
+    @field_validator("event")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        return notifiable(value)
 
 
-def plan(event_type: str) -> list[Planned]:
-    """The messages an event calls for.
+def notifiable(event_type: str) -> str:
+    from chalicelib.events.catalogue import CATALOGUE
+
+    spec = CATALOGUE.get(event_type)
+    if spec is None or not spec.notify:
+        known = ", ".join(t for t, s in CATALOGUE.items() if s.notify)
+        raise ValueError(f"{event_type!r} is not an event notifications can follow; one of: {known}")
+    return event_type
+
+
+class QuietHours(Schema):
+    model_config = ConfigDict(defer_build=True, extra="forbid")
+
+    start: ClockText = "22:00"
+    end: ClockText = "08:00"
+
+
+def check_template(text: str) -> str:
+    """A template may use only the known variables, with plain ``{name}`` fields.
 
     Example
     -------
-    >>> [p.recipient for p in plan("ticket.resolved")]
-    ['resident']
-    >>> plan("ticket.commented")
+    >>> check_template("工单{number}已受理")
+    '工单{number}已受理'
+    >>> check_template("{password}")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown variable {password}; use: brand, category, clock, kind, number, reason, status, unit, url
+    """
+    try:
+        fields = [f for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
+    except ValueError as exc:
+        raise ValueError(f"not a valid template: {exc}") from exc
+    for name in fields:
+        if name not in VARIABLES:
+            raise ValueError(f"unknown variable {{{name}}}; use: {', '.join(sorted(VARIABLES))}")
+    return text
+
+
+Template = Annotated[str, StringConstraints(min_length=1, max_length=500)]
+
+
+class NotificationSettings(Schema):
+    """The tenant's notification configuration (``TenantConfig.notifications``)."""
+
+    model_config = ConfigDict(defer_build=True, extra="ignore")
+
+    rules: list[Rule] | None = Field(None, max_length=100, description="Empty/absent: the defaults")
+    templates: dict[str, dict[ChannelName, dict[LocaleName, Template]]] = Field(
+        default_factory=dict, description="event → channel → locale → text with {variables}; overrides defaults")
+    quiet_hours: QuietHours = Field(default_factory=QuietHours)
+    wechat_templates: dict[str, Annotated[str, StringConstraints(max_length=64)]] = Field(
+        default_factory=dict, description="event → WeChat subscribe-message template id")
+
+    @model_validator(mode="after")
+    def _templates_valid(self) -> NotificationSettings:
+        for event, channels in self.templates.items():
+            for locales in channels.values():
+                for text in locales.values():
+                    check_template(text)
+            notifiable(event)
+        return self
+
+    def effective_rules(self) -> list[Rule]:
+        return self.rules if self.rules else list(default_rules())
+
+
+def default_rules() -> tuple[Rule, ...]:
+    r = Rule
+    return (
+        r(event="ticket.created", recipients=["on_duty_supervisors"], channels=["sms", "inbox"], kinds=["emergency"]),
+        r(event="ticket.created", recipients=["supervisors"], channels=["inbox"], kinds=["complaint"]),
+        r(event="ticket.created", recipients=["butler"], channels=["inbox"]),
+        r(event="ticket.acknowledged", recipients=["resident"], channels=["sms", "wechat", "inbox"]),
+        r(event="ticket.assigned", recipients=["assignee"], channels=["sms", "inbox"]),
+        r(event="ticket.commented", recipients=["resident", "assignee"], channels=["inbox"]),
+        r(event="ticket.quoted", recipients=["resident"], channels=["sms", "inbox"]),
+        r(event="ticket.resolved", recipients=["resident"], channels=["sms", "wechat", "inbox"]),
+        r(event="ticket.reopened", recipients=["assignee", "supervisors"], channels=["inbox"]),
+        r(event="ticket.rated", recipients=["assignee"], channels=["inbox"]),
+        r(event="sla.warning", recipients=["assignee"], channels=["inbox"]),
+        r(event="sla.breached", recipients=["supervisors"], channels=["inbox"]),
+        r(event="webhook.disabled", recipients=["admins"], channels=["email", "inbox"]),
+    )
+
+
+_T = "【{brand}】"
+DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
+    ("ticket.created", "zh-CN"): _T + "新{kind}工单{number}（{unit}），请及时处理。",
+    ("ticket.created", "en"): "[{brand}] New {kind} ticket {number} ({unit}).",
+    ("ticket.acknowledged", "zh-CN"): _T + "您的工单{number}已受理，我们会尽快为您处理。",
+    ("ticket.acknowledged", "en"): "[{brand}] Your request {number} has been received; we are on it.",
+    ("ticket.assigned", "zh-CN"): _T + "新工单{number}（{kind}）已派给您，请及时处理。",
+    ("ticket.assigned", "en"): "[{brand}] Ticket {number} ({kind}) is assigned to you.",
+    ("ticket.commented", "zh-CN"): _T + "工单{number}有新回复。",
+    ("ticket.commented", "en"): "[{brand}] Ticket {number} has a new reply.",
+    ("ticket.quoted", "zh-CN"): _T + "工单{number}有一份报价待您确认。",
+    ("ticket.quoted", "en"): "[{brand}] Ticket {number} has a quote awaiting your approval.",
+    ("ticket.resolved", "zh-CN"): _T + "您的工单{number}已处理完成，请在小程序确认并评价。",
+    ("ticket.resolved", "en"): "[{brand}] Your request {number} is resolved; please confirm and rate it.",
+    ("ticket.reopened", "zh-CN"): _T + "工单{number}已被重新打开，请跟进。",
+    ("ticket.reopened", "en"): "[{brand}] Ticket {number} was reopened.",
+    ("ticket.rated", "zh-CN"): _T + "工单{number}收到了评价。",
+    ("ticket.rated", "en"): "[{brand}] Ticket {number} was rated.",
+    ("sla.warning", "zh-CN"): _T + "工单{number}的{clock}时限即将到期。",
+    ("sla.warning", "en"): "[{brand}] Ticket {number}: the {clock} deadline is near.",
+    ("sla.breached", "zh-CN"): _T + "工单{number}的{clock}已超时，请立即处理。",
+    ("sla.breached", "en"): "[{brand}] Ticket {number}: the {clock} deadline has passed.",
+    ("webhook.disabled", "zh-CN"): _T + "Webhook 推送地址 {url} 已停用：{reason}。请检查后在后台重新启用。",
+    ("webhook.disabled", "en"): "[{brand}] The webhook endpoint {url} was disabled: {reason}. Fix it and re-enable it.",
+    ("generic", "zh-CN"): _T + "工单{number}有更新：{status}。",
+    ("generic", "en"): "[{brand}] Ticket {number} was updated: {status}.",
+}
+EMERGENCY_TEMPLATES = {
+    "zh-CN": _T + "紧急工单{number}（{unit}）：请值班主管立即处理！",
+    "en": "[{brand}] EMERGENCY ticket {number} ({unit}): on-duty supervisor, act now!",
+}
+
+
+class _Blank(dict):
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def render(settings: NotificationSettings, event_type: str, channel: str, locale: str, values: dict[str, str],
+           *, emergency: bool = False) -> str:
+    """The text of one message: the tenant's template, else the default, in its locale, else Chinese.
+
+    Example
+    -------
+    >>> s = NotificationSettings(templates={"ticket.resolved": {"sms": {"zh-CN": "{brand}：{number}修好了"}}})
+    >>> render(s, "ticket.resolved", "sms", "zh-CN", {"brand": "绿城", "number": "26112700001"})
+    '绿城：26112700001修好了'
+    >>> render(s, "ticket.resolved", "inbox", "en", {"brand": "GC", "number": "1"})
+    '[GC] Your request 1 is resolved; please confirm and rate it.'
+    """
+    custom = settings.templates.get(event_type, {}).get(channel, {})  # type: ignore[call-overload]
+    text = custom.get(locale) or custom.get("zh-CN")
+    if text is None and emergency:
+        text = EMERGENCY_TEMPLATES.get(locale) or EMERGENCY_TEMPLATES["zh-CN"]
+    if text is None:
+        text = (DEFAULT_TEMPLATES.get((event_type, locale)) or DEFAULT_TEMPLATES.get((event_type, "zh-CN"))
+                or DEFAULT_TEMPLATES[("generic", locale if locale in ("zh-CN", "en") else "zh-CN")])
+    return text.format_map(_Blank(values))
+
+
+def plan(settings: NotificationSettings, event_type: str, ticket_kind: str | None = None
+         ) -> list[tuple[str, str]]:
+    """The (recipient, channel) pairs an event calls for, each once.
+
+    Example
+    -------
+    >>> plan(NotificationSettings(), "ticket.resolved")
+    [('resident', 'sms'), ('resident', 'wechat'), ('resident', 'inbox')]
+    >>> plan(NotificationSettings(), "ticket.created", "emergency")[:2]
+    [('on_duty_supervisors', 'sms'), ('on_duty_supervisors', 'inbox')]
+    >>> plan(NotificationSettings(), "ticket.closed")
     []
     """
-    recipient = RULES.get(event_type)
-    return [Planned(event_type, recipient, "sms", event_type)] if recipient else []
+    pairs: list[tuple[str, str]] = []
+    for rule in settings.effective_rules():
+        if rule.event != event_type or (rule.kinds and ticket_kind not in rule.kinds):
+            continue
+        for recipient in rule.recipients:
+            for channel in rule.channels:
+                if (recipient, channel) not in pairs:
+                    pairs.append((recipient, channel))
+    return pairs
 
 
-def render(template: str, locale: str, **values: str) -> str:
-    text = TEMPLATES.get((template, locale)) or TEMPLATES[(template, "zh-CN")]
-    return text.format(**values)
-
-
-def deliver_at(now: datetime, timezone: str, *, urgent: bool) -> datetime:
-    """When a message may go out: at once, or at the end of quiet hours (22:00–08:00) unless urgent.
+def deliver_at(now: datetime, timezone: str, *, urgent: bool, quiet: QuietHours | None = None) -> datetime:
+    """When a message may go out: at once, or at the end of quiet hours unless urgent.
 
     Example
     -------
     >>> from datetime import timezone as tz
     >>> deliver_at(datetime(2026, 11, 27, 15, 30, tzinfo=tz.utc), "Asia/Shanghai", urgent=False).isoformat()
     '2026-11-28T00:00:00+00:00'
+    >>> deliver_at(datetime(2026, 11, 27, 15, 30, tzinfo=tz.utc), "Asia/Shanghai", urgent=True).hour
+    15
     """
     if urgent:
         return now
+    quiet = quiet or QuietHours()
+    start, end = time.fromisoformat(quiet.start), time.fromisoformat(quiet.end)
+    if start == end:
+        return now
     local = now.astimezone(ZoneInfo(timezone))
     clock = local.time()
-    if clock >= QUIET_START:
-        release = datetime.combine(local.date() + timedelta(days=1), QUIET_END, local.tzinfo)
-    elif clock < QUIET_END:
-        release = datetime.combine(local.date(), QUIET_END, local.tzinfo)
+    if start > end:  # spans midnight (22:00–08:00)
+        if clock >= start:
+            release = datetime.combine(local.date() + timedelta(days=1), end, local.tzinfo)
+        elif clock < end:
+            release = datetime.combine(local.date(), end, local.tzinfo)
+        else:
+            return now
+    elif start <= clock < end:
+        release = datetime.combine(local.date(), end, local.tzinfo)
     else:
         return now
     return release.astimezone(ZoneInfo("UTC"))

@@ -13,6 +13,7 @@ from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model
 
 from chalicelib.core.errors import ValidationFailedError
 from chalicelib.core.schema import Schema
+from chalicelib.notifications.rules import NotificationSettings
 from chalicelib.sla.calendar import BusinessCalendar
 from chalicelib.sla.domain import CalendarConfig, SlaPolicy, check_policies, default_policies
 
@@ -248,6 +249,7 @@ class TenantConfig(Schema):
         return lookup
     teams: list[Team] = Field(default_factory=list, max_length=100)
     dispatch_rules: list[DispatchRule] = Field(default_factory=list, max_length=100)
+    notifications: NotificationSettings = Field(default_factory=NotificationSettings)
 
     def kind(self, key: str) -> TicketKind | None:
         return next((k for k in self.ticket_kinds if k.key == key), None)

@@ -1,7 +1,7 @@
 """Tenant-side items and their queries. PynamoDB lives here and nowhere else in this context."""
 from __future__ import annotations
 
-from pynamodb.attributes import JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.core.pagination import CursorCodec
@@ -40,6 +40,7 @@ class StaffItem(LinliModel, discriminator="staff"):
     role = UnicodeAttribute()
     status = UnicodeAttribute(default="active")
     phone = UnicodeAttribute(null=True)
+    on_duty = BooleanAttribute(null=True)  # None: on duty (pages for emergencies reach on-duty supervisors)
     password_hash = UnicodeAttribute()
     failed_logins = NumberAttribute(default=0)
     first_failed_at = UnicodeAttribute(null=True)

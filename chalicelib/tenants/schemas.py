@@ -7,6 +7,7 @@ from pydantic import Field
 
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.schema import Request, Schema
+from chalicelib.notifications.rules import NotificationSettings
 from chalicelib.sla.domain import CalendarConfig, SlaPolicy
 from chalicelib.tenants.domain import (
     Branding,
@@ -71,6 +72,7 @@ class TenantPatch(Request):
     sla_policies: list[SlaPolicy] | None = None
     calendars: list[CalendarConfig] | None = None
     community_calendars: dict[str, str] | None = None
+    notifications: dict | None = None
 
 
 class TenantOut(Schema):
@@ -90,6 +92,7 @@ class TenantOut(Schema):
     sla_policies: list[SlaPolicy] = Field(description="Effective policies (the defaults when none are set)")
     calendars: list[CalendarConfig]
     community_calendars: dict[str, str]
+    notifications: NotificationSettings = Field(description="Rules shown as in effect (the defaults when none set)")
     created_at: str
     updated_at: str
     version: int
@@ -111,6 +114,7 @@ class StaffIn(Request):
     role: Role
     password: str = Field(min_length=1, max_length=256)
     phone: Phone | None = None
+    on_duty: bool = True
 
 
 class StaffPatch(Request):
@@ -118,6 +122,7 @@ class StaffPatch(Request):
     role: Role | None = None
     status: Literal["active", "disabled"] | None = None
     phone: Phone | None = None
+    on_duty: bool | None = None
     password: str | None = Field(None, min_length=1, max_length=256)
 
 
@@ -128,6 +133,7 @@ class StaffOut(Schema):
     role: Role
     status: str
     phone: str | None
+    on_duty: bool = Field(True, description="Supervisors on duty receive emergency pages")
     last_login_at: str | None
     created_at: str
     updated_at: str

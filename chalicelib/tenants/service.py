@@ -75,13 +75,17 @@ def tenant_out(item: TenantItem) -> TenantOut:
                      locale=config.locale, ticket_kinds=config.ticket_kinds, ticket_settings=config.ticket_settings,
                      teams=config.teams, dispatch_rules=config.dispatch_rules, wechat_app_id=config.wechat_app_id,
                      sla_policies=config.policies(), calendars=config.calendars,
-                     community_calendars=config.community_calendars, created_at=item.created_at,
+                     community_calendars=config.community_calendars,
+                     notifications=config.notifications.model_copy(
+                         update={"rules": config.notifications.effective_rules()}),
+                     created_at=item.created_at,
                      updated_at=item.updated_at, version=item.version)
 
 
 def staff_out(item: StaffItem) -> StaffOut:
     return StaffOut(id=item.user_id, email=item.email, name=item.name, role=Role(item.role), status=item.status,
-                    phone=item.phone, last_login_at=item.last_login_at, created_at=item.created_at,
+                    phone=item.phone, on_duty=item.on_duty is not False, last_login_at=item.last_login_at,
+                    created_at=item.created_at,
                     updated_at=item.updated_at, version=item.version)
 
 
@@ -284,6 +288,7 @@ class TenantService:
         domain.check_password(cmd.password, email=cmd.email)
         staff = self._new_staff(ctx.tenant_id, new_id("usr"), cmd.email, cmd.name, cmd.role, cmd.password,
                                 cmd.phone, to_rfc3339(now))
+        staff.on_duty = None if cmd.on_duty else False
         uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
         self._add_staff_writes(uow, staff)
         if cmd.role == Role.ADMIN:
@@ -297,7 +302,8 @@ class TenantService:
         if if_match is not None and if_match != staff.version:
             raise PreconditionFailedError()
         fields = patch.model_dump(exclude_unset=True, exclude_none=True)
-        before = {"name": staff.name, "role": staff.role, "status": staff.status, "phone": staff.phone}
+        before = {"name": staff.name, "role": staff.role, "status": staff.status, "phone": staff.phone,
+                  "on_duty": staff.on_duty is not False}
         after = {**before, **{k: (v.value if isinstance(v, Role) else v) for k, v in fields.items()
                               if k != "password"}}
         changes = diff(before, after)
@@ -312,7 +318,7 @@ class TenantService:
         version, stamp = staff.version, to_rfc3339(now)
         actions = [StaffItem.name.set(after["name"]), StaffItem.role.set(after["role"]),
                    StaffItem.status.set(after["status"]), StaffItem.updated_at.set(stamp),
-                   StaffItem.version.set(version + 1)]
+                   StaffItem.version.set(version + 1), StaffItem.on_duty.set(after["on_duty"])]
         actions.append(StaffItem.phone.set(after["phone"]) if after["phone"] else StaffItem.phone.remove())
         if "password" in fields:
             actions.append(StaffItem.password_hash.set(hash_password(fields["password"])))
@@ -323,7 +329,7 @@ class TenantService:
                    subject_version=version + 1, changes=changes)
         uow.commit()
         staff.name, staff.role, staff.status = after["name"], after["role"], after["status"]
-        staff.phone = after["phone"]
+        staff.phone, staff.on_duty = after["phone"], after["on_duty"]
         staff.updated_at, staff.version = stamp, version + 1
         if after["status"] != "active" or "password" in fields or after["role"] != before["role"]:
             self._revoke_all(ctx.tenant_id, user_id)

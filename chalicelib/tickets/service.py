@@ -255,9 +255,11 @@ class TicketService:
                 unit = units.get(loc.unit_id)
                 if unit is None or unit[0] != loc.community_id:
                     raise _invalid("location.unit_id", "unknown_unit", "This is not one of your units.")
-                location = {"community_id": loc.community_id, "unit_id": loc.unit_id, "label": unit[2]}
+                building_id = unit[3] if len(unit) > 3 and unit[3] else None
+                location = {"community_id": loc.community_id, "unit_id": loc.unit_id, "label": unit[2],
+                            "building_id": building_id}
                 return {"resident_id": ctx.principal.id, "resident_name": None, "location": location,
-                        "building_id": unit[3] if len(unit) > 3 and unit[3] else None}
+                        "building_id": building_id}
             if loc.community_id not in communities:
                 raise _invalid("location.community_id", "unknown_community", "You don't live in this community.")
             return {"resident_id": ctx.principal.id, "resident_name": None, "building_id": None,
@@ -276,7 +278,8 @@ class TicketService:
                 raise _invalid("location.unit_id", "unknown_unit", "No such unit in this community.")
             return {"resident_id": resident.resident_id, "resident_name": resident.name,
                     "building_id": unit.building_id,
-                    "location": {"community_id": loc.community_id, "unit_id": unit.unit_id, "label": unit.label}}
+                    "location": {"community_id": loc.community_id, "unit_id": unit.unit_id, "label": unit.label,
+                                 "building_id": unit.building_id}}
         if not any(isinstance(i, CommunityItem) for i in found):
             raise _invalid("location.community_id", "unknown_community", "No such community.")
         return {"resident_id": resident.resident_id, "resident_name": resident.name, "building_id": None,

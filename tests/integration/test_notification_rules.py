@@ -1,54 +1,237 @@
-"""The notifications consumer against moto: one record delivered twice → one message; quiet hours hold."""
+"""The notifications consumer against moto with a fixed clock: the tenant's rules and templates, every
+recipient kind (resident, assignee, supervisors, the on-duty supervisor, the building's butler, admins),
+every channel (SMS, WeChat, e-mail through the local recorder; the inbox), preferences, quiet hours,
+redelivery and provider failures."""
 from __future__ import annotations
 
+import uuid
 from datetime import datetime, timezone
 
+import pytest
+
 from chalicelib import bootstrap
-from chalicelib.notifications.channels import LocalOutbox
+from chalicelib.core.permissions import Permission, Role, permissions_for
+from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.notifications.channels import DeliveryError, LocalOutbox
 from chalicelib.notifications.consumer import NotificationConsumer
+from chalicelib.residents.repository import ResidentItem
+from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
+from chalicelib.tenants.schemas import SignupIn, StaffIn, StaffPatch, TenantPatch
 from chalicelib.tickets.domain import Action
 from chalicelib.tickets.schemas import ActionIn, StaffTicketIn
-from tests.integration.test_ticket_state_machine import world  # noqa: F401 - the fixture
 
 NOON_SHANGHAI = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
 MIDNIGHT_SHANGHAI = datetime(2026, 11, 27, 16, 0, tzinfo=timezone.utc)
+PASSWORD = "Correct-horse-42"
 
 
-def _ticket(world, kind="inquiry"):  # noqa: F811
-    tickets = bootstrap.ticket_service()
-    body = StaffTicketIn(kind=kind, description="通知", resident_id=world["resident_id"],
-                         location={"community_id": world["community"].id, "unit_id": world["unit"].id})
-    ticket = tickets.create(world["actors"][0], body, None, NOON_SHANGHAI)
-    tickets.act(world["actors"][0], ticket.id, Action.ACKNOWLEDGE, ActionIn(), None, NOON_SHANGHAI)
-    return ticket
+@pytest.fixture
+def estate(stack):
+    tenants, places = bootstrap.tenant_service(), bootstrap.resident_service()
+    now = NOON_SHANGHAI
+    signup = tenants.signup(SignupIn(company_name="通知物业", slug=f"n-{uuid.uuid4().hex[:8]}",
+                                     admin_email="boss@notify.test", admin_password=PASSWORD), now)
+    tid = signup.tenant.id
+    admin = TenantContext(tid, Principal("staff", signup.user.id, Role.ADMIN, frozenset(Permission)))
+    people = {}
+    for name, role, phone, on_duty in (("duty", Role.SUPERVISOR, "13800000001", True),
+                                       ("resting", Role.SUPERVISOR, "13800000002", False),
+                                       ("agent", Role.AGENT, "13800000003", True),
+                                       ("tech", Role.TECHNICIAN, "13800000004", True),
+                                       ("butler", Role.BUTLER, "13800000005", True)):
+        member = tenants.create_staff(admin, StaffIn(email=f"{name}@notify.test", name=name, role=role,
+                                                     password=PASSWORD, phone=phone, on_duty=on_duty), now)
+        people[name] = TenantContext(tid, Principal("staff", member.id, role, permissions_for(role)))
+    community = places.create_community(admin, CommunityIn(name="翠苑"), now)
+    building = places.create_building(admin, community.id, BuildingIn(name="1栋",
+                                                                      butler_id=people["butler"].principal.id), now)
+    unit = places.create_unit(admin, community.id, UnitIn(building_id=building.id, number="101"), now)
+    resident = places.create_resident(admin, ResidentIn(name="陈", phone="13512345678", units=[
+        ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
+    return {"tenant_id": tid, "admin": admin, "people": people, "community": community, "unit": unit,
+            "resident_id": resident.id, "resident": TenantContext(tid, Principal(
+                "resident", resident.id, units=((community.id, unit.id, unit.label, building.id),)))}
 
 
-def _consumer(outbox, held):
-    return NotificationConsumer(bootstrap.ticket_service(), bootstrap.tenant_service(),
-                                bootstrap.resident_service(), outbox, lambda body, delay: held.append(delay))
+class FlakySms(LocalOutbox):
+    def __init__(self, failures: int) -> None:
+        super().__init__()
+        self.failures = failures
+
+    def send(self, message):  # noqa: ANN001, ANN201
+        if self.failures:
+            self.failures -= 1
+            raise DeliveryError("provider down")
+        return super().send(message)
 
 
-def _event(world, ticket, event_id):  # noqa: F811
-    return {"id": event_id, "type": "ticket.acknowledged", "tenant_id": world["actors"][0].tenant_id,
-            "subject": {"type": "ticket", "id": ticket.id}}
+def consumer(outbox, held, **channels):  # noqa: ANN001
+    return NotificationConsumer(bootstrap.ticket_service(), bootstrap.tenant_service(), bootstrap.resident_service(),
+                                {"sms": outbox, "wechat": outbox, "email": outbox, **channels},
+                                bootstrap.inbox_store(), lambda body, delay: held.append((body, delay)))
 
 
-def test_a_record_delivered_twice_sends_one_message(world):  # noqa: F811
+def ticket(estate, kind="repair", now=NOON_SHANGHAI):
+    body = StaffTicketIn(kind=kind, description="通知测试", resident_id=estate["resident_id"],
+                         location={"community_id": estate["community"].id, "unit_id": estate["unit"].id})
+    return bootstrap.ticket_service().create(estate["people"]["agent"], body, None, now)
+
+
+def event(estate, item, event_type, actor=None, **data):  # noqa: ANN001
+    return {"id": f"evt_{uuid.uuid4().hex}", "type": event_type, "tenant_id": estate["tenant_id"],
+            "subject": {"type": "ticket", "id": item.id}, "actor": actor or {"type": "staff", "id": "usr_someone"},
+            "data": data}
+
+
+def inbox(estate, person_id):  # noqa: ANN001
+    items, unread, _ = bootstrap.inbox_store().page(estate["tenant_id"], person_id, 20, None, False)
+    return items, unread
+
+
+def texts(outbox, to):  # noqa: ANN001
+    return [m["body"] for m in outbox.messages(to=to)]
+
+
+def test_a_record_delivered_twice_sends_one_message_per_channel(estate):
     outbox, held = LocalOutbox(), []
-    consumer = _consumer(outbox, held)
-    ticket = _ticket(world)
-    event = _event(world, ticket, f"evt_twice_{ticket.id}")
-    assert consumer.handle(event, NOON_SHANGHAI) == 1
-    assert consumer.handle(event, NOON_SHANGHAI) == 0
-    messages = outbox.messages()
-    assert len(messages) == 1 and messages[0]["to"] == "13512345678" and "已受理" in messages[0]["body"]
+    item = ticket(estate)
+    acknowledged = event(estate, item, "ticket.acknowledged")
+    assert consumer(outbox, held).handle(acknowledged, NOON_SHANGHAI) == 2  # SMS + inbox (no WeChat bound)
+    assert consumer(outbox, held).handle(acknowledged, NOON_SHANGHAI) == 0
+    assert len(outbox.messages(to="13512345678")) == 1 and "已受理" in texts(outbox, "13512345678")[0]
+    items, unread = inbox(estate, estate["resident_id"])
+    assert unread == 1 and len(items) == 1 and item.number in items[0].body
 
 
-def test_quiet_hours_hold_everything_but_emergencies(world):  # noqa: F811
+def test_the_technician_hears_of_the_assignment_and_the_butler_of_tickets_in_the_building(estate):
     outbox, held = LocalOutbox(), []
-    consumer = _consumer(outbox, held)
-    routine = _ticket(world)
-    assert consumer.handle(_event(world, routine, f"evt_quiet_{routine.id}"), MIDNIGHT_SHANGHAI) == 0
-    assert outbox.messages() == [] and held == [900]  # back on the queue, delayed toward 08:00
-    emergency = _ticket(world, kind="emergency")
-    assert consumer.handle(_event(world, emergency, f"evt_urgent_{emergency.id}"), MIDNIGHT_SHANGHAI) == 1
+    item = ticket(estate)
+    tech = estate["people"]["tech"].principal.id
+    bootstrap.ticket_service().act(estate["people"]["agent"], item.id, Action.ASSIGN, ActionIn(assignee_id=tech),
+                                   None, NOON_SHANGHAI)
+    consumer(outbox, held).handle(event(estate, item, "ticket.assigned"), NOON_SHANGHAI)
+    assert "派给您" in texts(outbox, "13800000004")[0]
+    assert inbox(estate, tech)[1] == 1
+    consumer(outbox, held).handle(event(estate, item, "ticket.created"), NOON_SHANGHAI)
+    butler_items, _ = inbox(estate, estate["people"]["butler"].principal.id)
+    assert len(butler_items) == 1 and item.number in butler_items[0].body
+    assert outbox.messages(to="13800000005") == []  # inbox only by default
+
+
+def test_an_emergency_pages_the_on_duty_supervisor_at_once_even_at_night_and_muted(estate):
+    outbox, held = LocalOutbox(), []
+    duty = estate["people"]["duty"]
+    bootstrap.inbox_store().set_preferences(estate["tenant_id"], duty.principal.id, ["sms"], [], NOON_SHANGHAI)
+    item = ticket(estate, kind="emergency", now=MIDNIGHT_SHANGHAI)
+    consumer(outbox, held).handle(event(estate, item, "ticket.created"), MIDNIGHT_SHANGHAI)
+    page = texts(outbox, "13800000001")
+    assert len(page) == 1 and "紧急工单" in page[0] and "值班主管" in page[0]
+    assert outbox.messages(to="13800000002") == []  # off duty
+    items, _ = inbox(estate, duty.principal.id)
+    assert items[0].urgent == "true" and held == []
+
+
+def test_nobody_on_duty_pages_every_supervisor(estate):
+    outbox, held = LocalOutbox(), []
+    tenants = bootstrap.tenant_service()
+    tenants.update_staff(estate["admin"], estate["people"]["duty"].principal.id, StaffPatch(on_duty=False), None,
+                         NOON_SHANGHAI)
+    item = ticket(estate, kind="emergency")
+    consumer(outbox, held).handle(event(estate, item, "ticket.created"), NOON_SHANGHAI)
+    assert len(texts(outbox, "13800000001")) == 1 and len(texts(outbox, "13800000002")) == 1
+
+
+def test_quiet_hours_hold_sms_but_not_the_inbox(estate):
+    outbox, held = LocalOutbox(), []
+    item = ticket(estate)
+    acknowledged = event(estate, item, "ticket.acknowledged")
+    assert consumer(outbox, held).handle(acknowledged, MIDNIGHT_SHANGHAI) == 1  # the inbox
+    assert outbox.messages() == [] and held[0][1] == 900  # back on the queue, toward 08:00
+    assert consumer(outbox, held).handle(acknowledged, datetime(2026, 11, 28, 0, 1, tzinfo=timezone.utc)) == 1
+    assert len(outbox.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"])[1] == 1
+
+
+def test_tenant_rules_and_templates_replace_the_defaults(estate):
+    outbox, held = LocalOutbox(), []
+    bootstrap.tenant_service().update_tenant(estate["admin"], TenantPatch(notifications={
+        "rules": [{"event": "ticket.acknowledged", "recipients": ["resident"], "channels": ["sms"]},
+                  {"event": "ticket.closed", "recipients": ["supervisors"], "channels": ["inbox", "email"]}],
+        "templates": {"ticket.acknowledged": {"sms": {"zh-CN": "{brand}收到{number}，师傅马上到"}}},
+        "quiet_hours": {"start": "23:00", "end": "07:00"}}), None, NOON_SHANGHAI)
+    bootstrap.tenant_service()._tenants.clear()
+    item = ticket(estate)
+    consumer(outbox, held).handle(event(estate, item, "ticket.acknowledged"), NOON_SHANGHAI)
+    assert texts(outbox, "13512345678") == [f"通知物业收到{item.number}，师傅马上到"]
+    assert inbox(estate, estate["resident_id"])[0] == []  # the tenant dropped the inbox for this event
+    consumer(outbox, held).handle(event(estate, item, "ticket.closed"), NOON_SHANGHAI)
+    assert len(outbox.messages(to="duty@notify.test")) == 1 and len(outbox.messages(to="resting@notify.test")) == 1
+    consumer(outbox, held).handle(event(estate, item, "ticket.resolved"), NOON_SHANGHAI)
+    assert len(outbox.messages(to="13512345678")) == 1  # no rule for it any more
+
+
+def test_preferences_mute_channels_but_never_the_inbox(estate):
+    outbox, held = LocalOutbox(), []
+    bootstrap.inbox_store().set_preferences(estate["tenant_id"], estate["resident_id"], ["sms"], [], NOON_SHANGHAI)
+    item = ticket(estate)
+    consumer(outbox, held).handle(event(estate, item, "ticket.resolved"), NOON_SHANGHAI)
+    assert outbox.messages(to="13512345678") == [] and inbox(estate, estate["resident_id"])[1] == 1
+
+
+def test_people_are_not_told_what_they_did_and_residents_never_hear_internal_notes(estate):
+    outbox, held = LocalOutbox(), []
+    item = ticket(estate)
+    tech = estate["people"]["tech"]
+    bootstrap.ticket_service().act(estate["people"]["agent"], item.id, Action.ASSIGN,
+                                   ActionIn(assignee_id=tech.principal.id), None, NOON_SHANGHAI)
+    by_tech = {"type": "staff", "id": tech.principal.id, "role": "technician"}
+    consumer(outbox, held).handle(event(estate, item, "ticket.commented", by_tech, visibility="public"),
+                                  NOON_SHANGHAI)
+    assert inbox(estate, estate["resident_id"])[1] == 1 and inbox(estate, tech.principal.id)[1] == 0
+    consumer(outbox, held).handle(event(estate, item, "ticket.commented", visibility="internal"), NOON_SHANGHAI)
+    assert inbox(estate, estate["resident_id"])[1] == 1 and inbox(estate, tech.principal.id)[1] == 1
+
+
+def test_a_provider_failure_is_retried_with_backoff_and_sends_once(estate):
+    flaky, held = FlakySms(failures=1), []
+    item = ticket(estate)
+    resolved = event(estate, item, "ticket.resolved")
+    assert consumer(flaky, held).handle(resolved, NOON_SHANGHAI) == 1  # the inbox went; the SMS failed
+    retry, delay = held[0]
+    assert delay == 10 and retry["notify_attempt"] == 1
+    assert consumer(flaky, held).handle(retry, NOON_SHANGHAI) == 1  # the SMS, and the inbox not twice
+    assert len(flaky.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"])[1] == 1
+
+
+def test_wechat_subscribe_messages_need_a_bound_resident_and_a_template(estate):
+    outbox, held = LocalOutbox(), []
+    bootstrap.tenant_service().update_tenant(estate["admin"], TenantPatch(
+        wechat_app_id="wx0123456789abcdef", notifications={"wechat_templates": {"ticket.resolved": "TPL-RESOLVED"}}),
+        None, NOON_SHANGHAI)
+    bootstrap.tenant_service()._tenants.clear()
+    resident = ResidentItem.get(*_resident_key(estate))
+    resident.update(actions=[ResidentItem.wechat_openid.set("oOpenId123")])
+    item = ticket(estate)
+    consumer(outbox, held).handle(event(estate, item, "ticket.resolved"), NOON_SHANGHAI)
+    [wechat] = outbox.messages(to="oOpenId123")
+    assert wechat["channel"] == "wechat" and wechat["params"]["template_id"] == "TPL-RESOLVED"
+    assert wechat["params"]["app_id"] == "wx0123456789abcdef" and wechat["params"]["number"] == item.number
+
+
+def test_a_disabled_webhook_tells_the_admins_by_email_and_inbox(estate):
+    outbox, held = LocalOutbox(), []
+    notice = {"id": f"evt_{uuid.uuid4().hex}", "type": "webhook.disabled", "tenant_id": estate["tenant_id"],
+              "subject": {"type": "webhook", "id": "whk_1"}, "actor": {"type": "system", "id": "webhooks"},
+              "data": {"url": "https://erp.example.com/hook", "reason": "410 Gone"}}
+    consumer(outbox, held).handle(notice, MIDNIGHT_SHANGHAI)
+    assert outbox.messages() == []  # not urgent: e-mail waits for the morning
+    consumer(outbox, held).handle(notice, NOON_SHANGHAI)
+    [mail] = outbox.messages(to="boss@notify.test")
+    assert mail["channel"] == "email" and "https://erp.example.com/hook" in mail["body"]
+    assert "410 Gone" in inbox(estate, estate["admin"].principal.id)[0][0].body
+
+
+def _resident_key(estate):  # noqa: ANN001
+    from chalicelib.residents.repository import resident_sk
+    from chalicelib.storage import keys
+
+    return keys.tenant_pk(estate["tenant_id"]), resident_sk(estate["resident_id"])

@@ -65,3 +65,42 @@ def test_tenant_changes_are_audited_with_before_and_after(api, tenant):
     assert updated.changes["locale"] == {"before": "zh-CN", "after": "en"}
     assert updated.changes["branding"]["after"]["primary_color"] == "#000000"
     assert updated.changes["branding"]["before"]["primary_color"] == "#1677FF"
+
+
+def test_a_cancelled_transaction_leaves_items_and_the_stream_as_they_were(stack):
+    """The local stack's cheaper rollback (chalicelib/local/aws.py) restores exactly what moto's full copy did."""
+    import boto3
+
+    from chalicelib.storage.table import CounterItem
+
+    tenant_id = new_id("tnt")
+    counter = CounterItem(keys.tenant_pk(tenant_id, "C"), "C", count=5)
+    counter.save()
+    streams = boto3.client("dynamodbstreams", endpoint_url=stack.endpoint)
+    stream_arn = stack.resources.stream_arn
+
+    def stream_length() -> int:
+        shard = streams.describe_stream(StreamArn=stream_arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        iterator = streams.get_shard_iterator(StreamArn=stream_arn, ShardId=shard,
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        total = 0
+        while True:
+            page = streams.get_records(ShardIterator=iterator, Limit=1000)
+            total += len(page["Records"])
+            if not page["Records"]:
+                return total
+            iterator = page["NextShardIterator"]
+
+    before = stream_length()
+    uow = UnitOfWork(tenant_id, ACTOR, NOW)
+    uow.update(counter, [CounterItem.count.add(1)])  # would apply first…
+    uow.put(SlugItem(keys.slug_pk(f"new-{tenant_id}"), keys.SLUG_SK, tenant_id=tenant_id))
+    uow.check(CounterItem, counter.PK, "missing", CounterItem.PK.exists(), on_conflict=ConflictError())  # …fails
+    uow.record("tenant.updated", pk=keys.tenant_pk(tenant_id), subject=("tenant", tenant_id))
+    with pytest.raises(ConflictError):
+        uow.commit()
+    assert CounterItem.get(counter.PK, "C").count == 5
+    with pytest.raises(DoesNotExist):
+        SlugItem.get(keys.slug_pk(f"new-{tenant_id}"), keys.SLUG_SK)
+    assert events_in(keys.tenant_pk(tenant_id)) == []
+    assert stream_length() == before

@@ -32,10 +32,13 @@ def test_no_table_item_holds_a_password_api_key_or_token_in_clear(api: ApiClient
     key = api.post("/v1/api-keys", token=tenant.token, json={"name": "k", "scopes": ["tenant:read"]}).json()["key"]
     assert api.get("/v1/tenant", token=key).status_code == 200
     refresh_secret = tenant.refresh_token.rsplit(".", 1)[-1]
+    hook = api.post("/v1/webhooks", token=tenant.token, json={"url": "http://127.0.0.1:9/hook"}).json()
+    rotated = api.post(f"/v1/webhooks/{hook['id']}/rotate-secret", token=tenant.token).json()
 
     items = _scan_all(stack)
     dump = json.dumps(items, default=str, ensure_ascii=False)
-    for secret in (PASSWORD, staff_password, key, key.removeprefix("lk_live_"), refresh_secret, tenant.token):
+    for secret in (PASSWORD, staff_password, key, key.removeprefix("lk_live_"), refresh_secret, tenant.token,
+                   hook["secret"], hook["secret"].removeprefix("whsec_"), rotated["secret"].removeprefix("whsec_")):
         assert secret not in dump
     staff = [i for i in items if i.get("entity") == "staff" and i["tenant_id"] == tenant.id]
     assert staff and all(i["password_hash"].startswith("$argon2id$") for i in staff)

@@ -87,3 +87,84 @@ def test_local_outbox_records_newest_first_and_filters():
     assert [m["body"] for m in outbox.messages()] == ["2", "1", "0"]
     assert [m["body"] for m in outbox.messages(tenant_id="t1")] == ["1", "0"]
     assert [m["body"] for m in outbox.messages(to="13800000000")] == ["0"]
+
+
+def _wechat_message(**params):
+    return Message(channel="wechat", tenant_id="tnt_1", to="oOpenId", body="工单已处理完成", template="ticket.resolved",
+                   params={"app_id": "wx0123456789abcdef", "template_id": "TPL1", "number": "26112700001",
+                           "ticket_id": "tkt_1", "summary": "已处理完成", **params})
+
+
+def test_wechat_subscribe_gets_a_token_once_and_sends_the_template():
+    from chalicelib.notifications.channels import WeChatSubscribe
+
+    calls = []
+
+    def post(url, body, headers):
+        calls.append((url, json.loads(body)))
+        if "stable_token" in url:
+            return 200, json.dumps({"access_token": "TOKEN-1", "expires_in": 7200}).encode()
+        return 200, json.dumps({"errcode": 0, "msgid": 42}).encode()
+
+    clock = lambda: datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)  # noqa: E731
+    client = WeChatSubscribe({"wx0123456789abcdef": "s3cret"}, post=post, clock=clock)
+    assert client.send(_wechat_message()) == "42"
+    assert client.send(_wechat_message()) == "42"
+    token_calls = [c for c in calls if "stable_token" in c[0]]
+    assert len(token_calls) == 1 and token_calls[0][1]["appid"] == "wx0123456789abcdef"
+    url, body = calls[1]
+    assert url == "https://api.weixin.qq.com/cgi-bin/message/subscribe/send?access_token=TOKEN-1"
+    assert body["touser"] == "oOpenId" and body["template_id"] == "TPL1"
+    assert body["data"]["character_string1"] == {"value": "26112700001"}
+    assert body["data"]["thing2"] == {"value": "已处理完成"} and body["data"]["time3"] == {"value": "2026-11-27 09:00"}
+    assert body["page"] == "pages/tickets/detail?id=tkt_1"
+
+
+def test_wechat_subscribe_refreshes_a_stale_token_and_gives_up_on_refusals():
+    from chalicelib.notifications.channels import PermanentDeliveryError, WeChatSubscribe
+
+    answers = iter([{"access_token": "OLD", "expires_in": 7200}, {"errcode": 42001},
+                    {"access_token": "NEW", "expires_in": 7200}, {"errcode": 0, "msgid": 7},
+                    {"errcode": 43101, "errmsg": "user refuse to accept the msg"}])
+    urls = []
+
+    def post(url, body, headers):
+        urls.append(url)
+        return 200, json.dumps(next(answers)).encode()
+
+    client = WeChatSubscribe({"wx0123456789abcdef": "s"}, post=post)
+    assert client.send(_wechat_message()) == "7"
+    assert urls[3].endswith("access_token=NEW")
+    with pytest.raises(PermanentDeliveryError):
+        client.send(_wechat_message())
+    with pytest.raises(PermanentDeliveryError):
+        client.send(_wechat_message(app_id="wx-unknown"))
+
+    def down(url, body, headers):
+        raise OSError("unreachable")
+
+    with pytest.raises(DeliveryError):
+        WeChatSubscribe({"wx0123456789abcdef": "s"}, post=down).send(_wechat_message())
+
+
+def test_ses_email_sends_through_sesv2_signed_by_botocore():
+    import boto3
+    from botocore.stub import Stubber
+
+    from chalicelib.notifications.channels import PermanentDeliveryError, SesEmail
+
+    client = boto3.client("sesv2", region_name="ap-southeast-1", aws_access_key_id="k", aws_secret_access_key="s")
+    message = Message(channel="email", tenant_id="tnt_1", to="boss@example.com", body="Webhook 已停用",
+                      template="webhook.disabled", subject="Webhook 已停用")
+    with Stubber(client) as stub:
+        stub.add_response("send_email", {"MessageId": "ses-1"}, {
+            "FromEmailAddress": "noreply@linli.example", "Destination": {"ToAddresses": ["boss@example.com"]},
+            "Content": {"Simple": {"Subject": {"Data": "Webhook 已停用", "Charset": "UTF-8"},
+                                   "Body": {"Text": {"Data": "Webhook 已停用", "Charset": "UTF-8"}}}}})
+        assert SesEmail("noreply@linli.example", client=client).send(message) == "ses-1"
+        stub.add_client_error("send_email", service_error_code="MessageRejected", http_status_code=400)
+        with pytest.raises(PermanentDeliveryError):
+            SesEmail("noreply@linli.example", client=client).send(message)
+        stub.add_client_error("send_email", service_error_code="TooManyRequestsException", http_status_code=429)
+        with pytest.raises(DeliveryError):
+            SesEmail("noreply@linli.example", client=client).send(message)
