@@ -148,8 +148,8 @@ def _now():  # noqa: ANN202
 
 
 def report(rows: list[tuple[str, str, int, list[str]]]) -> str:
-    lines = [f"{'route':<44} {'budget':>7} {'round trips':>12}  calls", "-" * 100]
+    lines = [f"{'route':<50} {'budget':>7} {'round trips':>12}  calls", "-" * 100]
     for name, budget, count, calls in rows:
         summary = ", ".join(f"{op}×{n}" if n > 1 else op for op, n in Counter(calls).items()) or "-"
-        lines.append(f"{name:<44} {budget:>7} {count:>12}  {summary}")
+        lines.append(f"{name:<50} {budget:>7} {count:>12}  {summary}")
     return "\n".join(lines)

@@ -44,7 +44,7 @@ def _record_events(tenant_id: str, count: int, event_type: str = "ticket.created
     for n in range(count):
         uow = UnitOfWork(tenant_id, {"type": "system", "id": "test", "role": None}, NOW)
         event = uow.record(event_type, pk=keys.tenant_pk(tenant_id, "TKT", str(n)), subject=("ticket", f"tkt_{n}"),
-                           data={"n": n, "title": "水管漏水"})
+                           data={"n": n, "title": "水管漏水", "number": f"26112700{n:03d}", "kind": "repair"})
         uow.commit()
         ids.append(event.event_id)
     return ids
