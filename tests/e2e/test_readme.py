@@ -37,6 +37,14 @@ def test_readme_repair_walkthrough_on_the_demo_tenant(stack):
     assert result.stdout.strip().splitlines() == ["厨房水管漏水", "acknowledged"]
 
 
+def test_readme_webhook_walkthrough_on_the_demo_tenant(stack):
+    script = "set -euo pipefail\n" + walkthrough("### A webhook")
+    result = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=60,
+                            env={**os.environ, "LINLI": stack.api_url})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines() == ["whsec_", "webhook.test", "connection refused"]
+
+
 def test_readme_documents_the_two_commands_and_demo_logins():
     text = README.read_text(encoding="utf-8")
     for promise in ("make run", "make test", "admin@demo.test", "agent@demo.test", "tech@demo.test",
