@@ -83,9 +83,13 @@ def event(estate, item, event_type, actor=None, **data):  # noqa: ANN001
             "data": data}
 
 
-def inbox(estate, person_id):  # noqa: ANN001
-    items, unread, _ = bootstrap.inbox_store().page(estate["tenant_id"], person_id, 20, None, False)
-    return items, unread
+def inbox(estate, person_id, *events):  # noqa: ANN001
+    """The person's notifications about these events (the stack's own consumer also files the real
+    events of these tickets, concurrently), and how many of those are unread."""
+    wanted = {e["id"] for e in events}
+    items, _, _ = bootstrap.inbox_store().page(estate["tenant_id"], person_id, 100, None, False)
+    mine = [i for i in items if i.event_id in wanted]
+    return mine, sum(1 for i in mine if i.read_at is None)
 
 
 def texts(outbox, to):  # noqa: ANN001
@@ -99,7 +103,7 @@ def test_a_record_delivered_twice_sends_one_message_per_channel(estate):
     assert consumer(outbox, held).handle(acknowledged, NOON_SHANGHAI) == 2  # SMS + inbox (no WeChat bound)
     assert consumer(outbox, held).handle(acknowledged, NOON_SHANGHAI) == 0
     assert len(outbox.messages(to="13512345678")) == 1 and "已受理" in texts(outbox, "13512345678")[0]
-    items, unread = inbox(estate, estate["resident_id"])
+    items, unread = inbox(estate, estate["resident_id"], acknowledged)
     assert unread == 1 and len(items) == 1 and item.number in items[0].body
 
 
@@ -109,11 +113,12 @@ def test_the_technician_hears_of_the_assignment_and_the_butler_of_tickets_in_the
     tech = estate["people"]["tech"].principal.id
     bootstrap.ticket_service().act(estate["people"]["agent"], item.id, Action.ASSIGN, ActionIn(assignee_id=tech),
                                    None, NOON_SHANGHAI)
-    consumer(outbox, held).handle(event(estate, item, "ticket.assigned"), NOON_SHANGHAI)
+    assigned, created = event(estate, item, "ticket.assigned"), event(estate, item, "ticket.created")
+    consumer(outbox, held).handle(assigned, NOON_SHANGHAI)
     assert "派给您" in texts(outbox, "13800000004")[0]
-    assert inbox(estate, tech)[1] == 1
-    consumer(outbox, held).handle(event(estate, item, "ticket.created"), NOON_SHANGHAI)
-    butler_items, _ = inbox(estate, estate["people"]["butler"].principal.id)
+    assert inbox(estate, tech, assigned)[1] == 1
+    consumer(outbox, held).handle(created, NOON_SHANGHAI)
+    butler_items, _ = inbox(estate, estate["people"]["butler"].principal.id, created)
     assert len(butler_items) == 1 and item.number in butler_items[0].body
     assert outbox.messages(to="13800000005") == []  # inbox only by default
 
@@ -123,11 +128,12 @@ def test_an_emergency_pages_the_on_duty_supervisor_at_once_even_at_night_and_mut
     duty = estate["people"]["duty"]
     bootstrap.inbox_store().set_preferences(estate["tenant_id"], duty.principal.id, ["sms"], [], NOON_SHANGHAI)
     item = ticket(estate, kind="emergency", now=MIDNIGHT_SHANGHAI)
-    consumer(outbox, held).handle(event(estate, item, "ticket.created"), MIDNIGHT_SHANGHAI)
+    created = event(estate, item, "ticket.created")
+    consumer(outbox, held).handle(created, MIDNIGHT_SHANGHAI)
     page = texts(outbox, "13800000001")
     assert len(page) == 1 and "紧急工单" in page[0] and "值班主管" in page[0]
     assert outbox.messages(to="13800000002") == []  # off duty
-    items, _ = inbox(estate, duty.principal.id)
+    items, _ = inbox(estate, duty.principal.id, created)
     assert items[0].urgent == "true" and held == []
 
 
@@ -148,7 +154,7 @@ def test_quiet_hours_hold_sms_but_not_the_inbox(estate):
     assert consumer(outbox, held).handle(acknowledged, MIDNIGHT_SHANGHAI) == 1  # the inbox
     assert outbox.messages() == [] and held[0][1] == 900  # back on the queue, toward 08:00
     assert consumer(outbox, held).handle(acknowledged, datetime(2026, 11, 28, 0, 1, tzinfo=timezone.utc)) == 1
-    assert len(outbox.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"])[1] == 1
+    assert len(outbox.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"], acknowledged)[1] == 1
 
 
 def test_tenant_rules_and_templates_replace_the_defaults(estate):
@@ -160,9 +166,10 @@ def test_tenant_rules_and_templates_replace_the_defaults(estate):
         "quiet_hours": {"start": "23:00", "end": "07:00"}}), None, NOON_SHANGHAI)
     bootstrap.tenant_service()._tenants.clear()
     item = ticket(estate)
-    consumer(outbox, held).handle(event(estate, item, "ticket.acknowledged"), NOON_SHANGHAI)
+    acknowledged = event(estate, item, "ticket.acknowledged")
+    consumer(outbox, held).handle(acknowledged, NOON_SHANGHAI)
     assert texts(outbox, "13512345678") == [f"通知物业收到{item.number}，师傅马上到"]
-    assert inbox(estate, estate["resident_id"])[0] == []  # the tenant dropped the inbox for this event
+    assert inbox(estate, estate["resident_id"], acknowledged)[0] == []  # the tenant dropped the inbox here
     consumer(outbox, held).handle(event(estate, item, "ticket.closed"), NOON_SHANGHAI)
     assert len(outbox.messages(to="duty@notify.test")) == 1 and len(outbox.messages(to="resting@notify.test")) == 1
     consumer(outbox, held).handle(event(estate, item, "ticket.resolved"), NOON_SHANGHAI)
@@ -173,8 +180,9 @@ def test_preferences_mute_channels_but_never_the_inbox(estate):
     outbox, held = LocalOutbox(), []
     bootstrap.inbox_store().set_preferences(estate["tenant_id"], estate["resident_id"], ["sms"], [], NOON_SHANGHAI)
     item = ticket(estate)
-    consumer(outbox, held).handle(event(estate, item, "ticket.resolved"), NOON_SHANGHAI)
-    assert outbox.messages(to="13512345678") == [] and inbox(estate, estate["resident_id"])[1] == 1
+    resolved = event(estate, item, "ticket.resolved")
+    consumer(outbox, held).handle(resolved, NOON_SHANGHAI)
+    assert outbox.messages(to="13512345678") == [] and inbox(estate, estate["resident_id"], resolved)[1] == 1
 
 
 def test_people_are_not_told_what_they_did_and_residents_never_hear_internal_notes(estate):
@@ -184,11 +192,12 @@ def test_people_are_not_told_what_they_did_and_residents_never_hear_internal_not
     bootstrap.ticket_service().act(estate["people"]["agent"], item.id, Action.ASSIGN,
                                    ActionIn(assignee_id=tech.principal.id), None, NOON_SHANGHAI)
     by_tech = {"type": "staff", "id": tech.principal.id, "role": "technician"}
-    consumer(outbox, held).handle(event(estate, item, "ticket.commented", by_tech, visibility="public"),
-                                  NOON_SHANGHAI)
-    assert inbox(estate, estate["resident_id"])[1] == 1 and inbox(estate, tech.principal.id)[1] == 0
-    consumer(outbox, held).handle(event(estate, item, "ticket.commented", visibility="internal"), NOON_SHANGHAI)
-    assert inbox(estate, estate["resident_id"])[1] == 1 and inbox(estate, tech.principal.id)[1] == 1
+    public = event(estate, item, "ticket.commented", by_tech, visibility="public")
+    consumer(outbox, held).handle(public, NOON_SHANGHAI)
+    assert inbox(estate, estate["resident_id"], public)[1] == 1 and inbox(estate, tech.principal.id, public)[1] == 0
+    internal = event(estate, item, "ticket.commented", visibility="internal")
+    consumer(outbox, held).handle(internal, NOON_SHANGHAI)
+    assert inbox(estate, estate["resident_id"], internal)[1] == 0 and inbox(estate, tech.principal.id, internal)[1] == 1
 
 
 def test_a_provider_failure_is_retried_with_backoff_and_sends_once(estate):
@@ -199,7 +208,7 @@ def test_a_provider_failure_is_retried_with_backoff_and_sends_once(estate):
     retry, delay = held[0]
     assert delay == 10 and retry["notify_attempt"] == 1
     assert consumer(flaky, held).handle(retry, NOON_SHANGHAI) == 1  # the SMS, and the inbox not twice
-    assert len(flaky.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"])[1] == 1
+    assert len(flaky.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"], resolved)[1] == 1
 
 
 def test_wechat_subscribe_messages_need_a_bound_resident_and_a_template(estate):
@@ -227,7 +236,7 @@ def test_a_disabled_webhook_tells_the_admins_by_email_and_inbox(estate):
     consumer(outbox, held).handle(notice, NOON_SHANGHAI)
     [mail] = outbox.messages(to="boss@notify.test")
     assert mail["channel"] == "email" and "https://erp.example.com/hook" in mail["body"]
-    assert "410 Gone" in inbox(estate, estate["admin"].principal.id)[0][0].body
+    assert "410 Gone" in inbox(estate, estate["admin"].principal.id, notice)[0][0].body
 
 
 def _resident_key(estate):  # noqa: ANN001
