@@ -108,3 +108,23 @@ def test_auto_close_runs_on_a_schedule_with_data_access(sam):
     mapping = resources["SlaConsumerQueueMapping"]["Properties"]
     assert mapping["FunctionName"] == {"Ref": "SlaConsumer"} and mapping["EventSourceArn"] == {
         "Fn::GetAtt": ["SlaQueue", "Arn"]}
+
+
+def test_webhooks_consumer_is_wired_with_least_privilege(sam):
+    _, doc = sam
+    resources = doc["Resources"]
+    assert resources["WebhooksConsumer"]["Properties"]["Handler"] == "app.webhooks_consumer"
+    assert resources["WebhooksConsumer"]["Properties"]["Timeout"] >= 5 * 15  # a batch of 5 slow receivers
+    mapping = resources["WebhooksConsumerQueueMapping"]["Properties"]
+    assert mapping["EventSourceArn"] == {"Fn::GetAtt": ["WebhooksQueue", "Arn"]}
+    assert mapping["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+    assert {"Ref": "WebhooksConsumerRole"} in resources["DataAccessPolicy"]["Properties"]["Roles"]
+    consumer = resources["WebhooksConsumerPolicy"]["Properties"]
+    assert consumer["Roles"] == [{"Ref": "WebhooksConsumerRole"}]
+    assert all(s["Resource"] == {"Fn::GetAtt": ["WebhooksQueue", "Arn"]}
+               for s in consumer["PolicyDocument"]["Statement"])
+    api = resources["WebhooksApiPolicy"]["Properties"]
+    assert api["PolicyDocument"]["Statement"][0]["Action"] == ["sqs:SendMessage"]
+    email = next(s for s in resources["NotificationsConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+                 if s["Sid"] == "SendEmail")
+    assert email["Action"] == ["ses:SendEmail"]
