@@ -29,6 +29,8 @@ Linli is running (stage: local)
   API              {stack.api_url}
   OpenAPI          {stack.api_url}/v1/openapi.json
   Demo branding    {stack.api_url}/v1/public/tenants/{DEMO_SLUG}/branding
+  Sent messages    {stack.api_url}/v1/dev/messages   (SMS, WeChat and e-mail the local providers recorded)
+  Webhooks         POST {stack.api_url}/v1/webhooks  (loopback allowed locally; retries compressed 100×)
   AWS emulator     {stack.endpoint}   (table {stack.table_name}; stream and queues emulated)
 
 Demo tenant slug: {DEMO_SLUG}

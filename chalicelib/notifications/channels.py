@@ -113,6 +113,8 @@ class AliyunSms:
         return params
 
     def send(self, message: Message) -> str:
+        if message.template not in self._templates:
+            raise PermanentDeliveryError(f"no approved SMS template for {message.template}")
         params = self.request_params(message, uuid.uuid4().hex)
         body = urllib.parse.urlencode(params).encode()
         try:

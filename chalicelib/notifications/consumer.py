@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import UnicodeAttribute
 from pynamodb.exceptions import PutError
@@ -90,9 +91,9 @@ class NotificationConsumer:
             for person in people.get(recipient, []):
                 if (person.id, channel) in done or person.id == actor_id or (internal and person.kind == "resident"):
                     continue
-                done.add((person.id, channel))
                 if not page and prefs.get(person.id, Preferences()).mutes(event["type"], channel):
-                    continue
+                    continue  # (not "done": a page to the same person on this channel still goes)
+                done.add((person.id, channel))
                 if channel != "inbox" and release > now:
                     held = True
                     continue
@@ -114,7 +115,7 @@ class NotificationConsumer:
             title = values.get("number") or event["type"]
             delivered = self.inbox.deliver(ctx.tenant_id, person.id, event, title, text, now, urgent=urgent)
             return "sent" if delivered else "skip"
-        address, params = self._address(config, event, person, channel, values)
+        address, params = self._address(config, event, person, channel, values, now)
         sender = self.channels.get(channel)
         if not address or sender is None:
             return "skip"
@@ -122,8 +123,10 @@ class NotificationConsumer:
                          sent_at=to_rfc3339(now))
         try:
             claim.save(condition=SentItem.PK.does_not_exist())
-        except PutError:
-            return "skip"  # delivered already (a redelivered record)
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return "skip"  # delivered already (a redelivered record)
+            raise
         message = Message(channel=channel, tenant_id=ctx.tenant_id, to=address, body=text,  # type: ignore[arg-type]
                           template="emergency_page" if urgent else event["type"], params=params,
                           subject=text[:60])
@@ -138,6 +141,9 @@ class NotificationConsumer:
         except DeliveryError:  # the provider failed: release the claim and try the event again later
             claim.delete()
             return "retry"
+        except BaseException:  # anything else: release the claim so the redelivered record can send
+            claim.delete()
+            raise
         claim.save()
         return "sent"
 
@@ -150,8 +156,8 @@ class NotificationConsumer:
         self.requeue({**event, "notify_attempt": attempt + 1}, RETRY_DELAYS[attempt])
 
     @staticmethod
-    def _address(config: Any, event: dict[str, Any], person: Person, channel: str, values: dict[str, str]
-                 ) -> tuple[str | None, dict[str, str]]:
+    def _address(config: Any, event: dict[str, Any], person: Person, channel: str, values: dict[str, str],
+                 now: datetime) -> tuple[str | None, dict[str, str]]:
         params = {k: v for k, v in values.items() if k in ("number", "kind", "clock", "status") and v}
         if channel == "sms":
             return person.phone, params
@@ -162,8 +168,10 @@ class NotificationConsumer:
             if not (person.openid and template_id and config.wechat_app_id):
                 return None, params
             subject = event.get("subject") or {}
+            local_time = now.astimezone(ZoneInfo(config.timezone)).strftime("%Y-%m-%d %H:%M")
             return person.openid, {**params, "template_id": template_id, "app_id": config.wechat_app_id,
-                                   "ticket_id": subject.get("id", ""), "summary": values.get("status", "")}
+                                   "ticket_id": subject.get("id", ""), "summary": values.get("status", ""),
+                                   "time": local_time}
         return None, params
 
     # --- who --------------------------------------------------------------------------------------

@@ -61,6 +61,13 @@ class Preferences:
         return channel != "inbox" and (channel in self.muted_channels or event_type in self.muted_events)
 
 
+def _condition_failed(exc: TransactWriteError) -> bool:
+    """Cancelled because a condition failed (not because of a conflicting write or throttling)."""
+    if exc.cause_response_code != "TransactionCanceledException":
+        return False
+    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons)
+
+
 def inbox_pk(tenant_id: str, person_id: str) -> str:
     return keys.tenant_pk(tenant_id, "INBOX", person_id)
 
@@ -87,9 +94,9 @@ class InboxStore:
                 tx.update(CounterItem(pk, UNREAD_SK),
                           actions=[CounterItem.count.add(1), CounterItem.entity.set(CounterItem)])
         except TransactWriteError as exc:
-            if getattr(exc, "cause_response_code", "") == "TransactionCanceledException":
+            if _condition_failed(exc):
                 return False  # delivered already
-            raise
+            raise  # a conflict on the counter or throttling: the consumer retries
         return True
 
     def preferences(self, tenant_id: str, person_ids: list[str]) -> dict[str, Preferences]:
@@ -159,8 +166,8 @@ class InboxStore:
                 tx.update(CounterItem(pk, UNREAD_SK),
                           actions=[CounterItem.count.add(-len(items)), CounterItem.entity.set(CounterItem)])
         except TransactWriteError as exc:
-            if getattr(exc, "cause_response_code", "") == "TransactionCanceledException":
-                return False
+            if _condition_failed(exc):
+                return False  # read meanwhile
             raise
         return True
 

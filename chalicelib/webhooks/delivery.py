@@ -37,6 +37,7 @@ from chalicelib.webhooks.service import Enqueue, attempt_message, create_deliver
 from chalicelib.webhooks.signing import SecretBox, active_secrets, sign_headers
 
 LEASE_MARGIN_SECONDS = 45
+OUTCOME_PENDING_DELAY = 2
 Send = Callable[..., ssrf.Response]
 
 
@@ -96,6 +97,11 @@ class WebhookDeliverer:
         tenant_id, endpoint_id, n = message["tenant_id"], message["endpoint_id"], int(message["attempt"])
         manual = bool(message.get("manual"))
         item = self.repo.get_delivery(tenant_id, endpoint_id, message["delivery_id"])
+        early = int(message.get("early", 0))
+        if item is not None and item.status == "pending" and int(item.attempts_made) == n - 2 and early < 150:
+            # queued before the previous attempt's outcome was written: come back shortly
+            self.enqueue({**message, "early": early + 1}, OUTCOME_PENDING_DELAY)
+            return "early"
         if item is None or item.status != "pending" or int(item.attempts_made) != n - 1:
             return "stale"  # done already, or a duplicate message
         not_before = message.get("not_before")
@@ -108,17 +114,20 @@ class WebhookDeliverer:
             reason = "endpoint deleted" if endpoint is None else "endpoint disabled"
             self._finish(item, n, {"attempt": n, "at": now_text, "error": reason, "manual": manual}, "failed", None)
             return reason
-        if not self._claim(item, n, now):
+        lease = self._claim(item, n, now)
+        if lease is None:
             return "busy"
         record, outcome = self._send(item, endpoint, n, now, manual)
         next_at = None
         if not outcome.ok and outcome.retry and not manual:
             delay = retry_delay(n, scale=self.retry_scale, rand=self.rand, retry_after=outcome.retry_after)
             if delay is not None:
+                delay = max(delay, 1.0)
                 next_at = now + timedelta(seconds=delay)
                 self.enqueue(attempt_message(item, n + 1, to_rfc3339(next_at)), queue_delay(delay))
         status = "succeeded" if outcome.ok else ("pending" if next_at else "failed")
-        self._finish(item, n, record, status, next_at)
+        if not self._finish(item, n, record, status, next_at, lease=lease):
+            return "overtaken"
         metrics.add_metric(name="WebhookAttempts", unit="Count", value=1)
         if not outcome.ok:
             metrics.add_metric(name="WebhookAttemptFailures", unit="Count", value=1)
@@ -126,16 +135,17 @@ class WebhookDeliverer:
             self._health(endpoint, outcome, now)
         return status
 
-    def _claim(self, item: DeliveryItem, n: int, now: datetime) -> bool:
-        lease = to_rfc3339(now + timedelta(seconds=self.timeout + LEASE_MARGIN_SECONDS))
+    def _claim(self, item: DeliveryItem, n: int, now: datetime) -> str | None:
+        """Take attempt n for as long as it can possibly last; None when someone else holds it."""
+        lease = to_rfc3339(now + timedelta(seconds=self.timeout * ssrf.MAX_ADDRESSES + LEASE_MARGIN_SECONDS))
         try:
             item.update(actions=[DeliveryItem.lease_until.set(lease)],
                         condition=(DeliveryItem.status == "pending") & (DeliveryItem.attempts_made == n - 1)
                         & (DeliveryItem.lease_until.does_not_exist()
                            | (DeliveryItem.lease_until < to_rfc3339(now))))
         except UpdateError:
-            return False
-        return True
+            return None
+        return lease
 
     def _send(self, item: DeliveryItem, endpoint: EndpointItem, n: int, now: datetime, manual: bool
               ) -> tuple[dict[str, Any], Outcome]:
@@ -164,12 +174,22 @@ class WebhookDeliverer:
         return record, outcome
 
     @staticmethod
-    def _finish(item: DeliveryItem, n: int, record: dict[str, Any], status: str, next_at: datetime | None) -> None:
+    def _finish(item: DeliveryItem, n: int, record: dict[str, Any], status: str, next_at: datetime | None,
+                lease: str | None = None) -> bool:
+        """Record attempt n's outcome — only while it is still ours (our lease, nothing recorded since)."""
         actions = [DeliveryItem.attempts.set([*(item.attempts or []), record]), DeliveryItem.attempts_made.set(n),
                    DeliveryItem.status.set(status), DeliveryItem.lease_until.remove()]
         actions.append(DeliveryItem.next_attempt_at.set(to_rfc3339(next_at)) if next_at
                        else DeliveryItem.next_attempt_at.remove())
-        item.update(actions=actions)
+        condition = DeliveryItem.attempts_made == n - 1
+        if lease is not None:
+            condition &= DeliveryItem.lease_until == lease
+        try:
+            item.update(actions=actions, condition=condition)
+        except UpdateError:
+            logger.warning("webhook attempt outcome overtaken", extra={"delivery_id": item.delivery_id, "attempt": n})
+            return False
+        return True
 
     # --- endpoint health --------------------------------------------------------------------------
     def _health(self, endpoint: EndpointItem, outcome: Outcome, now: datetime) -> None:
@@ -192,14 +212,14 @@ class WebhookDeliverer:
 
     def _disable(self, endpoint: EndpointItem, reason: str, now: datetime) -> None:
         tenant_id = endpoint.PK.split("#")[1]
-        stamp, version = to_rfc3339(now), int(endpoint.version)
+        stamp = to_rfc3339(now)
         uow = UnitOfWork(tenant_id, TenantContext(tenant_id, Principal("system", "webhooks")).actor, now)
         uow.update(endpoint, [EndpointItem.enabled.set(False), EndpointItem.disabled_reason.set(reason),
-                              EndpointItem.disabled_at.set(stamp), EndpointItem.version.set(version + 1),
+                              EndpointItem.disabled_at.set(stamp), EndpointItem.version.add(1),
                               EndpointItem.updated_at.set(stamp)],
                    condition=EndpointItem.enabled == True)  # noqa: E712 - a PynamoDB condition
         uow.record("webhook.disabled", pk=endpoint.PK, subject=("webhook", endpoint.endpoint_id),
-                   subject_version=version + 1, data={"reason": reason, "url": endpoint.url})
+                   data={"reason": reason, "url": endpoint.url})
         try:
             uow.commit()
         except LinliError:

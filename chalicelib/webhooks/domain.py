@@ -52,17 +52,23 @@ def parse_retry_after(value: str | None, now: datetime) -> float | None:
     60.0
     >>> parse_retry_after("soon", datetime(2026, 11, 27, tzinfo=timezone.utc)) is None
     True
+    >>> parse_retry_after("Fri, 27 Nov 2026 00:01:00 -0000", datetime(2026, 11, 27, tzinfo=timezone.utc))
+    60.0
+    >>> parse_retry_after("²", datetime(2026, 11, 27, tzinfo=timezone.utc)) is None
+    True
     """
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():
         return float(value)
     try:
         moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        if moment.tzinfo is None:  # "-0000" and zone-less dates: HTTP dates are GMT
+            moment = moment.replace(tzinfo=now.tzinfo)
+        return max(0.0, (moment - now).total_seconds())
+    except (TypeError, ValueError, OverflowError, IndexError):
         return None
-    return max(0.0, (moment - now).total_seconds())
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import http.client
 import ipaddress
 import socket
 import ssl
+import threading
 import time
 import urllib.parse
 from collections.abc import Callable
@@ -72,6 +73,8 @@ def refusal(address: Address, *, allow_loopback: bool = False) -> str | None:
     'private address'
     >>> refusal(ipaddress.ip_address("127.0.0.1"), allow_loopback=True) is None
     True
+    >>> refusal(ipaddress.ip_address("fec0::1"))
+    'site-local address'
     >>> refusal(ipaddress.ip_address("93.184.216.34")) is None
     True
     """
@@ -90,6 +93,7 @@ def refusal(address: Address, *, allow_loopback: bool = False) -> str | None:
         (isinstance(address, ipaddress.IPv4Address) and address in _CGNAT, "carrier-grade NAT address"),
         (isinstance(address, ipaddress.IPv6Address) and address in ipaddress.ip_network("fc00::/7"),
          "unique-local address"),
+        (isinstance(address, ipaddress.IPv6Address) and address.is_site_local, "site-local address"),
         (address.is_private, "private address"),
         (address.is_reserved, "reserved address"),
         (not address.is_global, "non-public address"),
@@ -201,29 +205,51 @@ class _HTTPSConnection(_PinnedConnectionMixin, http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+MAX_ADDRESSES = 2
+
+
+def _abort(connection: http.client.HTTPConnection, fired: threading.Event) -> None:
+    fired.set()
+    sock = connection.sock
+    if sock is not None:
+        try:
+            sock.shutdown(socket.SHUT_RDWR)  # unblocks a read stuck on a receiver that drips bytes
+        except OSError:
+            pass
+
+
 def post(target: Target, body: bytes, headers: dict[str, str], *, timeout: float = 15.0,
          allow_loopback: bool = False, read_limit: int = 1024) -> Response:
     """POST to a vetted target over a connection pinned to a vetted address. Redirects are not followed.
 
-    Raises UnsafeUrl when the connected peer is not allowed, OSError/HTTPException when the exchange fails.
+    ``timeout`` bounds the whole exchange with each address (a watchdog closes a connection that
+    trickles), and at most two addresses are tried, so an attempt never takes more than 2 × timeout.
+    Raises UnsafeUrl when the connected peer is not allowed, TimeoutError when the receiver is too
+    slow, OSError/HTTPException when the exchange fails.
     """
     errors: list[Exception] = []
-    for address in target.addresses:
+    for address in target.addresses[:MAX_ADDRESSES]:
         cls = _HTTPSConnection if target.scheme == "https" else _HTTPConnection
         kwargs = {"context": ssl.create_default_context()} if target.scheme == "https" else {}
         connection = cls(target.host, target.port, timeout=timeout, **kwargs)
         connection._pinned, connection._allow_loopback = address, allow_loopback
-        started = time.monotonic()
+        started, fired = time.monotonic(), threading.Event()
+        watchdog = threading.Timer(timeout, _abort, args=(connection, fired))
+        watchdog.daemon = True
+        watchdog.start()
         try:
             connection.request("POST", target.path, body=body, headers=headers)
             answer = connection.getresponse()
             content = answer.read(read_limit)
+            if fired.is_set():
+                raise TimeoutError("the receiver took too long")
             return Response(status=answer.status, headers={k.lower(): v for k, v in answer.getheaders()},
                             body=content, latency_ms=int((time.monotonic() - started) * 1000), peer=address)
         except UnsafeUrl:
             raise
         except (OSError, http.client.HTTPException) as exc:
-            errors.append(exc)
+            errors.append(TimeoutError("the receiver took too long") if fired.is_set() else exc)
         finally:
+            watchdog.cancel()
             connection.close()
     raise errors[-1] if errors else OSError("no address to connect to")

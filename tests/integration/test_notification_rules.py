@@ -244,3 +244,17 @@ def _resident_key(estate):  # noqa: ANN001
     from chalicelib.storage import keys
 
     return keys.tenant_pk(estate["tenant_id"]), resident_sk(estate["resident_id"])
+
+
+def test_an_unexpected_failure_releases_the_claim_so_the_redelivery_sends(estate):
+    class Broken(LocalOutbox):
+        def send(self, message):  # noqa: ANN001, ANN201
+            raise RuntimeError("bug in an adapter")
+
+    outbox, held = LocalOutbox(), []
+    item = ticket(estate)
+    resolved = event(estate, item, "ticket.resolved")
+    with pytest.raises(RuntimeError):
+        consumer(Broken(), held).handle(resolved, NOON_SHANGHAI)
+    consumer(outbox, held).handle(resolved, NOON_SHANGHAI)  # the queue redelivers the record
+    assert len(outbox.messages(to="13512345678")) == 1

@@ -265,3 +265,40 @@ def test_unreachable_receivers_are_logged_and_retried(stack):
     h.run_queue(T0 + timedelta(seconds=6))
     [delivery] = h.delivery(endpoint_id)
     assert [a["error"] for a in delivery.attempts] == ["connection refused", "no answer within 15 s"]
+
+
+def test_an_attempt_queued_before_the_previous_outcome_was_written_comes_back_later(stack):
+    h = Harness()
+    endpoint_id = h.endpoint()
+    h.deliverer.handle(h.event(), T0)
+    [(first, _)] = h.queued
+    second = {**first, "attempt": 2}
+    h.queued = []
+    assert h.deliverer.handle(second, T0) == "early"  # attempt 1 has not recorded its outcome yet
+    assert h.queued == [({**second, "early": 1}, 2)] and h.sent == []
+    assert h.delivery(endpoint_id)[0].attempts_made == 0
+
+
+def test_a_receiver_that_trickles_is_cut_off_at_the_timeout():
+    import time
+
+    class Trickle(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            self.rfile.read(int(self.headers["content-length"]))
+            self.wfile.write(b"HTTP/1.1 200 OK\r\n")
+            for _ in range(20):
+                time.sleep(0.2)
+                self.wfile.write(b"X-Drip: 1\r\n")
+                self.wfile.flush()
+
+        def log_message(self, *args):  # noqa: ANN002
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Trickle)
+    threading.Thread(target=server.handle_request, daemon=True).start()
+    target = ssrf.check_url(f"http://127.0.0.1:{server.server_address[1]}/", https_only=False, allow_loopback=True)
+    started = time.monotonic()
+    with pytest.raises(TimeoutError):
+        ssrf.post(target, b"{}", {}, timeout=1, allow_loopback=True)
+    assert time.monotonic() - started < 3
+    server.server_close()
