@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from pynamodb.attributes import UnicodeAttribute
-from pynamodb.exceptions import PutError
+from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.observability import logger, metrics
@@ -29,6 +29,7 @@ from chalicelib.storage import keys
 from chalicelib.storage.table import LinliModel
 
 MAX_DELAY = 900
+CLAIM_STALE_SECONDS = 300  # longer than any send can take (the consumer's Lambda timeout is 30 s)
 RETRY_DELAYS = (10, 60, 300, 900)
 URGENT_EVENTS = frozenset({"sla.breached", "sla.escalated"})
 CLOCK_NAMES = {"first_response": "首次响应", "next_reply": "回复", "on_site": "上门", "resolution": "解决"}
@@ -124,9 +125,10 @@ class NotificationConsumer:
         try:
             claim.save(condition=SentItem.PK.does_not_exist())
         except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return "skip"  # delivered already (a redelivered record)
-            raise
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
+            if not self._take_over(claim, now):
+                return "skip"  # delivered already (a redelivered record), or being delivered right now
         message = Message(channel=channel, tenant_id=ctx.tenant_id, to=address, body=text,  # type: ignore[arg-type]
                           template="emergency_page" if urgent else event["type"], params=params,
                           subject=text[:60])
@@ -146,6 +148,18 @@ class NotificationConsumer:
             raise
         claim.save()
         return "sent"
+
+    @staticmethod
+    def _take_over(claim: SentItem, now: datetime) -> bool:
+        """A claim with no outcome after CLAIM_STALE_SECONDS belongs to a sender that died mid-send
+        (a Lambda timeout): the redelivered record takes it over rather than lose the message."""
+        stale = to_rfc3339(now - timedelta(seconds=CLAIM_STALE_SECONDS))
+        try:
+            claim.update(actions=[SentItem.sent_at.set(to_rfc3339(now))],
+                         condition=SentItem.outcome.does_not_exist() & (SentItem.sent_at < stale))
+        except UpdateError:
+            return False
+        return True
 
     def _retry(self, event: dict[str, Any]) -> None:
         attempt = int(event.get("notify_attempt", 0))

@@ -3,7 +3,8 @@
 One partition per person, ``T#<tenant>#INBOX#<person id>``: notifications under ``N#<event token>``
 (one per event, so a redelivered event writes nothing twice; newest first), the unread counter
 under ``UNREAD`` (sorts after every ``N#``, so a newest-first Query returns it first — the first
-page and the badge count in one round trip) and the preferences under ``PREFS``.
+page and the badge count in one round trip) and the preferences under ``PREFS``. A notification
+expires 90 days after it is read, never while unread, so the counter cannot drift from expiries.
 """
 from __future__ import annotations
 
@@ -86,8 +87,7 @@ class InboxStore:
         item = InboxItem(pk, PREFIX + token, notification_id=f"ntf_{token}", event_id=event["id"],
                          event_type=event["type"], title=title, body=body,
                          ticket_id=subject.get("id") if subject.get("type") == "ticket" else None,
-                         urgent="true" if urgent else None, created_at=to_rfc3339(now),
-                         expires_at=int((now + timedelta(days=RETENTION_DAYS)).timestamp()))
+                         urgent="true" if urgent else None, created_at=to_rfc3339(now))
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
                 tx.save(item, condition=InboxItem.PK.does_not_exist())
@@ -160,8 +160,9 @@ class InboxStore:
     def _mark(pk: str, items: list[InboxItem], now: datetime) -> bool:
         try:
             with TransactWrite(connection=transaction_connection()) as tx:
-                for item in items:
-                    tx.update(item, actions=[InboxItem.read_at.set(to_rfc3339(now))],
+                expires = int((now + timedelta(days=RETENTION_DAYS)).timestamp())
+                for item in items:  # read notifications expire 90 days later; unread ones wait to be read
+                    tx.update(item, actions=[InboxItem.read_at.set(to_rfc3339(now)), InboxItem.expires_at.set(expires)],
                               condition=InboxItem.read_at.does_not_exist())
                 tx.update(CounterItem(pk, UNREAD_SK),
                           actions=[CounterItem.count.add(-len(items)), CounterItem.entity.set(CounterItem)])

@@ -258,3 +258,35 @@ def test_an_unexpected_failure_releases_the_claim_so_the_redelivery_sends(estate
         consumer(Broken(), held).handle(resolved, NOON_SHANGHAI)
     consumer(outbox, held).handle(resolved, NOON_SHANGHAI)  # the queue redelivers the record
     assert len(outbox.messages(to="13512345678")) == 1
+
+
+def test_a_claim_left_by_a_sender_that_died_is_taken_over_after_five_minutes(estate):
+    from datetime import timedelta
+
+    from chalicelib.core.clock import to_rfc3339
+    from chalicelib.notifications.consumer import SentItem
+    from chalicelib.storage import keys
+
+    outbox, held = LocalOutbox(), []
+    item = ticket(estate)
+    recent, stale = event(estate, item, "ticket.resolved"), event(estate, item, "ticket.resolved")
+    for evt, age in ((recent, 60), (stale, 600)):  # a Lambda timed out mid-send, leaving a claim without outcome
+        SentItem(keys.tenant_pk(estate["tenant_id"], "NOTIFY", evt["id"]), f"{estate['resident_id']}#sms",
+                 sent_at=to_rfc3339(NOON_SHANGHAI - timedelta(seconds=age))).save()
+    consumer(outbox, held).handle(recent, NOON_SHANGHAI)
+    assert outbox.messages(to="13512345678") == []  # maybe still sending: leave it
+    consumer(outbox, held).handle(stale, NOON_SHANGHAI)
+    assert len(outbox.messages(to="13512345678")) == 1
+
+
+def test_unread_notifications_never_expire_and_read_ones_do(estate):
+    outbox, held = LocalOutbox(), []
+    item = ticket(estate)
+    resolved = event(estate, item, "ticket.resolved")
+    consumer(outbox, held).handle(resolved, NOON_SHANGHAI)
+    [unread], _ = inbox(estate, estate["resident_id"], resolved)
+    assert unread.expires_at is None
+    read = bootstrap.inbox_store().mark_read(estate["tenant_id"], estate["resident_id"], unread.notification_id,
+                                             NOON_SHANGHAI)
+    [after], count = inbox(estate, estate["resident_id"], resolved)
+    assert read.read_at and count == 0 and after.expires_at == int(NOON_SHANGHAI.timestamp()) + 90 * 86400
