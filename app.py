@@ -51,56 +51,27 @@ def sla_sweep(event):
 @app.lambda_function(name="sla_consumer")
 def sla_consumer(event, context):
     """SLA queue → warnings, breaches and escalations recorded exactly once (partial batch failures reported)."""
-    import json
-
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    from chalicelib.core.clock import utcnow
+    from chalicelib.core.batch import consume_sqs
     from chalicelib.sla.timers import handle_check
 
     tickets = bootstrap.ticket_service()
-
-    def check(record):
-        handle_check(json.loads(record.body), tickets.sla_check, utcnow())
-
-    return process_partial_response(event=event, record_handler=check,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return consume_sqs(event, context, lambda body, now: handle_check(body, tickets.sla_check, now))
 
 
 @app.lambda_function(name="notifications_consumer")
 def notifications_consumer(event, context):
     """Notifications queue → the tenant's rules → SMS, WeChat, e-mail and the in-app inbox (partial failures)."""
-    import json
+    from chalicelib.core.batch import consume_sqs
 
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    from chalicelib.core.clock import utcnow
-
-    consumer = bootstrap.notification_consumer()
-
-    def deliver(record):
-        consumer.handle(json.loads(record.body), utcnow())
-
-    return process_partial_response(event=event, record_handler=deliver,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return consume_sqs(event, context, bootstrap.notification_consumer().handle)
 
 
 @app.lambda_function(name="webhooks_consumer")
 def webhooks_consumer(event, context):
     """Webhooks queue → deliveries per endpoint → signed attempts with retries (partial batch failures reported)."""
-    import json
+    from chalicelib.core.batch import consume_sqs
 
-    from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-
-    from chalicelib.core.clock import utcnow
-
-    deliverer = bootstrap.webhook_deliverer()
-
-    def deliver(record):
-        deliverer.handle(json.loads(record.body), utcnow())
-
-    return process_partial_response(event=event, record_handler=deliver,
-                                    processor=BatchProcessor(event_type=EventType.SQS), context=context)
+    return consume_sqs(event, context, bootstrap.webhook_deliverer().handle)
 
 
 @app.lambda_function(name="event_dispatcher")

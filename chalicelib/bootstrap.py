@@ -112,14 +112,20 @@ def ticket_service():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
-def sla_sweep():  # noqa: ANN201
+def sqs_client():  # noqa: ANN201
+    """One SQS client per container, shared by the dispatcher and every producer."""
     import boto3
 
-    from chalicelib.sla.timers import SlaSweep, sqs_sender
-
     settings = get_settings()
-    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
-    return SlaSweep(ticket_service().repo, sqs_sender(settings.sla_queue_url or "", sqs))
+    return boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+
+
+@lru_cache(maxsize=1)
+def sla_sweep():  # noqa: ANN201
+    from chalicelib.core.queues import sqs_sender
+    from chalicelib.sla.timers import SlaSweep
+
+    return SlaSweep(ticket_service().repo, sqs_sender(get_settings().sla_queue_url or "", sqs_client()))
 
 
 @lru_cache(maxsize=1)
@@ -159,17 +165,13 @@ def inbox_store():  # noqa: ANN201
 
 @lru_cache(maxsize=1)
 def notification_consumer():  # noqa: ANN201
-    import boto3
-
+    from chalicelib.core.queues import sqs_sender
     from chalicelib.notifications.consumer import NotificationConsumer
-    from chalicelib.sla.timers import sqs_sender
 
-    settings = get_settings()
-    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
     channels = {name: channel for name, channel in (("sms", sms_channel()), ("wechat", wechat_channel()),
                                                     ("email", email_channel())) if channel is not None}
     return NotificationConsumer(ticket_service(), tenant_service(), resident_service(), channels, inbox_store(),
-                                sqs_sender(settings.notifications_queue_url or "", sqs))
+                                sqs_sender(get_settings().notifications_queue_url or "", sqs_client()))
 
 
 @lru_cache(maxsize=1)
@@ -183,13 +185,9 @@ def secret_box():  # noqa: ANN201
 
 @lru_cache(maxsize=1)
 def webhooks_enqueue():  # noqa: ANN201
-    import boto3
+    from chalicelib.core.queues import sqs_sender
 
-    from chalicelib.sla.timers import sqs_sender
-
-    settings = get_settings()
-    sqs = boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
-    return sqs_sender(settings.webhooks_queue_url or "", sqs)
+    return sqs_sender(get_settings().webhooks_queue_url or "", sqs_client())
 
 
 @lru_cache(maxsize=1)
@@ -228,7 +226,7 @@ def wire(api: Api, settings: Settings | None = None) -> None:
 def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
-    for factory in (keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
+    for factory in (sqs_client, keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
                     resident_login, ticket_service, wechat_auth, sla_sweep, notification_consumer, secret_box,
                     wechat_channel, email_channel, inbox_store,
                     webhooks_enqueue, webhook_service, webhook_deliverer):

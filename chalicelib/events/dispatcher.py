@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from functools import lru_cache
 from typing import Any
 
 from chalicelib.core.observability import logger, metrics
@@ -40,17 +39,11 @@ def event_from_record(record: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-@lru_cache(maxsize=1)
-def _sqs():  # noqa: ANN202
-    import boto3
-
-    settings = get_settings()
-    return boto3.client("sqs", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
-
-
 def sqs_send_batch(queue_url: str, entries: list[dict[str, str]]) -> list[str]:
     """Send up to 10 messages; return the ids of entries that failed."""
-    response = _sqs().send_message_batch(QueueUrl=queue_url, Entries=entries)
+    from chalicelib import bootstrap
+
+    response = bootstrap.sqs_client().send_message_batch(QueueUrl=queue_url, Entries=entries)
     return [failure["Id"] for failure in response.get("Failed", [])]
 
 

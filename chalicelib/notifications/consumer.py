@@ -10,7 +10,6 @@ A provider failure re-queues the event with a growing delay (10 s, 1 min, 5 min,
 """
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +20,7 @@ from pynamodb.exceptions import PutError, UpdateError
 
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.observability import logger, metrics
+from chalicelib.core.queues import Send, sqs_delay
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.notifications import rules
 from chalicelib.notifications.channels import Channel, DeliveryError, Message, PermanentDeliveryError
@@ -28,12 +28,11 @@ from chalicelib.notifications.inbox import InboxStore, Preferences
 from chalicelib.storage import keys
 from chalicelib.storage.table import LinliModel
 
-MAX_DELAY = 900
 CLAIM_STALE_SECONDS = 300  # longer than any send can take (the consumer's Lambda timeout is 30 s)
 RETRY_DELAYS = (10, 60, 300, 900)
 URGENT_EVENTS = frozenset({"sla.breached", "sla.escalated"})
 CLOCK_NAMES = {"first_response": "首次响应", "next_reply": "回复", "on_site": "上门", "resolution": "解决"}
-Requeue = Callable[[dict[str, Any], int], None]
+Requeue = Send
 
 
 class SentItem(LinliModel, discriminator="notification_sent"):
@@ -105,7 +104,7 @@ class NotificationConsumer:
         if retry:
             self._retry(event)
         if held:
-            self.requeue(event, min(MAX_DELAY, int((release - now).total_seconds()) + 1))
+            self.requeue(event, sqs_delay((release - now).total_seconds() + 1))
         metrics.add_metric(name="NotificationsSent", unit="Count", value=sent)
         return sent
 
@@ -202,7 +201,7 @@ class NotificationConsumer:
             butler = self._butler_of(ctx, ticket)
             people["butler"] = self._staff_by_id(ctx, [butler]) if butler else []
         if wanted & {"supervisors", "on_duty_supervisors", "admins"}:
-            staff = self._all_staff(ctx)
+            staff = self.tenants.repo.active_staff(ctx)
             supervisors = [s for s in staff if s.role == "supervisor"]
             admins = [s for s in staff if s.role == "admin"]
             on_duty = [s for s in supervisors if getattr(s, "on_duty", True) is not False]
@@ -219,14 +218,6 @@ class NotificationConsumer:
             if staff is not None and staff.status == "active":
                 found.append(_staff_person(staff))
         return found
-
-    def _all_staff(self, ctx: TenantContext) -> list[Any]:
-        staff, cursor = [], None
-        while True:
-            page, cursor = self.tenants.repo.list_staff(ctx, 100, cursor)
-            staff += [s for s in page if s.status == "active"]
-            if not cursor:
-                return staff
 
     def _butler_of(self, ctx: TenantContext, ticket: Any) -> str | None:
         location = ticket.location or {}

@@ -13,17 +13,18 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, TransactWriteError
-from pynamodb.transactions import TransactWrite
+from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.core.errors import NotFoundError
+from chalicelib.core.errors import ConflictError, NotFoundError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.storage import keys
-from chalicelib.storage.table import CounterItem, LinliModel, transaction_connection
+from chalicelib.storage.table import CounterItem, LinliModel
+from chalicelib.storage.unit_of_work import UnitOfWork
 
 RETENTION_DAYS = 90
 UNREAD_SK, PREFS_SK, PREFIX = "UNREAD", "PREFS", "N#"
+SYSTEM = {"type": "system", "id": "notifications", "role": None}
 
 
 class InboxItem(LinliModel, discriminator="inbox_notification"):
@@ -62,11 +63,8 @@ class Preferences:
         return channel != "inbox" and (channel in self.muted_channels or event_type in self.muted_events)
 
 
-def _condition_failed(exc: TransactWriteError) -> bool:
-    """Cancelled because a condition failed (not because of a conflicting write or throttling)."""
-    if exc.cause_response_code != "TransactionCanceledException":
-        return False
-    return any(reason is not None and reason.code == "ConditionalCheckFailed" for reason in exc.cancellation_reasons)
+class _Done(ConflictError):
+    """The notification is there already (delivering) or read already (marking)."""
 
 
 def inbox_pk(tenant_id: str, person_id: str) -> str:
@@ -88,15 +86,13 @@ class InboxStore:
                          event_type=event["type"], title=title, body=body,
                          ticket_id=subject.get("id") if subject.get("type") == "ticket" else None,
                          urgent="true" if urgent else None, created_at=to_rfc3339(now))
+        uow = UnitOfWork(tenant_id, SYSTEM, now)
+        uow.put(item, condition=InboxItem.PK.does_not_exist(), on_conflict=_Done())
+        uow.update(CounterItem(pk, UNREAD_SK), [CounterItem.count.add(1), CounterItem.entity.set(CounterItem)])
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                tx.save(item, condition=InboxItem.PK.does_not_exist())
-                tx.update(CounterItem(pk, UNREAD_SK),
-                          actions=[CounterItem.count.add(1), CounterItem.entity.set(CounterItem)])
-        except TransactWriteError as exc:
-            if _condition_failed(exc):
-                return False  # delivered already
-            raise  # a conflict on the counter or throttling: the consumer retries
+            uow.commit()  # a write conflict on the counter raises: the consumer retries
+        except _Done:
+            return False  # delivered already
         return True
 
     def preferences(self, tenant_id: str, person_ids: list[str]) -> dict[str, Preferences]:
@@ -139,7 +135,7 @@ class InboxStore:
             item = InboxItem.get(pk, sk, consistent_read=True)
         except DoesNotExist:
             raise NotFoundError() from None
-        if item.read_at is None and self._mark(pk, [item], now):
+        if item.read_at is None and self._mark(tenant_id, pk, [item], now):
             item.read_at = to_rfc3339(now)
         return item
 
@@ -150,26 +146,25 @@ class InboxStore:
                                       filter_condition=InboxItem.read_at.does_not_exist()))
         for start in range(0, len(unread), 50):
             chunk = unread[start:start + 50]
-            if self._mark(pk, chunk, now):
+            if self._mark(tenant_id, pk, chunk, now):
                 marked += len(chunk)
             else:  # someone read one of them meanwhile: one by one
-                marked += sum(1 for item in chunk if self._mark(pk, [item], now))
+                marked += sum(1 for item in chunk if self._mark(tenant_id, pk, [item], now))
         return marked
 
     @staticmethod
-    def _mark(pk: str, items: list[InboxItem], now: datetime) -> bool:
+    def _mark(tenant_id: str, pk: str, items: list[InboxItem], now: datetime) -> bool:
+        uow = UnitOfWork(tenant_id, SYSTEM, now)
+        expires = int((now + timedelta(days=RETENTION_DAYS)).timestamp())
+        for item in items:  # read notifications expire 90 days later; unread ones wait to be read
+            uow.update(item, [InboxItem.read_at.set(to_rfc3339(now)), InboxItem.expires_at.set(expires)],
+                       condition=InboxItem.read_at.does_not_exist(), on_conflict=_Done())
+        uow.update(CounterItem(pk, UNREAD_SK),
+                   [CounterItem.count.add(-len(items)), CounterItem.entity.set(CounterItem)])
         try:
-            with TransactWrite(connection=transaction_connection()) as tx:
-                expires = int((now + timedelta(days=RETENTION_DAYS)).timestamp())
-                for item in items:  # read notifications expire 90 days later; unread ones wait to be read
-                    tx.update(item, actions=[InboxItem.read_at.set(to_rfc3339(now)), InboxItem.expires_at.set(expires)],
-                              condition=InboxItem.read_at.does_not_exist())
-                tx.update(CounterItem(pk, UNREAD_SK),
-                          actions=[CounterItem.count.add(-len(items)), CounterItem.entity.set(CounterItem)])
-        except TransactWriteError as exc:
-            if _condition_failed(exc):
-                return False  # read meanwhile
-            raise
+            uow.commit()
+        except _Done:
+            return False  # read meanwhile
         return True
 
     def get_preferences(self, tenant_id: str, person_id: str) -> Preferences:

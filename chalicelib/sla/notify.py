@@ -18,14 +18,8 @@ class EscalationNotifier:
     def __call__(self, tenant_id: str, ticket: Any, entry: dict[str, Any]) -> None:
         ctx = TenantContext(tenant_id, Principal("system", "sla", Role.ADMIN, frozenset(Permission)))
         target = entry.get("notify", "supervisor")
-        recipients = []
-        cursor = None
-        while True:
-            page, cursor = self.tenants.list_staff(ctx, 100, cursor)
-            recipients += [s for s in page if s.status == "active" and s.phone and (
-                (target == "assignee" and s.id == ticket.assignee_id) or s.role.value == target)]
-            if not cursor:
-                break
+        recipients = [s for s in self.tenants.repo.active_staff(ctx) if s.phone and (
+            (target == "assignee" and s.user_id == ticket.assignee_id) or s.role == target)]
         brand = self.tenants.config(tenant_id).branding.display_name or "物业"
         clock = CLOCK_NAMES.get(entry["clock"], entry["clock"])
         for staff in recipients:

@@ -2,8 +2,6 @@
 on the SLA queue with a delay; the consumer records marks exactly once and pages the escalation chain."""
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -13,13 +11,13 @@ from pynamodb.exceptions import DoesNotExist
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.observability import logger
+from chalicelib.core.queues import SQS_MAX_DELAY, Send, sqs_delay
 from chalicelib.tickets.repository import SweepStateItem, TicketRepository
 
 LOOK_AHEAD = timedelta(minutes=1)
 MIN_LOOKBACK = timedelta(minutes=5)
 MAX_LOOKBACK = timedelta(hours=2)
-MAX_DELAY = 900
-SendCheck = Callable[[dict[str, Any], int], None]
+SendCheck = Send
 
 
 @dataclass(frozen=True)
@@ -47,7 +45,7 @@ class SlaSweep:
             last = now - MIN_LOOKBACK
         start = _minute(max(min(last, now - MIN_LOOKBACK), now - MAX_LOOKBACK))
         end = _minute(now + LOOK_AHEAD)
-        horizon = to_rfc3339(now + timedelta(seconds=MAX_DELAY))
+        horizon = to_rfc3339(now + timedelta(seconds=SQS_MAX_DELAY))
         buckets = items_read = scheduled = 0
         minute = start
         while minute <= end:
@@ -55,7 +53,7 @@ class SlaSweep:
             buckets, items_read = buckets + 1, items_read + read
             for tenant_id, ticket_id, due_at in found:
                 # round up (and a second of slack): a check that arrives early finds nothing due yet
-                delay = max(0, min(MAX_DELAY, math.ceil((from_rfc3339(due_at) - now).total_seconds()) + 1))
+                delay = sqs_delay((from_rfc3339(due_at) - now).total_seconds() + 1)
                 self.send_check({"type": "sla_check", "tenant_id": tenant_id, "ticket_id": ticket_id,
                                  "due_at": due_at}, delay)
                 scheduled += 1
@@ -64,11 +62,6 @@ class SlaSweep:
         state.save()
         return SweepReport(buckets, items_read, scheduled)
 
-
-def sqs_sender(queue_url: str, client: Any) -> SendCheck:
-    def send(body: dict[str, Any], delay: int) -> None:
-        client.send_message(QueueUrl=queue_url, MessageBody=json.dumps(body), DelaySeconds=delay)
-    return send
 
 
 def handle_check(body: dict[str, Any], check: Callable[[str, str, datetime], list[dict[str, Any]]],

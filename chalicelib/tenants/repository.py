@@ -172,6 +172,15 @@ class TenantRepository:
                                   limit=limit, last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
         return self._cursors.page(ctx.tenant_id, results)
 
+    def active_staff(self, ctx: TenantContext) -> list[StaffItem]:
+        """Every active staff member of the tenant (all pages): who can be paged or notified."""
+        staff, cursor = [], None
+        while True:
+            page, cursor = self.list_staff(ctx, 100, cursor)
+            staff += [s for s in page if s.status == "active"]
+            if not cursor:
+                return staff
+
     def find_api_key(self, ctx: TenantContext, key_id: str) -> ApiKeyItem | None:
         for item in ApiKeyItem.by_tenant.query(api_keys_gsi_pk(ctx.tenant_id), ApiKeyItem.GSI1SK == key_id, limit=1):
             return item

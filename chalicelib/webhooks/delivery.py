@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import http.client
 import random
-import socket
 import ssl
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -28,12 +27,13 @@ from pynamodb.exceptions import UpdateError
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.errors import LinliError
 from chalicelib.core.observability import logger, metrics
+from chalicelib.core.queues import sqs_delay
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.storage.unit_of_work import UnitOfWork
 from chalicelib.webhooks import ssrf
 from chalicelib.webhooks.domain import EXCERPT_BYTES, Outcome, classify, matches, retry_delay, should_auto_disable
 from chalicelib.webhooks.repository import DeliveryItem, EndpointItem, WebhookRepository
-from chalicelib.webhooks.service import Enqueue, attempt_message, create_delivery, new_delivery, queue_delay
+from chalicelib.webhooks.service import Enqueue, attempt_message, create_delivery, new_delivery
 from chalicelib.webhooks.signing import SecretBox, active_secrets, sign_headers
 
 LEASE_MARGIN_SECONDS = 45
@@ -51,7 +51,7 @@ def describe(exc: BaseException, timeout: float) -> str:
     """
     if isinstance(exc, ssrf.UnsafeUrl):
         return f"refused: {exc}"
-    if isinstance(exc, (TimeoutError, socket.timeout)):
+    if isinstance(exc, TimeoutError):  # socket.timeout too
         return f"no answer within {timeout:g} s"
     if isinstance(exc, ConnectionRefusedError):
         return "connection refused"
@@ -106,7 +106,7 @@ class WebhookDeliverer:
             return "stale"  # done already, or a duplicate message
         not_before = message.get("not_before")
         if not_before and from_rfc3339(not_before) > now + timedelta(seconds=1):
-            self.enqueue(message, queue_delay((from_rfc3339(not_before) - now).total_seconds()))
+            self.enqueue(message, sqs_delay((from_rfc3339(not_before) - now).total_seconds()))
             return "held"
         endpoint = self.repo.get_endpoint(tenant_id, endpoint_id)
         now_text = to_rfc3339(now)
@@ -124,7 +124,7 @@ class WebhookDeliverer:
             if delay is not None:
                 delay = max(delay, 1.0)
                 next_at = now + timedelta(seconds=delay)
-                self.enqueue(attempt_message(item, n + 1, to_rfc3339(next_at)), queue_delay(delay))
+                self.enqueue(attempt_message(item, n + 1, to_rfc3339(next_at)), sqs_delay(delay))
         status = "succeeded" if outcome.ok else ("pending" if next_at else "failed")
         if not self._finish(item, n, record, status, next_at, lease=lease):
             return "overtaken"

@@ -2,20 +2,26 @@
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
 from pynamodb.exceptions import PutError, UpdateError
 
-from chalicelib.core.clock import from_rfc3339, to_rfc3339
+from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailedError
 from chalicelib.core.ids import new_id, sortable_token
+from chalicelib.core.queues import Send
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage.unit_of_work import UnitOfWork, diff
 from chalicelib.webhooks import ssrf
-from chalicelib.webhooks.repository import DeliveryItem, EndpointItem, WebhookRepository, delivery_key, endpoint_key
+from chalicelib.webhooks.repository import (
+    DELIVERY_LOG_DAYS,
+    DeliveryItem,
+    EndpointItem,
+    WebhookRepository,
+    delivery_key,
+    endpoint_key,
+)
 from chalicelib.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -30,19 +36,13 @@ from chalicelib.webhooks.signing import SecretBox, active_secrets, new_secret
 
 MAX_ENDPOINTS = 20
 ROTATION_OVERLAP = timedelta(hours=24)
-SQS_MAX_DELAY = 900
-Enqueue = Callable[[dict[str, Any], int], None]
+Enqueue = Send
 
 
 def attempt_message(item: DeliveryItem, attempt: int, not_before: str | None = None, *,
                     manual: bool = False) -> dict[str, Any]:
     return {"kind": "webhook.attempt", "tenant_id": item.tenant_id, "endpoint_id": item.endpoint_id,
             "delivery_id": item.delivery_id, "attempt": attempt, "not_before": not_before, "manual": manual}
-
-
-def queue_delay(seconds: float) -> int:
-    """SQS holds a message at most 15 minutes; longer waits hop (the consumer re-queues early arrivals)."""
-    return max(0, min(SQS_MAX_DELAY, math.ceil(seconds)))
 
 
 def endpoint_out(item: EndpointItem, now_text: str | None = None) -> WebhookOut:
@@ -256,7 +256,8 @@ def new_delivery(tenant_id: str, endpoint_id: str, event: dict[str, Any], payloa
                         tenant_id=tenant_id, endpoint_id=endpoint_id, webhook_id=event["id"],
                         event_type=event["type"], body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
                         status="pending", attempts=[], attempts_made=0, next_attempt_at=to_rfc3339(now),
-                        created_at=to_rfc3339(now), expires_at=int((now + timedelta(days=30)).timestamp()))
+                        created_at=to_rfc3339(now),
+                        expires_at=int((now + timedelta(days=DELIVERY_LOG_DAYS)).timestamp()))
 
 
 def create_delivery(item: DeliveryItem) -> DeliveryItem:
@@ -267,6 +268,3 @@ def create_delivery(item: DeliveryItem) -> DeliveryItem:
     except PutError:
         return DeliveryItem.get(item.PK, item.SK, consistent_read=True)
 
-
-def parse_time(value: str | None) -> datetime | None:
-    return from_rfc3339(value) if value else None
