@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
-.PHONY: run test lint bench package install clean
+.PHONY: run test test-fast lint bench package install clean
 
 install: $(STAMP)
 
@@ -19,10 +19,13 @@ $(STAMP): pyproject.toml
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 run: $(STAMP) ## Start the embedded stack with demo data (Ctrl-C stops it)
-	@$(PY) -m chalicelib.local
+	@$(PY) -m devstack
 
-test: $(STAMP) ## The whole suite: unit, integration (moto), e2e (local stack over HTTP), security, infra
+test: $(STAMP) ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) chalicelib tests
+
+test-fast: $(STAMP) ## The quick loop: doctests, unit and service tests on in-memory fakes (no emulator), seconds
+	@$(PY) -m pytest chalicelib tests/unit tests/service tests/contract -k "not dynamodb"
 
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .

@@ -38,7 +38,7 @@ def install(counter: CallCounter) -> None:
 def run() -> list[tuple[str, str, int, list[str]]]:
     from chalice.test import Client
 
-    from chalicelib.local.stack import LocalStack, free_port
+    from devstack.stack import LocalStack, free_port
 
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-bench", seed=False)
     counter = CallCounter()

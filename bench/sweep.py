@@ -23,7 +23,7 @@ def run(sizes: tuple[int, ...] = SIZES) -> list[tuple[int, int, int, int, int]]:
     import boto3
 
     from chalicelib import bootstrap
-    from chalicelib.local.stack import LocalStack, free_port
+    from devstack.stack import LocalStack, free_port
     from chalicelib.sla.timers import SlaSweep
 
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-sweep-bench", seed=False)

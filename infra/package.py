@@ -24,7 +24,7 @@ def build(out_dir: Path, stage: str = "prod", with_deps: bool = True) -> Path:
         project.mkdir()
         shutil.copy(ROOT / "app.py", project / "app.py")
         shutil.copytree(ROOT / "chalicelib", project / "chalicelib",
-                        ignore=shutil.ignore_patterns("__pycache__", "local"))
+                        ignore=shutil.ignore_patterns("__pycache__"))
         shutil.copytree(ROOT / ".chalice", project / ".chalice", ignore=shutil.ignore_patterns("deployments"))
         if with_deps:
             deps = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]

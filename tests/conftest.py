@@ -13,7 +13,7 @@ from tests.helpers import ApiClient
 
 @pytest.fixture(scope="session")
 def stack() -> Iterator["LocalStack"]:  # noqa: F821
-    from chalicelib.local.stack import LocalStack, free_port
+    from devstack.stack import LocalStack, free_port
 
     os.environ["LINLI_STAGE"] = "test"
     os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"

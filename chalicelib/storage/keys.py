@@ -20,6 +20,28 @@ def sk(*parts: str) -> str:
     return "#".join(parts)
 
 
+def event_partition(tenant_id: str, subject_type: str, subject_id: str) -> str:
+    """Where the audit/outbox events of a subject live.
+
+    A ticket's events share its partition (the timeline is one Query); the tenant's own events sit
+    in the tenant partition; every other subject has an audit partition of its own.
+
+    Example
+    -------
+    >>> event_partition("tnt_1", "ticket", "tkt_9")
+    'T#tnt_1#TKT#tkt_9'
+    >>> event_partition("tnt_1", "tenant", "tnt_1")
+    'T#tnt_1'
+    >>> event_partition("tnt_1", "webhook", "whk_2")
+    'T#tnt_1#AUDIT#webhook#whk_2'
+    """
+    if subject_type == "ticket":
+        return tenant_pk(tenant_id, "TKT", subject_id)
+    if subject_type == "tenant":
+        return tenant_pk(tenant_id)
+    return tenant_pk(tenant_id, "AUDIT", subject_type, subject_id)
+
+
 # Platform-wide keys (touched only by platform code): slug registry and API-key digests.
 def slug_pk(slug: str) -> str:
     return f"SLUG#{slug}"

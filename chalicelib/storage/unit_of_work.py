@@ -19,6 +19,7 @@ from pynamodb.transactions import TransactWrite
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, LinliError
 from chalicelib.core.ids import sortable_token
+from chalicelib.storage import keys
 from chalicelib.storage.keys import EVENT_PREFIX
 from chalicelib.storage.table import LinliModel, transaction_connection
 
@@ -78,7 +79,7 @@ class UnitOfWork:
 
         uow = UnitOfWork(tenant_id, ctx.actor, now)
         uow.update(item, actions, condition=Item.version == version, on_conflict=PreconditionFailedError())
-        uow.record("tenant.updated", pk=item.PK, subject=("tenant", tenant_id), changes=changes)
+        uow.record("tenant.updated", subject=("tenant", tenant_id), changes=changes)
         uow.commit()  # one TransactWriteItems: the item and its event item, or neither
     """
 
@@ -104,8 +105,9 @@ class UnitOfWork:
               on_conflict: LinliError) -> None:
         self.ops.append(_Op("check", (model, pk), condition, range_key=sk, on_conflict=on_conflict))
 
-    def record(self, event_type: str, *, pk: str, subject: tuple[str, str], subject_version: int | None = None,
+    def record(self, event_type: str, *, subject: tuple[str, str], subject_version: int | None = None,
                changes: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> EventItem:
+        pk = keys.event_partition(self.tenant_id, *subject)
         stamp = sortable_token(int(self.now.timestamp() * 1000))
         token = f"{stamp[:10]}{len(self.events):03d}{stamp[10:]}"  # events of one commit keep their order
         event = EventItem(

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from chalicelib.local.resources import table_definition, template
+from devstack.resources import table_definition, template
 from infra.package import build
 
 pytestmark = pytest.mark.slow
@@ -128,3 +128,18 @@ def test_webhooks_consumer_is_wired_with_least_privilege(sam):
     email = next(s for s in resources["NotificationsConsumerPolicy"]["Properties"]["PolicyDocument"]["Statement"]
                  if s["Sid"] == "SendEmail")
     assert email["Action"] == ["ses:SendEmail"]
+
+
+def test_the_lambda_package_holds_only_runtime_code(sam):
+    """``make package`` ships app.py and chalicelib/: no embedded stack, emulator, tests or bench."""
+    import zipfile
+
+    path, _ = sam
+    names = zipfile.ZipFile(path.parent / "deployment.zip").namelist()
+    assert "app.py" in names and "chalicelib/bootstrap.py" in names
+    dev_only = ("devstack/", "tests/", "bench/", "moto/", "werkzeug/", "chalicelib/local/")
+    assert [n for n in names if n.startswith(dev_only) or "/moto/" in n or "/werkzeug/" in n] == []
+    sources = [n for n in names if n.endswith(".py") and n.startswith(("app.py", "chalicelib/"))]
+    for name in sources:
+        text = zipfile.ZipFile(path.parent / "deployment.zip").read(name).decode()
+        assert "import moto" not in text and "from moto" not in text and "devstack" not in text, name

@@ -11,8 +11,8 @@ import boto3
 from chalicelib.core.ids import new_id
 from chalicelib.events.catalogue import Queue
 from chalicelib.events.dispatcher import dispatch
-from chalicelib.local.emulator import QueuePoller, StreamPoller, stream_filters
-from chalicelib.local.resources import create_resources, event_source_settings
+from devstack.emulator import QueuePoller, StreamPoller, stream_filters
+from devstack.resources import create_resources, event_source_settings
 from chalicelib.storage import keys
 from chalicelib.storage.unit_of_work import UnitOfWork
 

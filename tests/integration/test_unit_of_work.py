@@ -68,7 +68,7 @@ def test_tenant_changes_are_audited_with_before_and_after(api, tenant):
 
 
 def test_a_cancelled_transaction_leaves_items_and_the_stream_as_they_were(stack):
-    """The local stack's cheaper rollback (chalicelib/local/aws.py) restores exactly what moto's full copy did."""
+    """The local stack's cheaper rollback (devstack/aws.py) restores exactly what moto's full copy did."""
     import boto3
 
     from chalicelib.storage.table import CounterItem

@@ -13,7 +13,7 @@ from chalicelib.core.observability import redact
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.permissions import API_KEY_SCOPES, ROLE_PERMISSIONS, Permission, Role
 from chalicelib.events.catalogue import Queue, queues_for
-from chalicelib.local.emulator import matches
+from devstack.emulator import matches
 
 NOW = datetime.now(timezone.utc)
 KEYS = {"2026-a": "a" * 64, "2026-b": "b" * 64}

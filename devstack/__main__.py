@@ -1,4 +1,4 @@
-"""``python -m chalicelib.local``: start the embedded stack and wait for Ctrl-C."""
+"""``python -m devstack``: start the embedded stack and wait for Ctrl-C."""
 from __future__ import annotations
 
 import os
@@ -6,8 +6,8 @@ import signal
 import sys
 import threading
 
-from chalicelib.local.demo import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF
-from chalicelib.local.stack import LocalStack, PortBusyError
+from devstack.demo import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF
+from devstack.stack import LocalStack, PortBusyError
 
 
 def main() -> int:

@@ -11,8 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from typing import Any
 
-from chalicelib.local.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_filters
-from chalicelib.local.resources import LocalResources, create_resources, event_source_settings
+from devstack.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_filters
+from devstack.resources import LocalResources, create_resources, event_source_settings
 
 HOST = "127.0.0.1"
 _STARTED_BY_US: set[str] = set()  # endpoints of emulators this process started (not a user's AWS_ENDPOINT_URL)
@@ -69,7 +69,7 @@ class LocalStack:
             self.endpoint = external
         else:
             ensure_port_free(self.aws_port, "LINLI_AWS_PORT")
-            from chalicelib.local.aws import SerialMotoServer
+            from devstack.aws import SerialMotoServer
 
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
             self._moto = SerialMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
@@ -95,7 +95,7 @@ class LocalStack:
 
         bootstrap.wire(api)
         if self.seed:
-            from chalicelib.local.demo import seed_demo
+            from devstack.demo import seed_demo
 
             seed_demo()
         self._start_http(application.app)
@@ -122,7 +122,7 @@ class LocalStack:
         logger.setLevel(os.environ["POWERTOOLS_LOG_LEVEL"])  # the logger exists already: apply the level now
 
     def _start_http(self, app: Any) -> None:
-        from chalicelib.local.http import make_server
+        from devstack.http import make_server
 
         self._http = make_server(app, HOST, self.http_port)
         self._http_thread = threading.Thread(target=self._http.server.serve_forever, name="linli-http", daemon=True)

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "resources.json"
 QUEUES = {"notifications": "NotificationsQueue", "webhooks": "WebhooksQueue", "sla": "SlaQueue"}
 
