@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from chalicelib.core.errors import UnauthenticatedError
+from chalicelib.core.tenancy import UnitClaim
 
 ALGORITHM = "HS256"
 ISSUER = "linli"
@@ -23,7 +24,7 @@ class AccessClaims:
     subject: str
     kind: str
     role: str | None
-    units: tuple[tuple[str, ...], ...] = ()
+    units: tuple[UnitClaim, ...] = ()
 
 
 class TokenCodec:
@@ -73,7 +74,10 @@ class TokenCodec:
                                 options={"require": ["exp", "iat", "sub", "tid", "typ"]})
         except jwt.PyJWTError as exc:
             raise UnauthenticatedError() from exc
-        units = tuple(tuple(str(part) for part in unit) for unit in claims.get("units", []))
+        try:
+            units = tuple(UnitClaim(*(str(part) for part in unit[:4])) for unit in claims.get("units", []))
+        except TypeError as exc:  # a unit claim without community and unit ids
+            raise UnauthenticatedError() from exc
         return AccessClaims(tenant_id=claims["tid"], subject=claims["sub"], kind=claims["typ"],
                             role=claims.get("role"), units=units)
 

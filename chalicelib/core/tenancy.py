@@ -2,12 +2,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Literal, NamedTuple
 
 from chalicelib.core.errors import ForbiddenError
 from chalicelib.core.permissions import Permission, Role
 
 PrincipalKind = Literal["staff", "resident", "api_key", "system"]
+
+
+class UnitClaim(NamedTuple):
+    """A unit a resident's token says they live in."""
+
+    community_id: str
+    unit_id: str
+    label: str = ""
+    building_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -16,7 +25,10 @@ class Principal:
     id: str
     role: Role | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
-    units: tuple[tuple[str, ...], ...] = ()  # a resident's (community_id, unit_id, label) triples
+    units: tuple[UnitClaim, ...] = ()  # a resident's units, from their token
+
+    def unit(self, unit_id: str) -> UnitClaim | None:
+        return next((u for u in self.units if u.unit_id == unit_id), None)
 
 
 @dataclass(frozen=True)

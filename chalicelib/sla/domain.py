@@ -1,4 +1,4 @@
-"""SLA policies and clocks. Pure: ``now`` and calendars are passed in; decisions come out.
+"""SLA clocks. Pure: ``now`` and calendars are passed in; decisions come out.
 
 A clock is a small dict stored on the ticket (``sla``), so a ticket read shows every clock's
 target, due time and state without another query. Every transition returns a ledger entry
@@ -7,127 +7,21 @@ that becomes an ``sla.*`` event item, so any breach can be explained from the ti
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime, time, timedelta
-from functools import lru_cache
-from typing import Any, Literal
-
-from pydantic import ConfigDict, Field, field_validator
+from datetime import datetime, timedelta
+from typing import Any
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
-from chalicelib.core.schema import Schema
 from chalicelib.sla.calendar import BusinessCalendar, CalendarYearUnknownError
+from chalicelib.sla.policies import TWENTY_FOUR_SEVEN, SlaPolicy
 
-ClockName = Literal["first_response", "next_reply", "on_site", "resolution"]
 CLOCKS: tuple[str, ...] = ("first_response", "next_reply", "on_site", "resolution")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-TWENTY_FOUR_SEVEN = "24x7"
-
-
-class CalendarConfig(Schema):
-    model_config = ConfigDict(extra="ignore")
-
-    id: str = Field(pattern=r"^[a-z][a-z0-9_-]{1,31}$")
-    timezone: str = "Asia/Shanghai"
-    weekly_hours: dict[Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"], list[tuple[time, time]]] = Field(
-        default_factory=lambda: {d: [(time(9), time(18))] for d in WEEKDAYS[:5]})
-    china_holidays: bool = True
-    closures: list[date] = Field(default_factory=list, max_length=400)
-    extra_workdays: list[date] = Field(default_factory=list, max_length=400)
-
-    def build(self) -> BusinessCalendar:
-        return BusinessCalendar(timezone=self.timezone, china_holidays=self.china_holidays,
-                                weekly_hours=tuple(tuple(self.weekly_hours.get(d, [])) for d in WEEKDAYS),
-                                closures=frozenset(self.closures), extra_workdays=frozenset(self.extra_workdays))
-
-
-class PolicyMatch(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str | None = None
-    category: str | None = None
-    priority: Literal["P1", "P2", "P3", "P4"] | None = None
-    community_id: str | None = None
-
-    def matches(self, kind: str, category: str | None, priority: str, community_id: str | None) -> bool:
-        return all(want is None or want == have for want, have in (
-            (self.kind, kind), (self.category, category), (self.priority, priority),
-            (self.community_id, community_id)))
-
-
-class Escalation(Schema):
-    after: timedelta = timedelta(0)
-    notify: Literal["supervisor", "admin", "assignee"] = "supervisor"
-
-
-class SlaPolicy(Schema):
-    """One ordered rule: the first whose ``match`` fits a ticket sets its clocks."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    name: str = Field(min_length=1, max_length=60)
-    match: PolicyMatch = Field(default_factory=PolicyMatch)
-    targets: dict[ClockName, timedelta]
-    calendar: str = TWENTY_FOUR_SEVEN
-    warn_at: float = Field(0.75, gt=0, lt=1)
-    pause_when_waiting: list[ClockName] = Field(default_factory=lambda: ["on_site", "resolution"])
-    escalation: list[Escalation] = Field(default_factory=lambda: [
-        Escalation(after=timedelta(0), notify="supervisor"), Escalation(after=timedelta(minutes=30), notify="admin")])
-
-    @field_validator("targets")
-    @classmethod
-    def _positive(cls, targets: dict[str, timedelta]) -> dict[str, timedelta]:
-        if not targets or any(t <= timedelta(0) for t in targets.values()):
-            raise ValueError("give at least one positive target (ISO 8601 duration such as PT15M)")
-        return targets
-
-
-def _p(name: str, match: dict[str, str], **targets: timedelta) -> SlaPolicy:
-    return SlaPolicy(name=name, match=PolicyMatch(**match), targets=targets)
-
-
-M, H, D = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1)
-
-
-@lru_cache(maxsize=1)
-def default_policies() -> tuple[SlaPolicy, ...]:
-    """The service levels of DOMAIN.md (built on first use: models aren't validated at import)."""
-    return (
-        _p("紧急", {"kind": "emergency"}, first_response=15 * M, on_site=15 * M, resolution=2 * H),
-        _p("紧急报修", {"kind": "repair", "priority": "P1"}, first_response=15 * M, on_site=45 * M, resolution=12 * H),
-        _p("报修", {"kind": "repair"}, first_response=15 * M, resolution=24 * H),
-        _p("投诉", {"kind": "complaint"}, first_response=15 * M, resolution=7 * D),
-        _p("咨询", {"kind": "inquiry"}, first_response=15 * M, resolution=4 * H),
-        _p("默认", {}, first_response=15 * M),
-    )
-
-
-def check_policies(policies: list[SlaPolicy], calendars: list[CalendarConfig]) -> list[dict[str, str]]:
-    """Problems with a tenant's policy list (empty when fine)."""
-    problems = []
-    known = {c.id for c in calendars} | {TWENTY_FOUR_SEVEN}
-    for index, policy in enumerate(policies):
-        if policy.calendar not in known:
-            problems.append({"field": f"sla_policies.{index}.calendar", "type": "unknown_calendar",
-                             "message": f"No calendar named {policy.calendar}."})
-    if policies and policies[-1].match.model_dump(exclude_none=True):
-        problems.append({"field": f"sla_policies.{len(policies) - 1}.match", "type": "catch_all_last",
-                         "message": "The last policy must match everything (an empty match)."})
-    return problems
-
-
-def match_policy(policies: list[SlaPolicy], *, kind: str, category: str | None, priority: str,
-                 community_id: str | None) -> SlaPolicy:
-    for policy in policies or default_policies():
-        if policy.match.matches(kind, category, priority, community_id):
-            return policy
-    return default_policies()[-1]
 
 
 CalendarFor = Callable[[str], BusinessCalendar]
 Ledger = list[dict[str, Any]]
 
 
-def _calendar(calendars: CalendarFor, name: str, ledger: Ledger, clock: str) -> BusinessCalendar:
+def _calendar(calendars: CalendarFor, name: str) -> BusinessCalendar:
     return BusinessCalendar.twenty_four_seven() if name == TWENTY_FOUR_SEVEN else calendars(name)
 
 
@@ -181,7 +75,7 @@ def start(policy: SlaPolicy, now: datetime, calendars: CalendarFor, names: tuple
                  name in policy.pause_when_waiting, "escalation": [
                      {"after_seconds": int(e.after.total_seconds()), "notify": e.notify} for e in policy.escalation],
                  "escalations_done": 0}
-        _schedule(clock, _calendar(calendars, policy.calendar, ledger, name), now)
+        _schedule(clock, _calendar(calendars, policy.calendar), now)
         clocks[name] = clock
         ledger.append(_entry("started", name, clock, reason, policy=policy.name, calendar=policy.calendar))
     return clocks, ledger
@@ -198,7 +92,7 @@ def pause(clocks: dict[str, Any], now: datetime, calendars: CalendarFor, reason:
     ledger: Ledger = []
     for name, clock in clocks.items():
         if clock["state"] == "running" and clock.get("pause_when_waiting"):
-            _stop_running(clock, _calendar(calendars, clock["calendar"], ledger, name), now)
+            _stop_running(clock, _calendar(calendars, clock["calendar"]), now)
             clock.update(state="paused", paused_at=to_rfc3339(now), due_at=None, warn_due_at=None)
             ledger.append(_entry("paused", name, clock, reason))
     return ledger
@@ -209,7 +103,7 @@ def resume(clocks: dict[str, Any], now: datetime, calendars: CalendarFor, reason
     for name, clock in clocks.items():
         if clock["state"] == "paused":
             clock.update(state="running", running_since=to_rfc3339(now), paused_at=None)
-            _schedule(clock, _calendar(calendars, clock["calendar"], ledger, name), now)
+            _schedule(clock, _calendar(calendars, clock["calendar"]), now)
             ledger.append(_entry("resumed", name, clock, reason))
     return ledger
 
@@ -223,7 +117,7 @@ def meet(clocks: dict[str, Any], name: str, now: datetime, calendars: CalendarFo
     if clock is None or clock["state"] not in ("running", "paused"):
         return []
     ledger: Ledger = []
-    _stop_running(clock, _calendar(calendars, clock["calendar"], ledger, name), now)
+    _stop_running(clock, _calendar(calendars, clock["calendar"]), now)
     late = clock["elapsed_seconds"] > clock["target_seconds"]
     clock.update(state="breached" if late else "met", met_at=to_rfc3339(now), warn_due_at=None)
     if late and not clock.get("breached_at"):
@@ -237,7 +131,7 @@ def stop(clocks: dict[str, Any], now: datetime, calendars: CalendarFor, reason: 
     ledger: Ledger = []
     for name, clock in clocks.items():
         if clock["state"] in ("running", "paused"):
-            _stop_running(clock, _calendar(calendars, clock["calendar"], ledger, name), now)
+            _stop_running(clock, _calendar(calendars, clock["calendar"]), now)
             clock.update(state="stopped", stopped_at=to_rfc3339(now), due_at=None, warn_due_at=None)
             ledger.append(_entry("stopped", name, clock, reason))
     return ledger
@@ -270,9 +164,9 @@ def retarget(clocks: dict[str, Any], policy: SlaPolicy, now: datetime, calendars
             continue
         if clock["state"] not in ("running", "paused"):
             continue
-        cal = _calendar(calendars, policy.calendar, ledger, name)
+        cal = _calendar(calendars, policy.calendar)
         if clock["state"] == "running":
-            _stop_running(clock, _calendar(calendars, clock["calendar"], ledger, name), now)
+            _stop_running(clock, _calendar(calendars, clock["calendar"]), now)
             clock["running_since"] = to_rfc3339(now)
         clock.update(target_seconds=int(target.total_seconds()), calendar=policy.calendar, policy=policy.name,
                      warn_at=policy.warn_at)
@@ -344,3 +238,31 @@ def view(clocks: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
                       "met_at": clock.get("met_at"), "breached_at": clock.get("breached_at"),
                       "warned_at": clock.get("warned_at"), "calendar_note": clock.get("calendar_note")})
     return shown
+
+
+def next_breach(clocks: dict[str, Any]) -> str | None:
+    """When the first running clock breaches (RFC 3339), for "what breaches next"; None if nothing runs.
+
+    Example
+    -------
+    >>> next_breach({"a": {"state": "running", "due_at": "2026-01-02T00:00:00.000Z"},
+    ...              "b": {"state": "paused", "due_at": "2026-01-01T00:00:00.000Z"}})
+    '2026-01-02T00:00:00.000Z'
+    """
+    return min((c["due_at"] for c in clocks.values() if c["state"] == "running" and c.get("due_at")), default=None)
+
+
+def worst_state(clocks: dict[str, Any]) -> str | None:
+    """The worst state among a ticket's clocks, for queue filters: breached, warning, running, paused, met, stopped.
+
+    Example
+    -------
+    >>> worst_state({"a": {"state": "met"}, "b": {"state": "running", "warned_at": "…"}})
+    'warning'
+    >>> worst_state({}) is None
+    True
+    """
+    states = {c["state"] for c in clocks.values()}
+    if any(c["state"] == "running" and c.get("warned_at") for c in clocks.values()):
+        states.add("warning")
+    return next((s for s in ("breached", "warning", "running", "paused", "met", "stopped") if s in states), None)

@@ -8,7 +8,7 @@ from pydantic import Field
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.schema import Request, Schema
 from chalicelib.notifications.rules import NotificationSettings
-from chalicelib.sla.domain import CalendarConfig, SlaPolicy
+from chalicelib.sla.policies import CalendarConfig, SlaPolicy
 from chalicelib.tenants.domain import (
     Branding,
     DispatchRule,

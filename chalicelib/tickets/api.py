@@ -3,14 +3,16 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from chalicelib import bootstrap
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFoundError
 from chalicelib.core.http import LIST_QUERY, Call, ModelRefs, api
-from chalicelib.core.permissions import Permission as P
+from chalicelib.core.permissions import Permission
+from chalicelib.core.wiring import Provided
 
-if TYPE_CHECKING:  # models load on first use, keeping cold starts small
+if TYPE_CHECKING:  # models and services load on first use, keeping cold starts small
     from chalicelib.tickets.domain import Action
+    from chalicelib.tickets.intake import TicketIntake
+    from chalicelib.tickets.queries import TicketQueries
     from chalicelib.tickets.schemas import (
         ActionIn,
         AttachmentUploadOut,
@@ -20,15 +22,15 @@ if TYPE_CHECKING:  # models load on first use, keeping cold starts small
         TicketOut,
         TicketPage,
     )
+    from chalicelib.tickets.transitions import TicketTransitions
 
 
 bp = api.blueprint(__name__)
-S = ModelRefs("chalicelib.tickets.schemas")
+schemas = ModelRefs("chalicelib.tickets.schemas")
 STAFF, RESIDENT = ("tickets",), ("my-tickets",)
-
-
-def service():  # noqa: ANN201
-    return bootstrap.ticket_service()
+intake: Provided[TicketIntake] = Provided("ticket intake")
+transitions: Provided[TicketTransitions] = Provided("ticket transitions")
+queries: Provided[TicketQueries] = Provided("ticket queries")
 
 
 def _action(name: str) -> Action:
@@ -43,142 +45,152 @@ def _action(name: str) -> Action:
     return action
 
 
-@api.route(bp, "POST", "/v1/tickets", permission=P.TICKETS_WRITE, body=S.StaffTicketIn, response=S.TicketOut,
+@api.route(bp, "POST", "/v1/tickets", permission=Permission.TICKETS_WRITE, body=schemas.StaffTicketIn,
+           response=schemas.TicketOut,
            status=201, tags=STAFF, summary="File a ticket for a resident (phone, walk-in, API); Idempotency-Key")
 def create_ticket(call: Call) -> TicketOut:
-    return service().create(call.tenant, call.body, call.idempotency_key, utcnow())
+    return intake().create(call.tenant, call.body, call.idempotency_key, utcnow())
 
 
-@api.route(bp, "GET", "/v1/tickets", permission=P.TICKETS_READ, query=S.TicketQuery, response=S.TicketPage,
+@api.route(bp, "GET", "/v1/tickets", permission=Permission.TICKETS_READ, query=schemas.TicketQuery,
+           response=schemas.TicketPage,
            tags=STAFF, summary="The queue: filter by bucket, status, kind, priority, community, assignee, pool, "
                                "created range; most urgent first; one query per page")
 def list_tickets(call: Call) -> TicketPage:
     from chalicelib.tickets.schemas import TicketPage
 
-    items, cursor = service().queue(call.tenant, call.query, utcnow())
+    items, cursor = queries().queue(call.tenant, call.query, utcnow())
     return TicketPage(items=items, next_cursor=cursor)
 
 
-@api.route(bp, "GET", "/v1/tickets/at-risk", permission=P.TICKETS_DISPATCH, query=LIST_QUERY, response=S.TicketPage,
+@api.route(bp, "GET", "/v1/tickets/at-risk", permission=Permission.TICKETS_DISPATCH, query=LIST_QUERY,
+           response=schemas.TicketPage,
            tags=STAFF, summary="What breaches next: open tickets with a running SLA clock, nearest deadline first")
 def at_risk(call: Call) -> TicketPage:
     from chalicelib.tickets.schemas import TicketPage
 
-    items, cursor = service().at_risk(call.tenant, call.query.limit, call.query.cursor, utcnow())
+    items, cursor = queries().at_risk(call.tenant, call.query.limit, call.query.cursor, utcnow())
     return TicketPage(items=items, next_cursor=cursor)
 
 
-@api.route(bp, "GET", "/v1/tickets/by-number/{number}", permission=P.TICKETS_READ, response=S.TicketOut, tags=STAFF,
+@api.route(bp, "GET", "/v1/tickets/by-number/{number}", permission=Permission.TICKETS_READ,
+           response=schemas.TicketOut, tags=STAFF,
            summary="Find a ticket by the short number a resident reads out on the phone")
 def get_ticket_by_number(call: Call) -> TicketOut:
-    return service().get_by_number(call.tenant, call.path["number"], utcnow())
+    return queries().get_by_number(call.tenant, call.path["number"], utcnow())
 
 
-@api.route(bp, "GET", "/v1/tickets/{ticket_id}", permission=P.TICKETS_READ, response=S.TicketOut, tags=STAFF,
+@api.route(bp, "GET", "/v1/tickets/{ticket_id}", permission=Permission.TICKETS_READ, response=schemas.TicketOut,
+           tags=STAFF,
            summary="One ticket, with the actions the caller may take now")
 def get_ticket(call: Call) -> TicketOut:
-    return service().get(call.tenant, call.path["ticket_id"], utcnow())
+    return queries().get(call.tenant, call.path["ticket_id"], utcnow())
 
 
-@api.route(bp, "PATCH", "/v1/tickets/{ticket_id}", permission=P.TICKETS_DISPATCH, body=S.TicketPatch,
-           response=S.TicketOut, tags=STAFF,
+@api.route(bp, "PATCH", "/v1/tickets/{ticket_id}", permission=Permission.TICKETS_DISPATCH, body=schemas.TicketPatch,
+           response=schemas.TicketOut, tags=STAFF,
            summary="Re-triage kind, category or priority; SLA clocks re-target (If-Match)")
 def patch_ticket(call: Call) -> TicketOut:
-    return service().triage(call.tenant, call.path["ticket_id"], call.body, call.if_match, utcnow())
+    return transitions().triage(call.tenant, call.path["ticket_id"], call.body, call.if_match, utcnow())
 
 
-@api.route(bp, "POST", "/v1/tickets/{ticket_id}/actions/{action}", permission=P.TICKETS_WRITE, body=S.ActionIn,
-           response=S.TicketOut, tags=STAFF,
+@api.route(bp, "POST", "/v1/tickets/{ticket_id}/actions/{action}", permission=Permission.TICKETS_WRITE,
+           body=schemas.ActionIn,
+           response=schemas.TicketOut, tags=STAFF,
            summary="acknowledge, assign (转单), grab (抢单), return (退单), start, arrive, wait_on_resident, resume, "
                    "quote, resolve, close, reopen, cancel, merge, return_visit (回访); If-Match")
 def ticket_action(call: Call) -> TicketOut:
-    return service().act(call.tenant, call.path["ticket_id"], _action(call.path["action"]), call.body,
+    return transitions().act(call.tenant, call.path["ticket_id"], _action(call.path["action"]), call.body,
                          call.if_match, utcnow())
 
 
-@api.route(bp, "POST", "/v1/tickets/{ticket_id}/comments", permission=P.TICKETS_WRITE, body=S.CommentIn,
-           response=S.CommentOut, status=201, tags=STAFF, summary="Reply to the resident (public) or note (internal)")
+@api.route(bp, "POST", "/v1/tickets/{ticket_id}/comments", permission=Permission.TICKETS_WRITE, body=schemas.CommentIn,
+           response=schemas.CommentOut, status=201, tags=STAFF,
+           summary="Reply to the resident (public) or note (internal)")
 def comment_ticket(call: Call) -> CommentOut:
     body = call.body
-    return service().comment(call.tenant, call.path["ticket_id"], body.body, body.visibility, body.attachments,
+    return transitions().comment(call.tenant, call.path["ticket_id"], body.body, body.visibility, body.attachments,
                              utcnow())
 
 
-@api.route(bp, "GET", "/v1/tickets/{ticket_id}/comments", permission=P.TICKETS_READ, response=S.CommentList,
+@api.route(bp, "GET", "/v1/tickets/{ticket_id}/comments", permission=Permission.TICKETS_READ,
+           response=schemas.CommentList,
            tags=STAFF, summary="The conversation, public and internal")
 def list_comments(call: Call) -> CommentList:
     from chalicelib.tickets.schemas import CommentList
 
-    return CommentList(items=service().comments(call.tenant, call.path["ticket_id"]))
+    return CommentList(items=queries().comments(call.tenant, call.path["ticket_id"]))
 
 
-@api.route(bp, "GET", "/v1/tickets/{ticket_id}/events", permission=P.TICKETS_READ, response=S.EventList, tags=STAFF,
+@api.route(bp, "GET", "/v1/tickets/{ticket_id}/events", permission=Permission.TICKETS_READ,
+           response=schemas.EventList, tags=STAFF,
            summary="The timeline: every change with actor, time and before/after (the audit log)")
 def ticket_events(call: Call) -> EventList:
     from chalicelib.tickets.schemas import EventList
 
-    return EventList(items=service().timeline(call.tenant, call.path["ticket_id"]))
+    return EventList(items=queries().timeline(call.tenant, call.path["ticket_id"]))
 
 
-@api.route(bp, "POST", "/v1/attachments", permission=P.TICKETS_WRITE, body=S.AttachmentIn,
-           response=S.AttachmentUploadOut, status=201, tags=STAFF,
+@api.route(bp, "POST", "/v1/attachments", permission=Permission.TICKETS_WRITE, body=schemas.AttachmentIn,
+           response=schemas.AttachmentUploadOut, status=201, tags=STAFF,
            summary="A presigned upload for a photo (jpeg/png/webp/heic, ≤ 10 MB)")
 def staff_attachment(call: Call) -> AttachmentUploadOut:
-    return service().presign_attachment(call.tenant, call.body, utcnow())
+    return intake().presign_attachment(call.tenant, call.body, utcnow())
 
 
 # --- residents ----------------------------------------------------------------------------------------
-@api.route(bp, "POST", "/v1/me/tickets", auth="resident", body=S.TicketIn, response=S.TicketOut, status=201,
+@api.route(bp, "POST", "/v1/me/tickets", auth="resident", body=schemas.TicketIn, response=schemas.TicketOut, status=201,
            tags=RESIDENT, summary="Report a problem or ask for a service; Idempotency-Key")
 def my_create(call: Call) -> TicketOut:
-    return service().create(call.tenant, call.body, call.idempotency_key, utcnow())
+    return intake().create(call.tenant, call.body, call.idempotency_key, utcnow())
 
 
-@api.route(bp, "GET", "/v1/me/tickets", auth="resident", query=LIST_QUERY, response=S.TicketPage, tags=RESIDENT,
+@api.route(bp, "GET", "/v1/me/tickets", auth="resident", query=LIST_QUERY, response=schemas.TicketPage, tags=RESIDENT,
            summary="My tickets, newest first")
 def my_list(call: Call) -> TicketPage:
     from chalicelib.tickets.schemas import TicketPage
 
-    items, cursor = service().my_tickets(call.tenant, call.query.limit, call.query.cursor, utcnow())
+    items, cursor = queries().my_tickets(call.tenant, call.query.limit, call.query.cursor, utcnow())
     return TicketPage(items=items, next_cursor=cursor)
 
 
-@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}", auth="resident", response=S.TicketOut, tags=RESIDENT,
+@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}", auth="resident", response=schemas.TicketOut, tags=RESIDENT,
            summary="One of my tickets")
 def my_get(call: Call) -> TicketOut:
-    return service().get(call.tenant, call.path["ticket_id"], utcnow())
+    return queries().get(call.tenant, call.path["ticket_id"], utcnow())
 
 
-@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/events", auth="resident", response=S.EventList, tags=RESIDENT,
+@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/events", auth="resident", response=schemas.EventList, tags=RESIDENT,
            summary="The public timeline of my ticket")
 def my_events(call: Call) -> EventList:
     from chalicelib.tickets.schemas import EventList
 
-    return EventList(items=service().timeline(call.tenant, call.path["ticket_id"]))
+    return EventList(items=queries().timeline(call.tenant, call.path["ticket_id"]))
 
 
-@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/comments", auth="resident", response=S.CommentList, tags=RESIDENT,
+@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/comments", auth="resident", response=schemas.CommentList,
+           tags=RESIDENT,
            summary="The public conversation on my ticket")
 def my_comments(call: Call) -> CommentList:
     from chalicelib.tickets.schemas import CommentList
 
-    return CommentList(items=service().comments(call.tenant, call.path["ticket_id"]))
+    return CommentList(items=queries().comments(call.tenant, call.path["ticket_id"]))
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/comments", auth="resident", body=S.ResidentCommentIn,
-           response=S.CommentOut, status=201, tags=RESIDENT, summary="Add to the conversation")
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/comments", auth="resident", body=schemas.ResidentCommentIn,
+           response=schemas.CommentOut, status=201, tags=RESIDENT, summary="Add to the conversation")
 def my_comment(call: Call) -> CommentOut:
-    return service().comment(call.tenant, call.path["ticket_id"], call.body.body, "public", call.body.attachments,
+    return transitions().comment(call.tenant, call.path["ticket_id"], call.body.body, "public", call.body.attachments,
                              utcnow())
 
 
 def _resident_action(call: Call, action: str, params: ActionIn) -> TicketOut:
     from chalicelib.tickets.domain import Action
 
-    return service().act(call.tenant, call.path["ticket_id"], Action(action), params, call.if_match, utcnow())
+    return transitions().act(call.tenant, call.path["ticket_id"], Action(action), params, call.if_match, utcnow())
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/confirm", auth="resident", response=S.TicketOut, tags=RESIDENT,
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/confirm", auth="resident", response=schemas.TicketOut, tags=RESIDENT,
            summary="Confirm the problem is solved (closes the ticket)")
 def my_confirm(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
@@ -186,7 +198,8 @@ def my_confirm(call: Call) -> TicketOut:
     return _resident_action(call, "confirm", ActionIn())
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/rate", auth="resident", body=S.RatingIn, response=S.TicketOut,
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/rate", auth="resident", body=schemas.RatingIn,
+           response=schemas.TicketOut,
            tags=RESIDENT, summary="Rate once, 1–5, with tags and a comment")
 def my_rate(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
@@ -195,7 +208,8 @@ def my_rate(call: Call) -> TicketOut:
                                                         comment=call.body.comment))
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/reopen", auth="resident", body=S.ReasonIn, response=S.TicketOut,
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/reopen", auth="resident", body=schemas.ReasonIn,
+           response=schemas.TicketOut,
            tags=RESIDENT, summary="It isn't fixed: reopen")
 def my_reopen(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
@@ -203,7 +217,8 @@ def my_reopen(call: Call) -> TicketOut:
     return _resident_action(call, "reopen", ActionIn(reason=call.body.reason or "问题未解决"))
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/cancel", auth="resident", body=S.ReasonIn, response=S.TicketOut,
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/cancel", auth="resident", body=schemas.ReasonIn,
+           response=schemas.TicketOut,
            tags=RESIDENT, summary="Withdraw the ticket before work starts")
 def my_cancel(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
@@ -211,7 +226,7 @@ def my_cancel(call: Call) -> TicketOut:
     return _resident_action(call, "cancel", ActionIn(reason=call.body.reason))
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/quote/approve", auth="resident", response=S.TicketOut,
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/quote/approve", auth="resident", response=schemas.TicketOut,
            tags=RESIDENT, summary="Accept the quoted price and time")
 def my_approve_quote(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
@@ -219,15 +234,16 @@ def my_approve_quote(call: Call) -> TicketOut:
     return _resident_action(call, "approve_quote", ActionIn())
 
 
-@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/quote/decline", auth="resident", body=S.ReasonIn,
-           response=S.TicketOut, tags=RESIDENT, summary="Decline the quote (the ticket ends, politely)")
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/quote/decline", auth="resident", body=schemas.ReasonIn,
+           response=schemas.TicketOut, tags=RESIDENT, summary="Decline the quote (the ticket ends, politely)")
 def my_decline_quote(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
 
     return _resident_action(call, "decline_quote", ActionIn(reason=call.body.reason))
 
 
-@api.route(bp, "POST", "/v1/me/attachments", auth="resident", body=S.AttachmentIn, response=S.AttachmentUploadOut,
+@api.route(bp, "POST", "/v1/me/attachments", auth="resident", body=schemas.AttachmentIn,
+           response=schemas.AttachmentUploadOut,
            status=201, tags=RESIDENT, summary="A presigned upload for a photo (jpeg/png/webp/heic, ≤ 10 MB)")
 def my_attachment(call: Call) -> AttachmentUploadOut:
-    return service().presign_attachment(call.tenant, call.body, utcnow())
+    return intake().presign_attachment(call.tenant, call.body, utcnow())

@@ -1,4 +1,7 @@
-"""Photos on S3: presigned uploads (type and size enforced by the POST policy) and short-lived downloads."""
+"""Photos on S3: presigned uploads (type and size enforced by the POST policy) and short-lived downloads.
+
+An I/O adapter (boto3), like a repository: the ticket services reach it through ``ports.AttachmentSigner``.
+"""
 from __future__ import annotations
 
 from functools import cached_property
@@ -27,12 +30,17 @@ class AttachmentStore:
         return boto3.client("s3", region_name=self._settings.region, endpoint_url=self._settings.aws_endpoint_url,
                             config=Config(signature_version="s3v4", s3={"addressing_style": "path"}))
 
-    def presign_upload(self, key: str, content_type: str, size: int) -> dict[str, Any]:
+    def key_for(self, tenant_id: str, attachment_id: str) -> str:
+        return object_key(tenant_id, attachment_id)
+
+    def presign_upload(self, tenant_id: str, attachment_id: str, content_type: str, size: int) -> dict[str, Any]:
+        key = object_key(tenant_id, attachment_id)
         return self._s3.generate_presigned_post(
             Bucket=self.bucket, Key=key, Fields={"Content-Type": content_type},
             Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, size]],
             ExpiresIn=UPLOAD_SECONDS)
 
-    def presign_download(self, key: str) -> str:
+    def presign_download(self, tenant_id: str, attachment_id: str) -> str:
+        key = object_key(tenant_id, attachment_id)
         return self._s3.generate_presigned_url("get_object", Params={"Bucket": self.bucket, "Key": key},
                                                ExpiresIn=DOWNLOAD_SECONDS)

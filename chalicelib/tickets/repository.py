@@ -1,19 +1,41 @@
-"""Ticket items, their comments, attachments, idempotency records and the queue indexes."""
+"""Ticket items, their comments, attachments, idempotency records, duplicate markers and SLA marks; the
+queue indexes and the due index entries. PynamoDB lives here and nowhere else in this context: services
+hand in and get back records (``tickets.records``), and stage their writes through this repository.
+
+(Over ~350 lines: the ticket item declares some fifty attributes, and its keys, indexes and mapping belong
+beside it — split, the table layout of a ticket would live in two places.)
+"""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import dataclasses
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist
 
-from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.clock import from_rfc3339, to_rfc3339
+from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
+from chalicelib.sla import domain as sla_domain
 from chalicelib.storage import keys
-from chalicelib.storage.table import GSI1, GSI2, GSI3, GSI4, DueIndex, LinliModel, UniqueItem
-from chalicelib.storage.unit_of_work import EventItem
-from chalicelib.tickets.domain import Status, bucket
+from chalicelib.storage.table import GSI1, GSI2, GSI3, GSI4, CounterItem, DueIndex, LinliModel, UniqueItem
+from chalicelib.storage.unit_of_work import EventItem, UnitOfWork
+from chalicelib.tickets.domain import OPEN, Status, bucket
+from chalicelib.tickets.errors import (
+    DailyTicketLimitError,
+    DuplicateSeenError,
+    IdempotentReplayError,
+    NumberTakenError,
+    SlaMarkRecordedError,
+    invalid_field,
+)
+from chalicelib.tickets.records import Attachment, Comment, IdempotencyRecord, NewTicketGuards, QueueFilter, Ticket
+
+IDEMPOTENCY_TTL = timedelta(hours=24)
+TICKET_SK = "TICKET"
+INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK")
 
 
 class TicketItem(LinliModel, discriminator="ticket"):
@@ -25,7 +47,7 @@ class TicketItem(LinliModel, discriminator="ticket"):
     GSI3SK = UnicodeAttribute(null=True)
     GSI4PK = UnicodeAttribute(null=True)   # T#tid#RISK while a clock runs: "what breaches next"
     GSI4SK = UnicodeAttribute(null=True)
-    due_bucket = UnicodeAttribute(null=True)  # DueIndex (platform-wide, sparse): resolved tickets awaiting auto-close
+    due_bucket = UnicodeAttribute(null=True)  # DueIndex (platform-wide, sparse): SLA marks due, or auto-close
     due_at = UnicodeAttribute(null=True)
     by_assignee = GSI1()
     by_status = GSI2()
@@ -102,11 +124,18 @@ class DuplicateMarkerItem(LinliModel, discriminator="duplicate_marker"):
     until = UnicodeAttribute()
 
 
+class SlaMarkItem(LinliModel, discriminator="sla_mark"):
+    """Proof that one SLA mark (warning, breach, escalation step) of one clock cycle was recorded: exactly once."""
+
+    recorded_at = UnicodeAttribute()
+
+
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Ticket) if f.name != "auto_close_at")
+
+
+# --- keys -------------------------------------------------------------------------------------------
 def ticket_pk(tenant_id: str, ticket_id: str) -> str:
     return keys.tenant_pk(tenant_id, "TKT", ticket_id)
-
-
-TICKET_SK = "TICKET"
 
 
 def number_pk(tenant_id: str, number: str) -> str:
@@ -117,32 +146,30 @@ def attachment_pk(tenant_id: str, attachment_id: str) -> str:
     return keys.tenant_pk(tenant_id, "ATT", attachment_id)
 
 
-def index_keys(tenant_id: str, *, ticket_id: str, status: Status, priority: str, created_at: str,
-               resident_id: str, assignee_id: str | None, grab_team: str | None,
-               sla_due: str | None = None) -> dict[str, str | None]:
-    """Where a ticket appears: its status queue, its assignee's (or grab pool's) queue, its resident's list.
-
-    Queues sort by priority (P1 first), then oldest first.
-    """
-    box = bucket(status)
-    urgency = f"{priority}#{created_at}#{ticket_id}"
-    if assignee_id:
-        owner_pk: str | None = keys.tenant_pk(tenant_id, "ASG", assignee_id)
-    elif grab_team and box == "open":
-        owner_pk = keys.tenant_pk(tenant_id, "POOL", grab_team)
+def index_keys(ticket: Ticket) -> dict[str, str | None]:
+    """Where a ticket appears: its status queue, its assignee's (or grab pool's) queue, its resident's list and,
+    while a clock runs, the at-risk view. Queues sort by priority (P1 first), then oldest first."""
+    tenant_id, box = ticket.tenant_id, bucket(Status(ticket.status))
+    urgency = f"{ticket.priority}#{ticket.created_at}#{ticket.ticket_id}"
+    if ticket.assignee_id:
+        owner_pk: str | None = keys.tenant_pk(tenant_id, "ASG", ticket.assignee_id)
+    elif ticket.grab_team and box == "open":
+        owner_pk = keys.tenant_pk(tenant_id, "POOL", ticket.grab_team)
     else:
         owner_pk = None
+    breach = sla_domain.next_breach(ticket.sla or {}) if box == "open" else None
     return {
         "GSI1PK": owner_pk, "GSI1SK": f"{box}#{urgency}" if owner_pk else None,
         "GSI2PK": keys.tenant_pk(tenant_id, "TQ", box), "GSI2SK": urgency,
-        "GSI3PK": keys.tenant_pk(tenant_id, "RES", resident_id), "GSI3SK": f"TKT#{created_at}#{ticket_id}",
-        "GSI4PK": keys.tenant_pk(tenant_id, "RISK") if sla_due and box == "open" else None,
-        "GSI4SK": f"{sla_due}#{ticket_id}" if sla_due and box == "open" else None,
+        "GSI3PK": keys.tenant_pk(tenant_id, "RES", ticket.resident_id),
+        "GSI3SK": f"TKT#{ticket.created_at}#{ticket.ticket_id}",
+        "GSI4PK": keys.tenant_pk(tenant_id, "RISK") if breach else None,
+        "GSI4SK": f"{breach}#{ticket.ticket_id}" if breach else None,
     }
 
 
 def due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str]:
-    """Where a due ticket sits in the DueIndex: an hour bucket, then the exact time.
+    """Where a resolved ticket awaiting auto-close sits in the DueIndex: an hour bucket, then the exact time.
 
     Example
     -------
@@ -154,7 +181,7 @@ def due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str]:
 
 
 def sla_due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str]:
-    """Where a ticket with a running SLA clock sits in the DueIndex: a minute bucket, then the exact time.
+    """Where a ticket with an SLA mark coming sits in the DueIndex: a minute bucket, then the exact time.
 
     Example
     -------
@@ -165,16 +192,53 @@ def sla_due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str
             "due_at": f"{to_rfc3339(due)}#{tenant_id}#{ticket_id}"}
 
 
+def due_attributes(ticket: Ticket) -> dict[str, str | None]:
+    """The ticket's DueIndex entry: its next SLA mark while open, its auto-close once resolved, else none."""
+    upcoming = sla_domain.next_due(ticket.sla or {}) if Status(ticket.status) in OPEN else None
+    if upcoming is not None:
+        return dict(sla_due_keys(ticket.tenant_id, ticket.ticket_id, upcoming))
+    if ticket.status == Status.RESOLVED and ticket.auto_close_at:
+        return dict(due_keys(ticket.tenant_id, ticket.ticket_id, from_rfc3339(ticket.auto_close_at)))
+    return {"due_bucket": None, "due_at": None}
+
+
+# --- mapping ------------------------------------------------------------------------------------------
+def to_record(item: TicketItem) -> Ticket:
+    values = {name: getattr(item, name) for name in RECORD_FIELDS}
+    values["reopen_count"] = int(item.reopen_count or 0)
+    values["version"] = int(item.version)
+    values["attachments"] = list(item.attachments or [])
+    values["return_visits"] = list(item.return_visits or [])
+    values["sla"] = item.sla or {}
+    if item.due_bucket and item.due_bucket.startswith("DUE#") and item.due_at:
+        values["auto_close_at"] = item.due_at.split("#")[0]
+    return Ticket(**values)
+
+
+def to_item(ticket: Ticket) -> TicketItem:
+    attributes = {name: getattr(ticket, name) for name in RECORD_FIELDS}
+    indexes = {k: v for k, v in {**index_keys(ticket), **due_attributes(ticket)}.items() if v is not None}
+    return TicketItem(ticket_pk(ticket.tenant_id, ticket.ticket_id), TICKET_SK, **attributes, **indexes)
+
+
+def _comment(item: CommentItem, ticket_id: str) -> Comment:
+    return Comment(comment_id=item.comment_id, ticket_id=ticket_id, author=item.author, body=item.body,
+                   visibility=item.visibility, created_at=item.created_at, attachments=list(item.attachments or []))
+
+
 class TicketRepository:
+    """Tickets in the single table (see the module docstring); satisfies ``tickets.ports.TicketStore``."""
+
     def __init__(self, cursors: CursorCodec) -> None:
         self._cursors = cursors
 
-    def get(self, ctx: TenantContext, ticket_id: str, *, consistent: bool = False) -> TicketItem | None:
+    # --- reads ---------------------------------------------------------------------------------------
+    def get(self, ctx: TenantContext, ticket_id: str, *, consistent: bool = False) -> Ticket | None:
         try:
             item = LinliModel.get(ticket_pk(ctx.tenant_id, ticket_id), TICKET_SK, consistent_read=consistent)
         except DoesNotExist:
             return None
-        return item if isinstance(item, TicketItem) else None
+        return to_record(item) if isinstance(item, TicketItem) else None
 
     def ticket_id_for_number(self, ctx: TenantContext, number: str) -> str | None:
         try:
@@ -182,63 +246,174 @@ class TicketRepository:
         except DoesNotExist:
             return None
 
-    def idempotency_record(self, pk: str) -> IdempotencyItem | None:
+    def idempotency_record(self, ctx: TenantContext, key_digest: str) -> IdempotencyRecord | None:
         try:
-            return IdempotencyItem.get(pk, "IDEM", consistent_read=True)
+            item = IdempotencyItem.get(self._idempotency_pk(ctx, key_digest), "IDEM", consistent_read=True)
+        except DoesNotExist:
+            return None
+        return IdempotencyRecord(item.request_digest, item.ticket_id)
+
+    def duplicate_of(self, ctx: TenantContext, duplicate_key: str) -> str | None:
+        try:
+            return DuplicateMarkerItem.get(self._duplicate_pk(ctx, duplicate_key), "DUP", consistent_read=True
+                                           ).ticket_id
         except DoesNotExist:
             return None
 
-    def duplicate_marker(self, pk: str) -> DuplicateMarkerItem | None:
-        try:
-            return DuplicateMarkerItem.get(pk, "DUP", consistent_read=True)
-        except DoesNotExist:
-            return None
+    def queue(self, ctx: TenantContext, spec: QueueFilter, limit: int, cursor: str | None
+              ) -> tuple[list[Ticket], str | None]:
+        """One page of a queue: one Query on the index that serves it, filters applied by DynamoDB."""
+        tenant_id = ctx.tenant_id
+        condition = None
+        for clause in (
+            TicketItem.status == spec.status if spec.status else None,
+            TicketItem.kind == spec.kind if spec.kind else None,
+            TicketItem.priority == spec.priority if spec.priority else None,
+            TicketItem.community_id == spec.community_id if spec.community_id else None,
+            TicketItem.created_at >= spec.created_from if spec.created_from else None,
+            TicketItem.created_at <= spec.created_to if spec.created_to else None,
+            TicketItem.sla_state == spec.sla_state if spec.sla_state else None,
+        ):
+            if clause is not None:
+                condition = clause if condition is None else condition & clause
+        newest_first = False
+        if spec.resident_id:
+            index, partition = TicketItem.by_resident, keys.tenant_pk(tenant_id, "RES", spec.resident_id)
+            range_condition: Any = TicketItem.GSI3SK.startswith("TKT#")
+            newest_first = True
+        elif spec.assignee_id:
+            index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "ASG", spec.assignee_id)
+            range_condition = TicketItem.GSI1SK.startswith(f"{spec.bucket}#")
+        elif spec.pool:
+            index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "POOL", spec.pool)
+            range_condition = TicketItem.GSI1SK.startswith("open#")
+        else:
+            index, partition = TicketItem.by_status, keys.tenant_pk(tenant_id, "TQ", spec.bucket)
+            range_condition = None
+        results = index.query(partition, range_condition, filter_condition=condition, limit=limit,
+                              scan_index_forward=not newest_first,
+                              last_evaluated_key=self._cursors.decode(tenant_id, cursor))
+        items, next_cursor = self._cursors.page(tenant_id, results)
+        return [to_record(i) for i in items], next_cursor
 
-    def queue(self, ctx: TenantContext, *, index: str, partition: str, sort_prefix: str | None, condition: Any,
-              limit: int, cursor: str | None, newest_first: bool = False) -> tuple[list[TicketItem], str | None]:
-        idx = {"GSI1": TicketItem.by_assignee, "GSI2": TicketItem.by_status, "GSI3": TicketItem.by_resident}[index]
-        range_key = getattr(TicketItem, f"{index}SK")
-        results = idx.query(partition, range_key.startswith(sort_prefix) if sort_prefix else None,
-                            filter_condition=condition, limit=limit, scan_index_forward=not newest_first,
-                            last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
-        return self._cursors.page(ctx.tenant_id, results)
+    def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
+        results = TicketItem.by_risk.query(keys.tenant_pk(ctx.tenant_id, "RISK"), limit=limit,
+                                           last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
+        items, next_cursor = self._cursors.page(ctx.tenant_id, results)
+        return [to_record(i) for i in items], next_cursor
+
+    def timeline(self, ctx: TenantContext, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's events, oldest first, as event messages."""
+        return [e.to_message() for e in EventItem.query(ticket_pk(ctx.tenant_id, ticket_id),
+                                                        EventItem.SK.startswith(keys.EVENT_PREFIX))]
+
+    def comments(self, ctx: TenantContext, ticket_id: str) -> list[Comment]:
+        return [_comment(c, ticket_id) for c in CommentItem.query(ticket_pk(ctx.tenant_id, ticket_id),
+                                                                  CommentItem.SK.startswith("CMT#"))]
 
     def sla_due(self, due_bucket: str, until: str) -> tuple[list[tuple[str, str, str]], int]:
-        """(tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and how many items were read."""
+        """Platform-wide: (tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and how many items
+        DynamoDB read (and bills), not only the matches."""
         found = []
         results = TicketItem.by_due.query(due_bucket, TicketItem.due_at <= until + "~")
         for item in results:
             due_at, tenant_id, ticket_id = item.due_at.split("#")
             found.append((tenant_id, ticket_id, due_at))
-        return found, results.page_iter.total_scanned_count  # what DynamoDB read (and bills), not only matches
+        return found, results.page_iter.total_scanned_count
 
-    def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[TicketItem], str | None]:
-        results = TicketItem.by_risk.query(keys.tenant_pk(ctx.tenant_id, "RISK"), limit=limit,
-                                           last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
-        return self._cursors.page(ctx.tenant_id, results)
-
-    def due_in_bucket(self, due_bucket: str, until: str) -> list[tuple[str, str]]:
-        """(tenant_id, ticket_id) of tickets due in this hour bucket up to ``until`` (platform sweep)."""
+    def auto_close_due(self, due_bucket: str, until: str) -> list[tuple[str, str]]:
+        """Platform-wide: (tenant_id, ticket_id) of resolved tickets due in this hour bucket up to ``until``."""
         found = []
         for item in TicketItem.by_due.query(due_bucket, TicketItem.due_at <= until + "~"):
             _, tenant_id, ticket_id = item.due_at.split("#")
             found.append((tenant_id, ticket_id))
         return found
 
-    def timeline(self, ctx: TenantContext, ticket_id: str) -> list[EventItem]:
-        return list(EventItem.query(ticket_pk(ctx.tenant_id, ticket_id), EventItem.SK.startswith(keys.EVENT_PREFIX)))
+    # --- writes outside a unit of work -----------------------------------------------------------------
+    def next_round_robin_position(self, ctx: TenantContext, team_id: str) -> int:
+        counter = CounterItem(keys.tenant_pk(ctx.tenant_id, "RR", team_id), "RR")
+        counter.update(actions=[CounterItem.count.add(1)])
+        return int(counter.count) - 1
 
-    def comments(self, ctx: TenantContext, ticket_id: str) -> list[CommentItem]:
-        return list(CommentItem.query(ticket_pk(ctx.tenant_id, ticket_id), CommentItem.SK.startswith("CMT#")))
+    def save_attachment(self, ctx: TenantContext, attachment: Attachment) -> None:
+        AttachmentItem(attachment_pk(ctx.tenant_id, attachment.attachment_id), "ATT",
+                       attachment_id=attachment.attachment_id, owner_id=attachment.owner_id,
+                       content_type=attachment.content_type, size=attachment.size, key=attachment.key,
+                       created_at=attachment.created_at).save(condition=AttachmentItem.PK.does_not_exist())
 
+    # --- staged writes ---------------------------------------------------------------------------------
+    def stage_new(self, uow: UnitOfWork, ctx: TenantContext, ticket: Ticket, guards: NewTicketGuards) -> None:
+        """A new ticket with its guards: idempotency record, unique number, the resident's daily limit, their
+        photos, the duplicate marker — all in the one transaction."""
+        now = uow.now
+        if guards.idempotency_key_digest:
+            uow.put(IdempotencyItem(self._idempotency_pk(ctx, guards.idempotency_key_digest), "IDEM",
+                                    request_digest=guards.request_digest, ticket_id=ticket.ticket_id,
+                                    expires_at=int((now + IDEMPOTENCY_TTL).timestamp())),
+                    condition=IdempotencyItem.PK.does_not_exist(), on_conflict=IdempotentReplayError())
+        uow.put(UniqueItem(number_pk(ctx.tenant_id, ticket.number), keys.UNIQUE_SK, owner_id=ticket.ticket_id),
+                condition=UniqueItem.PK.does_not_exist(), on_conflict=NumberTakenError())
+        if guards.daily_limit is not None:
+            expires = int((now + timedelta(days=2)).timestamp())
+            uow.update(CounterItem(keys.tenant_pk(ctx.tenant_id, "DAILY", ctx.principal.id), guards.local_day),
+                       [CounterItem.count.add(1), CounterItem.expires_at.set(expires)],
+                       condition=CounterItem.count.does_not_exist() | (CounterItem.count < guards.daily_limit),
+                       on_conflict=DailyTicketLimitError())
+        self.stage_attachments_check(uow, ctx, ticket.attachments, owner_id=ctx.principal.id, field="attachments",
+                                     message="Upload the photo first (POST /v1/me/attachments).")
+        marker = DuplicateMarkerItem(self._duplicate_pk(ctx, guards.duplicate_key), "DUP", ticket_id=ticket.ticket_id,
+                                     until=guards.duplicate_window_ends,
+                                     expires_at=int(from_rfc3339(guards.duplicate_window_ends).timestamp()))
+        if guards.check_duplicate:
+            uow.put(marker, condition=DuplicateMarkerItem.PK.does_not_exist()
+                    | (DuplicateMarkerItem.until < to_rfc3339(now)), on_conflict=DuplicateSeenError())
+        else:
+            uow.put(marker)
+        uow.put(to_item(ticket), condition=TicketItem.PK.does_not_exist())
 
-class SlaMarkItem(LinliModel, discriminator="sla_mark"):
-    """Proof that one SLA mark (warning, breach, escalation step) of one clock cycle was recorded: exactly once."""
+    def stage_update(self, uow: UnitOfWork, ctx: TenantContext, before: Ticket, after: Ticket, *,
+                     on_conflict: LinliError) -> None:
+        """The changed fields, the queue and due index entries, guarded by the version read."""
+        actions = []
+        for name in RECORD_FIELDS:
+            value = getattr(after, name)
+            if value != getattr(before, name):
+                attribute = getattr(TicketItem, name)
+                actions.append(attribute.remove() if value is None else attribute.set(value))
+        for name, value in {**index_keys(after), **due_attributes(after)}.items():
+            attribute = getattr(TicketItem, name)
+            actions.append(attribute.remove() if value is None else attribute.set(value))
+        target = TicketItem(ticket_pk(ctx.tenant_id, before.ticket_id), TICKET_SK)
+        uow.update(target, actions, condition=TicketItem.version == before.version, on_conflict=on_conflict)
 
-    recorded_at = UnicodeAttribute()
+    def stage_comment(self, uow: UnitOfWork, ctx: TenantContext, comment: Comment) -> None:
+        uow.put(CommentItem(ticket_pk(ctx.tenant_id, comment.ticket_id), f"CMT#{comment.comment_id}",
+                            comment_id=comment.comment_id, author=comment.author, body=comment.body,
+                            visibility=comment.visibility, attachments=list(comment.attachments),
+                            created_at=comment.created_at))
 
+    def stage_attachments_check(self, uow: UnitOfWork, ctx: TenantContext, attachment_ids: list[str], *,
+                                owner_id: str | None, field: str, message: str) -> None:
+        """Each photo was uploaded (by ``owner_id``, when given) before it is referenced."""
+        for index, attachment_id in enumerate(attachment_ids):
+            condition = AttachmentItem.owner_id == owner_id if owner_id else AttachmentItem.PK.exists()
+            uow.check(AttachmentItem, attachment_pk(ctx.tenant_id, attachment_id), "ATT", condition,
+                      on_conflict=invalid_field(f"{field}.{index}", "unknown_attachment", message))
 
-class SweepStateItem(LinliModel, discriminator="sweep_state"):
-    """Platform-wide: the last minute bucket the SLA sweep has read."""
+    def stage_ticket_exists_check(self, uow: UnitOfWork, ctx: TenantContext, ticket_id: str, *,
+                                  on_conflict: LinliError) -> None:
+        uow.check(TicketItem, ticket_pk(ctx.tenant_id, ticket_id), TICKET_SK, TicketItem.PK.exists(),
+                  on_conflict=on_conflict)
 
-    last_minute = UnicodeAttribute()
+    def stage_sla_mark(self, uow: UnitOfWork, ctx: TenantContext, ticket_id: str, mark: str, now: datetime) -> None:
+        uow.put(SlaMarkItem(ticket_pk(ctx.tenant_id, ticket_id), f"SLA#{mark}", recorded_at=to_rfc3339(now)),
+                condition=SlaMarkItem.PK.does_not_exist(), on_conflict=SlaMarkRecordedError())
+
+    # --- helpers -------------------------------------------------------------------------------------
+    @staticmethod
+    def _idempotency_pk(ctx: TenantContext, key_digest: str) -> str:
+        return keys.tenant_pk(ctx.tenant_id, "IDEM", ctx.principal.id, key_digest)
+
+    @staticmethod
+    def _duplicate_pk(ctx: TenantContext, duplicate_key: str) -> str:
+        return keys.tenant_pk(ctx.tenant_id, "DUP", duplicate_key)

@@ -9,7 +9,7 @@ import pytest
 
 from chalicelib.sla import domain
 from chalicelib.sla.calendar import BusinessCalendar, CalendarYearUnknownError
-from chalicelib.sla.domain import CalendarConfig, SlaPolicy, default_policies, match_policy
+from chalicelib.sla.policies import CalendarConfig, SlaPolicy, check_policies, default_policies, match_policy
 
 SH = ZoneInfo("Asia/Shanghai")
 OFFICE = BusinessCalendar.weekdays("09:00", "18:00")
@@ -111,10 +111,10 @@ def test_policies_first_match_wins_and_a_catch_all_is_required_last():
                 SlaPolicy(name="all", targets={"first_response": "PT15M"}, calendar="office")]
     assert match_policy(policies, kind="repair", category=None, priority="P3", community_id="com_vip").name == "vip"
     assert match_policy(policies, kind="repair", category=None, priority="P3", community_id="com_x").name == "all"
-    assert domain.check_policies(policies, [CalendarConfig(id="office")]) == []
-    problems = domain.check_policies(policies[:1], [])
+    assert check_policies(policies, [CalendarConfig(id="office")]) == []
+    problems = check_policies(policies[:1], [])
     assert problems[0]["type"] == "catch_all_last"
-    assert domain.check_policies(policies, [])[0]["type"] == "unknown_calendar"
+    assert check_policies(policies, [])[0]["type"] == "unknown_calendar"
     assert SlaPolicy.model_validate({"name": "x", "targets": {"first_response": "PT15M", "resolution": "PT24H"},
                                      "calendar": "24x7", "warn_at": 0.75}).targets["resolution"] == timedelta(hours=24)
 

@@ -1,23 +1,31 @@
-"""SLA timers: the per-minute sweep reads only due buckets of the DueIndex and schedules exact checks
-on the SLA queue with a delay; the consumer records marks exactly once and pages the escalation chain."""
+"""SLA timers: the per-minute sweep reads only the due minute buckets of the DueIndex and schedules exact
+checks on the SLA queue with a delay; the SLA consumer hands each check to the ticket context, which
+records the marks due exactly once (``tickets.scheduled.SlaChecks``)."""
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
-
-from pynamodb.exceptions import DoesNotExist
+from typing import Any, Protocol
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.observability import logger
 from chalicelib.core.queues import SQS_MAX_DELAY, Send, sqs_delay
-from chalicelib.tickets.repository import SweepStateItem, TicketRepository
 
 LOOK_AHEAD = timedelta(minutes=1)
 MIN_LOOKBACK = timedelta(minutes=5)
 MAX_LOOKBACK = timedelta(hours=2)
-SendCheck = Send
+
+
+class DueIndexReader(Protocol):
+    def sla_due(self, due_bucket: str, until: str) -> tuple[list[tuple[str, str, str]], int]:
+        """(tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and the items read."""
+        ...
+
+
+class SweepState(Protocol):
+    def last_minute(self) -> datetime | None: ...
+    def save_last_minute(self, minute: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -32,24 +40,19 @@ def _minute(moment: datetime) -> datetime:
 
 
 class SlaSweep:
-    def __init__(self, repo: TicketRepository, send_check: SendCheck) -> None:
-        self.repo = repo
-        self.send_check = send_check
+    """Owns the per-minute scan of the due index: from the last bucket read (bounded look-back) to now + 1 min."""
+
+    def __init__(self, due: DueIndexReader, state: SweepState, send_check: Send) -> None:
+        self.due, self.state, self.send_check = due, state, send_check
 
     def run(self, now: datetime) -> SweepReport:
-        state = SweepStateItem("SWEEP#SLA", "STATE")
-        try:
-            state.refresh(consistent_read=True)
-            last = from_rfc3339(state.last_minute)
-        except DoesNotExist:
-            last = now - MIN_LOOKBACK
-        start = _minute(max(min(last, now - MIN_LOOKBACK), now - MAX_LOOKBACK))
+        last = self.state.last_minute() or now - MIN_LOOKBACK
+        minute = _minute(max(min(last, now - MIN_LOOKBACK), now - MAX_LOOKBACK))
         end = _minute(now + LOOK_AHEAD)
         horizon = to_rfc3339(now + timedelta(seconds=SQS_MAX_DELAY))
         buckets = items_read = scheduled = 0
-        minute = start
         while minute <= end:
-            found, read = self.repo.sla_due(f"SLA#{minute:%Y%m%d%H%M}", horizon)
+            found, read = self.due.sla_due(f"SLA#{minute:%Y%m%d%H%M}", horizon)
             buckets, items_read = buckets + 1, items_read + read
             for tenant_id, ticket_id, due_at in found:
                 # round up (and a second of slack): a check that arrives early finds nothing due yet
@@ -58,14 +61,13 @@ class SlaSweep:
                                  "due_at": due_at}, delay)
                 scheduled += 1
             minute += timedelta(minutes=1)
-        state.last_minute = to_rfc3339(_minute(now))
-        state.save()
+        self.state.save_last_minute(_minute(now))
         return SweepReport(buckets, items_read, scheduled)
-
 
 
 def handle_check(body: dict[str, Any], check: Callable[[str, str, datetime], list[dict[str, Any]]],
                  now: datetime) -> list[dict[str, Any]]:
+    """One SLA queue message → the ticket context's check (other messages are logged and dropped)."""
     if body.get("type") != "sla_check":
         logger.warning("unexpected message on the SLA queue", extra={"type": body.get("type")})
         return []

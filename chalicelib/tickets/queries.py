@@ -1,0 +1,70 @@
+"""Reading tickets: one ticket, the queues, what breaches next, a resident's own list, the timeline, the
+conversation. Every read is one Query or GetItem."""
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.errors import ForbiddenError, NotFoundError
+from chalicelib.core.permissions import Role
+from chalicelib.core.tenancy import TenantContext
+from chalicelib.tickets.access import TicketAccess
+from chalicelib.tickets.ports import TicketStore
+from chalicelib.tickets.presentation import TicketPresenter
+from chalicelib.tickets.records import QueueFilter
+from chalicelib.tickets.schemas import CommentOut, EventOut, TicketOut, TicketQuery
+
+TicketsPage = tuple[list[TicketOut], str | None]
+
+
+class TicketQueries:
+    """Owns the read side of tickets, for staff, integrations and residents alike (visibility by TicketAccess)."""
+
+    def __init__(self, tickets: TicketStore, access: TicketAccess, presenter: TicketPresenter) -> None:
+        self.tickets, self.access, self.presenter = tickets, access, presenter
+
+    def get(self, ctx: TenantContext, ticket_id: str, now: datetime) -> TicketOut:
+        return self.presenter.ticket(ctx, self.access.visible(ctx, ticket_id), now)
+
+    def get_by_number(self, ctx: TenantContext, number: str, now: datetime) -> TicketOut:
+        ticket_id = self.tickets.ticket_id_for_number(ctx, number)
+        if ticket_id is None:
+            raise NotFoundError()
+        return self.get(ctx, ticket_id, now)
+
+    def queue(self, ctx: TenantContext, query: TicketQuery, now: datetime) -> TicketsPage:
+        """A queue page; technicians see only their own jobs or the grab pool of a team they are in."""
+        assignee, pool = query.assignee_id, query.pool
+        if ctx.principal.role == Role.TECHNICIAN:
+            if pool and ctx.principal.id not in self.access.team_members(ctx, pool):
+                raise ForbiddenError("You are not in this team.")
+            assignee = None if pool else ctx.principal.id
+        spec = QueueFilter(
+            bucket=query.bucket, status=query.status.value if query.status else None, kind=query.kind,
+            priority=query.priority, community_id=query.community_id,
+            created_from=to_rfc3339(query.created_from) if query.created_from else None,
+            created_to=to_rfc3339(query.created_to) if query.created_to else None, sla_state=query.sla_state,
+            assignee_id=assignee, pool=None if assignee else pool)
+        tickets, cursor = self.tickets.queue(ctx, spec, query.limit, query.cursor)
+        return [self.presenter.ticket(ctx, t, now) for t in tickets], cursor
+
+    def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime) -> TicketsPage:
+        """Open tickets with a running clock, the next deadline first."""
+        tickets, next_cursor = self.tickets.at_risk(ctx, limit, cursor)
+        return [self.presenter.ticket(ctx, t, now) for t in tickets], next_cursor
+
+    def my_tickets(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime) -> TicketsPage:
+        tickets, next_cursor = self.tickets.queue(ctx, QueueFilter(resident_id=ctx.principal.id), limit, cursor)
+        return [self.presenter.ticket(ctx, t, now) for t in tickets], next_cursor
+
+    def timeline(self, ctx: TenantContext, ticket_id: str) -> list[EventOut]:
+        self.access.visible(ctx, ticket_id)
+        resident = ctx.principal.kind == "resident"
+        return [self.presenter.event(message) for message in self.tickets.timeline(ctx, ticket_id)
+                if not (resident and (message.get("data") or {}).get("visibility") == "internal")]
+
+    def comments(self, ctx: TenantContext, ticket_id: str) -> list[CommentOut]:
+        self.access.visible(ctx, ticket_id)
+        resident = ctx.principal.kind == "resident"
+        return [self.presenter.comment(ctx, c) for c in self.tickets.comments(ctx, ticket_id)
+                if not (resident and c.visibility == "internal")]

@@ -1,0 +1,231 @@
+"""One contract, two repositories: the in-memory fake and DynamoDB (moto) answer every question alike.
+
+The ``memory`` half runs in ``make test-fast``; the ``dynamodb`` half needs the embedded emulator.
+"""
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.errors import ConflictError, PreconditionFailedError, RateLimitedError, ValidationFailedError
+from chalicelib.core.ids import new_id
+from chalicelib.core.permissions import Role, permissions_for
+from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.sla import domain as sla
+from chalicelib.sla.calendar import BusinessCalendar
+from chalicelib.sla.policies import default_policies
+from chalicelib.tickets.errors import DuplicateSeenError, IdempotentReplayError, NumberTakenError, SlaMarkRecordedError
+from chalicelib.tickets.records import Attachment, Comment, NewTicketGuards, QueueFilter, Ticket
+
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+
+
+@dataclass
+class Subject:
+    repo: Any
+    new_uow: Callable[..., Any]
+    ctx: TenantContext
+
+    def commit(self, stage: Callable[[Any], None], *, now: datetime = NOW, event: str | None = None,
+               ticket_id: str | None = None) -> None:
+        uow = self.new_uow(self.ctx.tenant_id, self.ctx.actor, now)
+        stage(uow)
+        if event:
+            uow.record(event, subject=("ticket", ticket_id or ""), data={"visibility": "public"})
+        uow.commit()
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def subject(request) -> Subject:
+    ctx = TenantContext(new_id("tnt"), Principal("resident", "res_chen"))
+    if request.param == "memory":
+        from tests.fakes.storage import MemoryStore
+        from tests.fakes.tickets import InMemoryTicketRepository
+
+        store = MemoryStore()
+        return Subject(InMemoryTicketRepository(store), store.unit_of_work, ctx)
+    request.getfixturevalue("stack")
+    from chalicelib.core.pagination import CursorCodec
+    from chalicelib.storage.unit_of_work import UnitOfWork
+    from chalicelib.tickets.repository import TicketRepository
+
+    return Subject(TicketRepository(CursorCodec(b"c" * 32)), UnitOfWork, ctx)
+
+
+def a_ticket(ctx: TenantContext, **fields: Any) -> Ticket:
+    created = fields.pop("created_at", to_rfc3339(NOW))
+    clocks, _ = sla.start(default_policies()[2], NOW, lambda name: BusinessCalendar.twenty_four_seven())
+    values: dict[str, Any] = dict(
+        ticket_id=new_id("tkt"), tenant_id=ctx.tenant_id, number=new_id("n")[-11:], kind="repair", priority="P3",
+        status="new", description="厨房水管漏水", channel="h5", resident_id="res_chen",
+        location={"community_id": "com_1", "unit_id": "unt_101", "label": "1栋1单元101", "building_id": "bld_1"},
+        community_id="com_1", created_by={"type": "resident", "id": "res_chen", "role": None}, created_at=created,
+        updated_at=created, category="水电", sla=clocks, sla_state="running")
+    values.update(fields)
+    return Ticket(**values)
+
+
+def guards(**fields: Any) -> NewTicketGuards:
+    values: dict[str, Any] = dict(idempotency_key_digest=None, request_digest="r1", duplicate_key=new_id("dup"),
+                                  check_duplicate=True, daily_limit=None, local_day="20261127",
+                                  duplicate_window_ends=to_rfc3339(NOW + timedelta(hours=24)))
+    values.update(fields)
+    return NewTicketGuards(**values)
+
+
+def file(subject: Subject, ticket: Ticket, **guard_fields: Any) -> Ticket:
+    subject.commit(lambda uow: subject.repo.stage_new(uow, subject.ctx, ticket, guards(**guard_fields)),
+                   event="ticket.created", ticket_id=ticket.ticket_id)
+    return ticket
+
+
+def test_a_new_ticket_reads_back_field_for_field(subject):
+    ticket = file(subject, a_ticket(subject.ctx, attachments=[], preferred_visit={"start": "x", "end": "y"}))
+    assert subject.repo.get(subject.ctx, ticket.ticket_id, consistent=True) == ticket
+    assert subject.repo.ticket_id_for_number(subject.ctx, ticket.number) == ticket.ticket_id
+    other_tenant = TenantContext(new_id("tnt"), subject.ctx.principal)
+    assert subject.repo.get(other_tenant, ticket.ticket_id) is None
+
+
+def test_a_taken_number_refuses_the_whole_ticket(subject):
+    first = file(subject, a_ticket(subject.ctx))
+    second = a_ticket(subject.ctx, number=first.number)
+    with pytest.raises(NumberTakenError):
+        file(subject, second)
+    assert subject.repo.get(subject.ctx, second.ticket_id) is None
+
+
+def test_an_idempotency_key_answers_the_first_ticket(subject):
+    first = file(subject, a_ticket(subject.ctx), idempotency_key_digest="k" * 40)
+    with pytest.raises(IdempotentReplayError):
+        file(subject, a_ticket(subject.ctx), idempotency_key_digest="k" * 40)
+    record = subject.repo.idempotency_record(subject.ctx, "k" * 40)
+    assert (record.ticket_id, record.request_digest) == (first.ticket_id, "r1")
+
+
+def test_the_duplicate_marker_flags_the_second_ticket_and_can_be_overruled(subject):
+    first = file(subject, a_ticket(subject.ctx), duplicate_key="same-place")
+    with pytest.raises(DuplicateSeenError):
+        file(subject, a_ticket(subject.ctx), duplicate_key="same-place")
+    assert subject.repo.duplicate_of(subject.ctx, "same-place") == first.ticket_id
+    second = file(subject, a_ticket(subject.ctx, possible_duplicate_of=first.ticket_id), duplicate_key="same-place",
+                  check_duplicate=False)
+    assert subject.repo.get(subject.ctx, second.ticket_id).possible_duplicate_of == first.ticket_id
+
+
+def test_the_daily_limit_counts_per_resident_and_day(subject):
+    file(subject, a_ticket(subject.ctx), daily_limit=1)
+    with pytest.raises(RateLimitedError):
+        file(subject, a_ticket(subject.ctx), daily_limit=1)
+    file(subject, a_ticket(subject.ctx), daily_limit=1, local_day="20261128")
+
+
+def test_photos_must_be_uploaded_by_the_one_who_references_them(subject):
+    mine = Attachment(new_id("att"), "res_chen", "image/jpeg", 10, "k", to_rfc3339(NOW))
+    theirs = Attachment(new_id("att"), "res_other", "image/jpeg", 10, "k", to_rfc3339(NOW))
+    subject.repo.save_attachment(subject.ctx, mine)
+    subject.repo.save_attachment(subject.ctx, theirs)
+    file(subject, a_ticket(subject.ctx, attachments=[mine.attachment_id]))
+    with pytest.raises(ValidationFailedError) as refused:
+        file(subject, a_ticket(subject.ctx, attachments=[mine.attachment_id, theirs.attachment_id]))
+    assert refused.value.details[0]["field"] == "attachments.1"
+    check = subject.repo.stage_attachments_check
+    subject.commit(lambda uow: check(uow, subject.ctx, [theirs.attachment_id], owner_id=None, field="photos",
+                                     message="m"))
+
+
+def test_an_update_applies_only_at_the_version_read(subject):
+    ticket = file(subject, a_ticket(subject.ctx))
+    after = dataclasses.replace(ticket, status="assigned", assignee_id="usr_tech", category=None, version=2)
+    subject.commit(lambda uow: subject.repo.stage_update(uow, subject.ctx, ticket, after,
+                                                         on_conflict=PreconditionFailedError()))
+    assert subject.repo.get(subject.ctx, ticket.ticket_id, consistent=True) == after
+    with pytest.raises(PreconditionFailedError):
+        subject.commit(lambda uow: subject.repo.stage_update(uow, subject.ctx, ticket, after,
+                                                             on_conflict=PreconditionFailedError()))
+
+
+def test_queues_sort_p1_first_then_oldest_and_filter_by_field(subject):
+    ctx = subject.ctx
+    old = file(subject, a_ticket(ctx, created_at="2026-11-27T01:00:00.000Z"))
+    urgent = file(subject, a_ticket(ctx, priority="P1", kind="emergency", created_at="2026-11-27T01:30:00.000Z"))
+    newer = file(subject, a_ticket(ctx, created_at="2026-11-27T01:45:00.000Z", assignee_id="usr_tech",
+                                   status="assigned"))
+    done = file(subject, a_ticket(ctx, status="resolved", created_at="2026-11-27T01:50:00.000Z"))
+
+    def ids(spec: QueueFilter) -> list[str]:
+        return [t.ticket_id for t in subject.repo.queue(ctx, spec, 25, None)[0]]
+
+    assert ids(QueueFilter()) == [urgent.ticket_id, old.ticket_id, newer.ticket_id]
+    assert ids(QueueFilter(kind="emergency")) == [urgent.ticket_id]
+    assert ids(QueueFilter(assignee_id="usr_tech")) == [newer.ticket_id]
+    assert ids(QueueFilter(bucket="resolved")) == [done.ticket_id]
+    assert ids(QueueFilter(resident_id="res_chen")) == [done.ticket_id, newer.ticket_id, urgent.ticket_id,
+                                                       old.ticket_id]
+    first, cursor = subject.repo.queue(ctx, QueueFilter(), 2, None)
+    rest, _ = subject.repo.queue(ctx, QueueFilter(), 2, cursor)
+    assert [t.ticket_id for t in first + rest] == [urgent.ticket_id, old.ticket_id, newer.ticket_id]
+
+
+def test_at_risk_lists_running_clocks_by_the_next_breach(subject):
+    later = file(subject, a_ticket(subject.ctx))
+    sooner_clocks = {name: {**clock, "due_at": "2026-11-27T02:05:00.000Z"} for name, clock in later.sla.items()}
+    sooner = file(subject, a_ticket(subject.ctx, sla=sooner_clocks))
+    paused = {name: {**clock, "state": "paused"} for name, clock in later.sla.items()}
+    file(subject, a_ticket(subject.ctx, sla=paused))
+    assert [t.ticket_id for t in subject.repo.at_risk(subject.ctx, 25, None)[0]] == [sooner.ticket_id,
+                                                                                     later.ticket_id]
+
+
+def test_comments_and_the_timeline_belong_to_their_ticket(subject):
+    ticket = file(subject, a_ticket(subject.ctx))
+    note = Comment(new_id("cmt"), ticket.ticket_id, {"type": "staff", "id": "usr_a", "role": "agent"}, "内部备注",
+                   "internal", to_rfc3339(NOW), ["att_1"])
+    subject.commit(lambda uow: subject.repo.stage_comment(uow, subject.ctx, note), event="ticket.commented",
+                   ticket_id=ticket.ticket_id, now=NOW + timedelta(seconds=1))
+    assert subject.repo.comments(subject.ctx, ticket.ticket_id) == [note]
+    assert [e["type"] for e in subject.repo.timeline(subject.ctx, ticket.ticket_id)] == ["ticket.created",
+                                                                                         "ticket.commented"]
+
+
+def test_an_sla_mark_is_recorded_once(subject):
+    ticket = file(subject, a_ticket(subject.ctx))
+    mark = "first_response#1#breached#0"
+    subject.commit(lambda uow: subject.repo.stage_sla_mark(uow, subject.ctx, ticket.ticket_id, mark, NOW))
+    with pytest.raises(SlaMarkRecordedError):
+        subject.commit(lambda uow: subject.repo.stage_sla_mark(uow, subject.ctx, ticket.ticket_id, mark, NOW))
+
+
+def test_merge_target_must_exist(subject):
+    ticket = file(subject, a_ticket(subject.ctx))
+    exists = subject.repo.stage_ticket_exists_check
+    subject.commit(lambda uow: exists(uow, subject.ctx, ticket.ticket_id, on_conflict=ConflictError()))
+    with pytest.raises(ConflictError):
+        subject.commit(lambda uow: exists(uow, subject.ctx, "tkt_missing", on_conflict=ConflictError()))
+
+
+def test_the_due_index_holds_the_next_sla_mark_and_the_auto_close(subject):
+    ticket = file(subject, a_ticket(subject.ctx))
+    warn_at = ticket.sla["first_response"]["warn_due_at"]  # 02:11:15
+    found, _ = subject.repo.sla_due("SLA#202611270211", "2026-11-27T02:20:00.000Z")
+    assert (subject.ctx.tenant_id, ticket.ticket_id, warn_at) in found
+    resolved = dataclasses.replace(ticket, status="resolved", sla={}, version=2,
+                                   auto_close_at="2026-11-30T02:00:00.000Z")
+    subject.commit(lambda uow: subject.repo.stage_update(uow, subject.ctx, ticket, resolved,
+                                                         on_conflict=ConflictError()))
+    assert (subject.ctx.tenant_id, ticket.ticket_id) in subject.repo.auto_close_due("DUE#2026113002",
+                                                                                   "2026-11-30T03:00:00.000Z")
+    assert subject.repo.get(subject.ctx, ticket.ticket_id, consistent=True).auto_close_at == resolved.auto_close_at
+
+
+def test_round_robin_positions_count_up_per_team(subject):
+    staff_ctx = TenantContext(subject.ctx.tenant_id, Principal("staff", "usr_a", Role.AGENT,
+                                                               permissions_for(Role.AGENT)))
+    assert [subject.repo.next_round_robin_position(staff_ctx, "plumbers") for _ in range(3)] == [0, 1, 2]
+    assert subject.repo.next_round_robin_position(staff_ctx, "electricians") == 0
