@@ -24,7 +24,8 @@ def run(sizes: tuple[int, ...] = SIZES) -> list[tuple[int, int, int, int, int]]:
 
     from chalicelib import bootstrap
     from devstack.stack import LocalStack, free_port
-    from chalicelib.sla.timers import SlaSweep
+    from chalicelib.sla.repository import SweepStateRepository
+    from chalicelib.sla.sweep import SlaSweep
 
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-sweep-bench", seed=False)
     stack.start()
@@ -35,7 +36,7 @@ def run(sizes: tuple[int, ...] = SIZES) -> list[tuple[int, int, int, int, int]]:
     for total in sizes:
         _seed(table, t0, seeded, total)
         seeded = total
-        sweep = SlaSweep(bootstrap.ticket_service().repo, lambda body, delay: None)
+        sweep = SlaSweep(bootstrap.ticket_repository(), SweepStateRepository(), lambda body, delay: None)
         report = sweep.run(t0)
         rows.append((total, DUE, report.items_read, report.scheduled, report.buckets))
     stack.stop()

@@ -29,26 +29,23 @@ class Permission(StrEnum):
     WEBHOOKS_MANAGE = "webhooks:manage"
 
 
-_P = Permission
+def _may(*names: str) -> frozenset[Permission]:
+    return frozenset(Permission(name) for name in names)
+
+
+_READ_DESK = ("tenant:read", "communities:read", "tickets:read", "tickets:write")
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
-    Role.SUPERVISOR: frozenset({
-        _P.TENANT_READ, _P.STAFF_READ, _P.COMMUNITIES_READ, _P.RESIDENTS_READ, _P.RESIDENTS_WRITE,
-        _P.TICKETS_READ, _P.TICKETS_WRITE, _P.TICKETS_DISPATCH, _P.REPORTS_READ,
-    }),
-    Role.AGENT: frozenset({
-        _P.TENANT_READ, _P.STAFF_READ, _P.COMMUNITIES_READ, _P.RESIDENTS_READ, _P.RESIDENTS_WRITE,
-        _P.TICKETS_READ, _P.TICKETS_WRITE, _P.TICKETS_DISPATCH,
-    }),
-    Role.TECHNICIAN: frozenset({_P.TENANT_READ, _P.COMMUNITIES_READ, _P.TICKETS_READ, _P.TICKETS_WRITE}),
-    Role.BUTLER: frozenset({
-        _P.TENANT_READ, _P.COMMUNITIES_READ, _P.RESIDENTS_READ, _P.TICKETS_READ, _P.TICKETS_WRITE,
-    }),
+    Role.SUPERVISOR: _may(*_READ_DESK, "staff:read", "residents:read", "residents:write", "tickets:dispatch",
+                          "reports:read"),
+    Role.AGENT: _may(*_READ_DESK, "staff:read", "residents:read", "residents:write", "tickets:dispatch"),
+    Role.TECHNICIAN: _may(*_READ_DESK),
+    Role.BUTLER: _may(*_READ_DESK, "residents:read"),
 }
 
 # Integrations never administer people or credentials.
 API_KEY_SCOPES: frozenset[Permission] = frozenset(Permission) - {
-    _P.STAFF_WRITE, _P.API_KEYS_MANAGE, _P.TENANT_WRITE, _P.WEBHOOKS_MANAGE,
+    Permission.STAFF_WRITE, Permission.API_KEYS_MANAGE, Permission.TENANT_WRITE, Permission.WEBHOOKS_MANAGE,
 }
 
 

@@ -49,10 +49,9 @@ class Action(StrEnum):
     AUTO_CLOSE = "auto_close"
 
 
-S = Status
-OPEN = frozenset({S.NEW, S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS, S.WAITING_ON_RESIDENT})
-WORKING = frozenset({S.ACKNOWLEDGED, S.ASSIGNED, S.IN_PROGRESS})
-BEFORE_WORK = frozenset({S.NEW, S.ACKNOWLEDGED, S.ASSIGNED})
+OPEN = frozenset({Status.NEW, Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS, Status.WAITING_ON_RESIDENT})
+WORKING = frozenset({Status.ACKNOWLEDGED, Status.ASSIGNED, Status.IN_PROGRESS})
+BEFORE_WORK = frozenset({Status.NEW, Status.ACKNOWLEDGED, Status.ASSIGNED})
 
 
 def bucket(status: Status) -> str:
@@ -189,42 +188,44 @@ def _state_allows(state: TicketState, action: Action, actor: Actor, now: datetim
         case Action.ACKNOWLEDGE:
             return status in OPEN and state.acknowledged_at is None
         case Action.ASSIGN:
-            return status in BEFORE_WORK | {S.IN_PROGRESS}
+            return status in BEFORE_WORK | {Status.IN_PROGRESS}
         case Action.GRAB:
-            return status in (S.NEW, S.ACKNOWLEDGED) and state.grab_team is not None and state.assignee_id is None
+            return status in (Status.NEW, Status.ACKNOWLEDGED) and state.grab_team is not None \
+                and state.assignee_id is None
         case Action.RETURN:
-            return status == S.ASSIGNED and state.assignee_id is not None
+            return status == Status.ASSIGNED and state.assignee_id is not None
         case Action.START:
-            return status == S.ASSIGNED and not quote_pending
+            return status == Status.ASSIGNED and not quote_pending
         case Action.ARRIVE:
-            return status in (S.ASSIGNED, S.IN_PROGRESS) and state.arrived_at is None and not quote_pending
+            return status in (Status.ASSIGNED, Status.IN_PROGRESS) and state.arrived_at is None and not quote_pending
         case Action.WAIT_ON_RESIDENT:
             return status in WORKING
         case Action.RESUME:
-            return status == S.WAITING_ON_RESIDENT and not quote_pending
+            return status == Status.WAITING_ON_RESIDENT and not quote_pending
         case Action.QUOTE:
-            return status in (S.ACKNOWLEDGED, S.ASSIGNED) and not quote_pending and not (
+            return status in (Status.ACKNOWLEDGED, Status.ASSIGNED) and not quote_pending and not (
                 state.quote and state.quote.get("status") == "approved")
         case Action.APPROVE_QUOTE | Action.DECLINE_QUOTE:
-            return status == S.WAITING_ON_RESIDENT and quote_pending
+            return status == Status.WAITING_ON_RESIDENT and quote_pending
         case Action.RESOLVE:
-            return status in WORKING | {S.NEW}
+            return status in WORKING | {Status.NEW}
         case Action.CLOSE | Action.CONFIRM | Action.AUTO_CLOSE:
-            return status == S.RESOLVED
+            return status == Status.RESOLVED
         case Action.REOPEN:
-            if status == S.RESOLVED:
+            if status == Status.RESOLVED:
                 return True
-            return status == S.CLOSED and state.closed_at is not None and \
+            return status == Status.CLOSED and state.closed_at is not None and \
                 now - from_rfc3339(state.closed_at) <= timedelta(days=policy.reopen_window_days)
         case Action.CANCEL:
             return status in (BEFORE_WORK if actor.kind == "resident" else OPEN)
         case Action.MERGE:
             return status in OPEN
         case Action.RATE:
-            return status in (S.RESOLVED, S.CLOSED) and state.rating is None and state.resolved_at is not None and \
-                now - from_rfc3339(state.resolved_at) <= timedelta(days=policy.rating_window_days)
+            return status in (Status.RESOLVED, Status.CLOSED) and state.rating is None \
+                and state.resolved_at is not None \
+                and now - from_rfc3339(state.resolved_at) <= timedelta(days=policy.rating_window_days)
         case Action.RETURN_VISIT:
-            return status in (S.RESOLVED, S.CLOSED)
+            return status in (Status.RESOLVED, Status.CLOSED)
     return False
 
 
@@ -248,46 +249,46 @@ def decide(state: TicketState, action: Action, actor: Actor, params: dict[str, A
 
     match action:
         case Action.ACKNOWLEDGE:
-            status = S.ACKNOWLEDGED if state.status == S.NEW else state.status
+            status = Status.ACKNOWLEDGED if state.status == Status.NEW else state.status
             changes = {"acknowledged_at": stamp}
         case Action.ASSIGN:
             assignee = _require(params, "assignee_id", "Who should take the ticket?")
             if assignee == state.assignee_id:
                 raise ConflictError("The ticket is already assigned to this person.", code="already_assigned")
-            status = S.ASSIGNED if state.status in BEFORE_WORK else state.status
+            status = Status.ASSIGNED if state.status in BEFORE_WORK else state.status
             changes = {"assignee_id": assignee, "grab_team": None, **first_response}
             data = {"from": state.assignee_id, "to": assignee, "reason": params.get("reason"),
                     "transfer": state.assignee_id is not None}
         case Action.GRAB:
-            status, changes = S.ASSIGNED, {"assignee_id": actor.id, "grab_team": None}
+            status, changes = Status.ASSIGNED, {"assignee_id": actor.id, "grab_team": None}
             data = {"to": actor.id, "team": state.grab_team}
         case Action.RETURN:
             reason = _require(params, "reason", "Say why the job is returned (退单).")
-            status, changes = S.ACKNOWLEDGED, {"assignee_id": None}
+            status, changes = Status.ACKNOWLEDGED, {"assignee_id": None}
             data = {"from": state.assignee_id, "reason": reason}
         case Action.START:
-            status = S.IN_PROGRESS
+            status = Status.IN_PROGRESS
         case Action.ARRIVE:
-            status, changes = S.IN_PROGRESS, {"arrived_at": stamp}
+            status, changes = Status.IN_PROGRESS, {"arrived_at": stamp}
         case Action.WAIT_ON_RESIDENT:
             reason = _require(params, "reason", "Say what the resident needs to do.")
-            status, changes = S.WAITING_ON_RESIDENT, {"previous_status": state.status.value}
+            status, changes = Status.WAITING_ON_RESIDENT, {"previous_status": state.status.value}
             data = {"reason": reason}
         case Action.RESUME:
-            status, changes = state.previous_status or S.ACKNOWLEDGED, {"previous_status": None}
+            status, changes = state.previous_status or Status.ACKNOWLEDGED, {"previous_status": None}
         case Action.QUOTE:
             price = _require(params, "price", "Quote a price (yuan).")
             quote = {"price": str(price), "currency": "CNY", "eta": params.get("eta"), "note": params.get("note"),
                      "status": "pending", "quoted_at": stamp, "quoted_by": actor.id}
-            status = S.WAITING_ON_RESIDENT
+            status = Status.WAITING_ON_RESIDENT
             changes = {"quote": quote, "previous_status": state.status.value, **first_response}
             data = {"price": quote["price"], "eta": quote["eta"]}
         case Action.APPROVE_QUOTE:
-            status = state.previous_status or S.ACKNOWLEDGED
+            status = state.previous_status or Status.ACKNOWLEDGED
             changes = {"quote": {**(state.quote or {}), "status": "approved", "decided_at": stamp},
                        "previous_status": None}
         case Action.DECLINE_QUOTE:
-            status = S.CANCELLED
+            status = Status.CANCELLED
             changes = {"quote": {**(state.quote or {}), "status": "declined", "decided_at": stamp},
                        "previous_status": None, "cancelled_at": stamp, "cancel_reason": "quote_declined"}
             data = {"reason": params.get("reason")}
@@ -299,27 +300,27 @@ def decide(state: TicketState, action: Action, actor: Actor, params: dict[str, A
                 raise ValidationFailedError(details=[{"field": f, "type": "required_to_resolve",
                                                       "message": f"This kind needs a {f} to resolve."}
                                                      for f in missing])
-            status = S.RESOLVED
+            status = Status.RESOLVED
             changes = {"resolved_at": stamp, "resolution": {"note": note, "photos": photos, "by": actor.id},
                        **first_response}
         case Action.CLOSE | Action.AUTO_CLOSE:
-            status, changes = S.CLOSED, {"closed_at": stamp}
+            status, changes = Status.CLOSED, {"closed_at": stamp}
             data = {"how": "auto" if action == Action.AUTO_CLOSE else "staff"}
         case Action.CONFIRM:
-            status, changes = S.CLOSED, {"closed_at": stamp, "confirmed_at": stamp}
+            status, changes = Status.CLOSED, {"closed_at": stamp, "confirmed_at": stamp}
             data = {"how": "resident_confirmed"}
         case Action.REOPEN:
             reason = _require(params, "reason", "Say why the ticket is reopened.")
-            status = S.ASSIGNED if state.assignee_id else S.ACKNOWLEDGED
+            status = Status.ASSIGNED if state.assignee_id else Status.ACKNOWLEDGED
             changes = {"reopen_count": state.reopen_count + 1, "resolved_at": None, "closed_at": None,
                        "confirmed_at": None, "resolution": None}
             data = {"reason": reason}
         case Action.CANCEL:
-            status = S.CANCELLED
+            status = Status.CANCELLED
             changes = {"cancelled_at": stamp, "cancel_reason": params.get("reason") or "cancelled"}
         case Action.MERGE:
             into = _require(params, "into_ticket_id", "Which ticket does this one duplicate?")
-            status, changes = S.CLOSED, {"closed_at": stamp, "merged_into": into}
+            status, changes = Status.CLOSED, {"closed_at": stamp, "merged_into": into}
             data = {"into": into}
         case Action.RATE:
             score = params.get("score")
@@ -329,13 +330,13 @@ def decide(state: TicketState, action: Action, actor: Actor, params: dict[str, A
             rating = {"score": score, "tags": list(params.get("tags") or []), "comment": params.get("comment"),
                       "rated_at": stamp}
             changes = {"rating": rating}
-            if state.status == S.RESOLVED:
-                status = S.CLOSED
+            if state.status == Status.RESOLVED:
+                status = Status.CLOSED
                 changes.update(closed_at=stamp, confirmed_at=stamp)
             data = {"score": score}
             if score <= 2:
                 if policy.low_rating_action == "reopen":
-                    status = S.ASSIGNED if state.assignee_id else S.ACKNOWLEDGED
+                    status = Status.ASSIGNED if state.assignee_id else Status.ACKNOWLEDGED
                     changes.update(reopen_count=state.reopen_count + 1, closed_at=None, confirmed_at=None,
                                    resolved_at=None, resolution=None)
                     data["reopened"] = True

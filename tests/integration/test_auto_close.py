@@ -11,25 +11,26 @@ from tests.integration.test_ticket_state_machine import world  # noqa: F401 - th
 
 
 def test_resolved_tickets_close_after_the_window_and_only_then(world):  # noqa: F811
-    tickets = bootstrap.ticket_service()
+    intake, transitions = bootstrap.ticket_intake(), bootstrap.ticket_transitions()
+    queries, schedules = bootstrap.ticket_queries(), bootstrap.ticket_schedules()
     admin = world["actors"][0]
     body = StaffTicketIn(kind="inquiry", description="自动关闭", resident_id=world["resident_id"],
                          location={"community_id": world["community"].id, "unit_id": world["unit"].id})
     resolved_at = utcnow()
-    waiting = tickets.create(admin, body, None, resolved_at)
-    confirmed = tickets.create(admin, body.model_copy(update={"category": "其他"}), None, resolved_at)
+    waiting = intake.create(admin, body, None, resolved_at)
+    confirmed = intake.create(admin, body.model_copy(update={"category": "其他"}), None, resolved_at)
     for ticket in (waiting, confirmed):
-        tickets.act(admin, ticket.id, Action.RESOLVE, ActionIn(note="已答复"), None, resolved_at)
-    tickets.act(world["resident"], confirmed.id, Action.CONFIRM, ActionIn(), None, resolved_at)
+        transitions.act(admin, ticket.id, Action.RESOLVE, ActionIn(note="已答复"), None, resolved_at)
+    transitions.act(world["resident"], confirmed.id, Action.CONFIRM, ActionIn(), None, resolved_at)
 
-    tickets.auto_close_due(resolved_at + timedelta(days=2, hours=23))  # (other tests' tickets share the table)
-    assert tickets.get(admin, waiting.id, utcnow()).status == "resolved"
-    assert tickets.auto_close_due(resolved_at + timedelta(days=3, minutes=1)) >= 1
-    closed = tickets.get(admin, waiting.id, utcnow())
+    schedules.auto_close_due(resolved_at + timedelta(days=2, hours=23))  # (other tests' tickets share the table)
+    assert queries.get(admin, waiting.id, utcnow()).status == "resolved"
+    assert schedules.auto_close_due(resolved_at + timedelta(days=3, minutes=1)) >= 1
+    closed = queries.get(admin, waiting.id, utcnow())
     assert closed.status == "closed" and closed.closed_at
-    events = tickets.timeline(admin, waiting.id)
+    events = queries.timeline(admin, waiting.id)
     assert events[-1].type == "ticket.closed" and events[-1].data["how"] == "auto"
     assert events[-1].actor == {"type": "system", "id": "auto-close", "role": None}
-    tickets.auto_close_due(resolved_at + timedelta(days=3, minutes=2))
-    assert [e.type for e in tickets.timeline(admin, waiting.id)].count("ticket.closed") == 1  # exactly once
-    assert [e.type for e in tickets.timeline(admin, confirmed.id)].count("ticket.closed") == 1
+    schedules.auto_close_due(resolved_at + timedelta(days=3, minutes=2))
+    assert [e.type for e in queries.timeline(admin, waiting.id)].count("ticket.closed") == 1  # exactly once
+    assert [e.type for e in queries.timeline(admin, confirmed.id)].count("ticket.closed") == 1

@@ -9,7 +9,8 @@ import boto3
 
 from chalicelib import bootstrap
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.sla.timers import SlaSweep, handle_check
+from chalicelib.sla.repository import SweepStateRepository
+from chalicelib.sla.sweep import SlaSweep, handle_check
 from chalicelib.tickets.domain import Action
 from chalicelib.tickets.schemas import ActionIn, StaffTicketIn
 from tests.integration.test_ticket_state_machine import world  # noqa: F401 - the fixture
@@ -21,10 +22,10 @@ def _future_start() -> datetime:
 
 
 def _open_tickets(world, t0: datetime, count: int) -> list[str]:  # noqa: F811
-    tickets = bootstrap.ticket_service()
+    intake = bootstrap.ticket_intake()
     body = StaffTicketIn(kind="suggestion", description="SLA", resident_id=world["resident_id"],
                          location={"community_id": world["community"].id, "unit_id": world["unit"].id})
-    return [tickets.create(world["actors"][0], body.model_copy(update={"category": f"c{n}"}), None, t0).id
+    return [intake.create(world["actors"][0], body.model_copy(update={"category": f"c{n}"}), None, t0).id
             for n in range(count)]
 
 
@@ -44,38 +45,41 @@ def test_sweep_reads_only_what_is_due_and_breaches_exactly_those(world, stack): 
     due = _open_tickets(world, t0, 10)
     _not_yet_due(stack, t0, 990)
     sent: list[tuple[dict, int]] = []
-    sweep = SlaSweep(bootstrap.ticket_service().repo, lambda body, delay: sent.append((body, delay)))
+    sweep = SlaSweep(bootstrap.ticket_repository(), SweepStateRepository(),
+                     lambda body, delay: sent.append((body, delay)))
     at = t0 + timedelta(minutes=15, seconds=5)
     report = sweep.run(at)
     assert report.items_read == 10 and report.scheduled == 10
     assert sorted(body["ticket_id"] for body, _ in sent) == sorted(due)
-    tickets = bootstrap.ticket_service()
+    schedules, queries = bootstrap.ticket_schedules(), bootstrap.ticket_queries()
     for body, _ in sent:
-        handle_check(body, tickets.sla_check, at)
+        handle_check(body, schedules.sla_check, at)
     admin = world["actors"][0]
     for ticket_id in due:
-        events = [e.type for e in tickets.timeline(admin, ticket_id)]
+        events = [e.type for e in queries.timeline(admin, ticket_id)]
         assert events.count("sla.breached") == 1 and events.count("sla.warning") == 1
-        assert tickets.get(admin, ticket_id, at).sla_state == "breached"
+        assert queries.get(admin, ticket_id, at).sla_state == "breached"
 
 
 def test_concurrent_sweeps_and_redelivered_checks_record_one_breach(world, stack):  # noqa: F811
     t0 = _future_start()
     [late, answered] = _open_tickets(world, t0, 2)
-    tickets = bootstrap.ticket_service()
-    tickets.act(world["actors"][0], answered, Action.ACKNOWLEDGE, ActionIn(), None, t0 + timedelta(minutes=5))
+    schedules, queries = bootstrap.ticket_schedules(), bootstrap.ticket_queries()
+    bootstrap.ticket_transitions().act(world["actors"][0], answered, Action.ACKNOWLEDGE, ActionIn(), None,
+                                       t0 + timedelta(minutes=5))
     at = t0 + timedelta(minutes=16)
     sent: list[dict] = []
-    sweeps = [SlaSweep(tickets.repo, lambda body, delay: sent.append(body)) for _ in range(3)]
+    sweeps = [SlaSweep(bootstrap.ticket_repository(), SweepStateRepository(), lambda body, delay: sent.append(body))
+              for _ in range(3)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(lambda s: s.run(at), sweeps))
     assert len(sent) >= 3  # every sweep saw the due ticket: the checks are duplicates
     with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(lambda body: handle_check(body, tickets.sla_check, at), sent + sent))
+        list(pool.map(lambda body: handle_check(body, schedules.sla_check, at), sent + sent))
     admin = world["actors"][0]
-    late_events = [e for e in tickets.timeline(admin, late) if e.type.startswith("sla.")]
+    late_events = [e for e in queries.timeline(admin, late) if e.type.startswith("sla.")]
     assert [e.type for e in late_events].count("sla.breached") == 1
     assert [e.data["step"] for e in late_events if e.type == "sla.escalated"] == [1]
-    answered_events = [e.type for e in tickets.timeline(admin, answered)]
+    answered_events = [e.type for e in queries.timeline(admin, answered)]
     assert "sla.breached" not in answered_events and "sla.met" in answered_events
-    assert tickets.get(admin, answered, at).sla[0]["state"] == "met"
+    assert queries.get(admin, answered, at).sla[0]["state"] == "met"

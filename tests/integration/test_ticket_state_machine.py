@@ -21,8 +21,8 @@ from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, Re
 from chalicelib.tenants.schemas import SignupIn, StaffIn
 from chalicelib.tickets import domain
 from chalicelib.tickets.domain import Action
+from chalicelib.tickets.records import actor_of
 from chalicelib.tickets.schemas import ActionIn, StaffTicketIn
-from chalicelib.tickets.service import actor_of, state_of
 
 PASSWORD = "Correct-horse-42"
 
@@ -57,20 +57,21 @@ def world(stack):
 
 
 def test_random_actions_by_random_roles(world):
-    tickets = bootstrap.ticket_service()
+    intake, transitions, repository = bootstrap.ticket_intake(), bootstrap.ticket_transitions(), \
+        bootstrap.ticket_repository()
 
     class TicketMachine(RuleBasedStateMachine):
         @initialize()
         def report(self):
             body = StaffTicketIn(kind="service", description="property test", resident_id=world["resident_id"],
                                  location={"community_id": world["community"].id, "unit_id": world["unit"].id})
-            self.ticket = tickets.create(world["actors"][0], body, None, utcnow())
-            self.other = tickets.create(world["actors"][0], body, None, utcnow())
+            self.ticket = intake.create(world["actors"][0], body, None, utcnow())
+            self.other = intake.create(world["actors"][0], body, None, utcnow())
             self.version = self.ticket.version
             self.events = 1
 
         def _item(self):
-            return tickets.repo.get(world["resident"], self.ticket.id, consistent=True)
+            return repository.get(world["resident"], self.ticket.id, consistent=True)
 
         @rule(action=st.sampled_from([a for a in Action if a != Action.AUTO_CLOSE]),
               who=st.integers(min_value=0, max_value=len(world["actors"]) - 1),
@@ -85,12 +86,12 @@ def test_random_actions_by_random_roles(world):
             before = self._item()
             now = utcnow()
             try:
-                expected = domain.decide(state_of(before), action, actor_of(ctx), params.model_dump(mode="json"),
+                expected = domain.decide(before.state(), action, actor_of(ctx), params.model_dump(mode="json"),
                                          now + timedelta(seconds=1), domain.KindRules(paid=True))
             except LinliError:
                 expected = None
             try:
-                result = tickets.act(ctx, self.ticket.id, action, params, None, now)
+                result = transitions.act(ctx, self.ticket.id, action, params, None, now)
             except LinliError:
                 result = None
             after = self._item()
@@ -107,8 +108,8 @@ def test_random_actions_by_random_roles(world):
             if hasattr(self, "ticket"):
                 item = self._item()
                 assert item.version == self.version
-                timeline = tickets.repo.timeline(world["resident"], self.ticket.id)
-                assert len([e for e in timeline if e.type.startswith("ticket.")]) == self.events
+                timeline = repository.timeline(world["resident"], self.ticket.id)
+                assert len([e for e in timeline if e["type"].startswith("ticket.")]) == self.events
 
     TicketMachine.TestCase.settings = settings(max_examples=8, stateful_step_count=10, deadline=None,
                                                suppress_health_check=list(HealthCheck))
