@@ -45,9 +45,12 @@ class TicketSchedules:
                 return []
             uow = self.new_uow(tenant_id, ctx.actor, now)
             entries = []
-            for clock, mark, step in marks:
-                self.tickets.stage_sla_mark(uow, ctx, ticket_id, f"{clock}#{clocks[clock]['cycle']}#{mark}#{step}", now)
-                entries.append(sla.record(clocks, clock, mark, step, now))
+            while marks:  # a breach whose first escalation step is due at once pages in the same check
+                for clock, mark, step in marks:
+                    self.tickets.stage_sla_mark(uow, ctx, ticket_id, f"{clock}#{clocks[clock]['cycle']}#{mark}#{step}",
+                                                now)
+                    entries.append(sla.record(clocks, clock, mark, step, now))
+                marks = sla.due_marks(clocks, now)
             after = dataclasses.replace(ticket, sla=clocks, sla_state=sla.worst_state(clocks) or "met",
                                         version=ticket.version + 1, updated_at=to_rfc3339(now))
             self.tickets.stage_update(uow, ctx, ticket, after, on_conflict=ConflictError(code="write_conflict"))
