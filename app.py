@@ -36,7 +36,7 @@ def auto_close(event):
     """Close resolved tickets whose confirmation window has passed."""
     from chalicelib.core.clock import utcnow
 
-    return {"closed": bootstrap.ticket_service().auto_close_due(utcnow())}
+    return {"closed": bootstrap.ticket_schedules().auto_close_due(utcnow())}
 
 
 @app.schedule("rate(1 minute)", name="sla_sweep")
@@ -52,10 +52,10 @@ def sla_sweep(event):
 def sla_consumer(event, context):
     """SLA queue → warnings, breaches and escalations recorded exactly once (partial batch failures reported)."""
     from chalicelib.core.batch import consume_sqs
-    from chalicelib.sla.timers import handle_check
+    from chalicelib.sla.sweep import handle_check
 
-    tickets = bootstrap.ticket_service()
-    return consume_sqs(event, context, lambda body, now: handle_check(body, tickets.sla_check, now))
+    schedules = bootstrap.ticket_schedules()
+    return consume_sqs(event, context, lambda body, now: handle_check(body, schedules.sla_check, now))
 
 
 @app.lambda_function(name="notifications_consumer")
@@ -79,4 +79,4 @@ def event_dispatcher(event, context):
     """DynamoDB stream (event items only, filtered in infra) → SQS queues."""
     from chalicelib.events.dispatcher import dispatch
 
-    return dispatch(event)
+    return dispatch(event, urls=bootstrap.event_queue_urls(), send_batch=bootstrap.sqs_send_batch())

@@ -75,7 +75,7 @@ def run() -> list[tuple[str, str, int, list[str]]]:
             lambda: call("POST", "/v1/auth/refresh", {"refresh_token": tokens["refresh_token"]}))
         call("GET", "/v1/tenant", token=admin)
         row("GET /v1/tenant (config cache warm)", "0", lambda: call("GET", "/v1/tenant", token=admin))
-        bootstrap.tenant_service()._tenants.clear()
+        bootstrap.tenant_configs().clear_cache()
         row("GET /v1/tenant (config cache cold)", "≤ 1", lambda: call("GET", "/v1/tenant", token=admin))
         row("PATCH /v1/tenant", "≤ 2",
             lambda: call("PATCH", "/v1/tenant", {"branding": {"primary_color": "#123456"}}, token=admin))
@@ -128,9 +128,15 @@ def run() -> list[tuple[str, str, int, list[str]]]:
         row("GET /v1/webhooks (list page)", "1", lambda: call("GET", "/v1/webhooks", token=admin))
         row("GET /v1/webhooks/{id}/deliveries", "2",
             lambda: call("GET", f"/v1/webhooks/{hook['id']}/deliveries", token=admin))
-        bootstrap.inbox_store().deliver(created["tenant"]["id"], created["user"]["id"], {
-            "id": "evt_bench0000000000000000000001", "type": "ticket.created",
-            "subject": {"type": "ticket", "id": ticket["id"]}}, "bench", "新工单", _now())
+        from chalicelib.core.clock import to_rfc3339
+        from chalicelib.core.tenancy import Principal, TenantContext
+        from chalicelib.notifications.domain import notification_for
+
+        event = {"id": "evt_bench0000000000000000000001", "type": "ticket.created",
+                 "subject": {"type": "ticket", "id": ticket["id"]}}
+        bootstrap.inbox_service().file(TenantContext(created["tenant"]["id"], Principal("system", "bench")),
+                                       created["user"]["id"], notification_for(event, "bench", "新工单",
+                                                                               to_rfc3339(_now())), _now())
         page = row("GET /v1/me/notifications (page + unread count)", "1",
                    lambda: call("GET", "/v1/me/notifications", token=admin))
         row("GET /v1/me/notifications/unread-count", "1",

@@ -23,9 +23,9 @@ def run(sizes: tuple[int, ...] = SIZES) -> list[tuple[int, int, int, int, int]]:
     import boto3
 
     from chalicelib import bootstrap
-    from devstack.stack import LocalStack, free_port
     from chalicelib.sla.repository import SweepStateRepository
     from chalicelib.sla.sweep import SlaSweep
+    from devstack.stack import LocalStack, free_port
 
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-sweep-bench", seed=False)
     stack.start()

@@ -5,13 +5,37 @@ import hashlib
 import hmac
 import json
 import secrets
+from datetime import datetime
 from functools import lru_cache
+from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.auth import TokenCodec
 from chalicelib.core.http import Api
 from chalicelib.core.settings import Settings, get_settings
 from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.uow import UnitOfWork
 from chalicelib.storage.table import configure_storage
+
+if TYPE_CHECKING:  # the factories import their modules on first use (cold starts)
+    from chalicelib.residents.login import ResidentLogin
+    from chalicelib.residents.people import ResidentService
+    from chalicelib.residents.places import PlaceService
+    from chalicelib.residents.repository import ResidentRepository
+    from chalicelib.residents.wechat import WeChatAuth
+    from chalicelib.sla.sweep import SlaSweep
+    from chalicelib.tenants.api_keys import ApiKeyService
+    from chalicelib.tenants.auth import StaffAuth
+    from chalicelib.tenants.config import TenantConfigs
+    from chalicelib.tenants.repository import TenantRepository
+    from chalicelib.tenants.staff import StaffService
+    from chalicelib.tickets.access import TicketAccess
+    from chalicelib.tickets.attachments import AttachmentStore
+    from chalicelib.tickets.intake import TicketIntake
+    from chalicelib.tickets.presentation import TicketPresenter
+    from chalicelib.tickets.queries import TicketQueries
+    from chalicelib.tickets.repository import TicketRepository
+    from chalicelib.tickets.scheduled import TicketSchedules
+    from chalicelib.tickets.transitions import TicketTransitions
 
 
 @lru_cache(maxsize=1)
@@ -44,24 +68,71 @@ def cursor_codec():  # noqa: ANN201
     return CursorCodec(hmac.new(keys[active].encode(), b"linli-cursor", hashlib.sha256).digest())
 
 
+# --- tenants -------------------------------------------------------------------------------------------
 @lru_cache(maxsize=1)
-def tenant_service():  # noqa: ANN201 - imported lazily to keep cold starts small
+def tenant_repository() -> TenantRepository:
+    """Tenants, staff, credentials and API keys in DynamoDB (other contexts read staff through Protocols)."""
     from chalicelib.tenants.repository import TenantRepository
-    from chalicelib.tenants.service import TenantService
 
-    return TenantService(TenantRepository(cursor_codec()), token_codec(), get_settings())
+    return TenantRepository(cursor_codec())
 
 
 @lru_cache(maxsize=1)
-def resident_service():  # noqa: ANN201
+def tenant_configs() -> TenantConfigs:
+    """Tenant configuration (cached per container), profile, slug → tenant and public branding."""
+    from chalicelib.tenants.config import TenantConfigs
+
+    return TenantConfigs(tenant_repository(), unit_of_work, cache_seconds=get_settings().config_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def api_key_service() -> ApiKeyService:
+    from chalicelib.tenants.api_keys import ApiKeyService
+
+    return ApiKeyService(tenant_repository(), unit_of_work, cache_seconds=get_settings().api_key_cache_seconds)
+
+
+@lru_cache(maxsize=1)
+def staff_auth() -> StaffAuth:
+    """Signup, sign-in, refresh, sign-out, and bearer credential → TenantContext."""
+    from chalicelib.tenants.auth import StaffAuth
+
+    return StaffAuth(tenant_repository(), tenant_configs(), api_key_service(), token_codec(), unit_of_work,
+                     get_settings())
+
+
+@lru_cache(maxsize=1)
+def staff_service() -> StaffService:
+    from chalicelib.tenants.staff import StaffService
+
+    return StaffService(tenant_repository(), unit_of_work)
+
+
+
+@lru_cache(maxsize=1)
+def resident_repository() -> ResidentRepository:
+    """Communities, buildings, units and residents in DynamoDB (other contexts read them through Protocols)."""
     from chalicelib.residents.repository import ResidentRepository
-    from chalicelib.residents.service import ResidentService
 
-    return ResidentService(ResidentRepository(cursor_codec()))
+    return ResidentRepository(cursor_codec())
 
 
 @lru_cache(maxsize=1)
-def sms_channel():  # noqa: ANN201
+def place_service() -> PlaceService:
+    from chalicelib.residents.places import PlaceService
+
+    return PlaceService(resident_repository(), unit_of_work)
+
+
+@lru_cache(maxsize=1)
+def resident_service() -> ResidentService:
+    from chalicelib.residents.people import ResidentService
+
+    return ResidentService(resident_repository(), unit_of_work, place_service())
+
+
+@lru_cache(maxsize=1)
+def sms_channel() -> Channel:
     """The SMS channel: the recording local provider in local stages, Alibaba Cloud SMS elsewhere."""
     from chalicelib.notifications.channels import AliyunSms, LocalOutbox
 
@@ -77,16 +148,16 @@ def sms_channel():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
-def resident_login():  # noqa: ANN201
+def resident_login() -> ResidentLogin:
     from chalicelib.residents.login import ResidentLogin
-    from chalicelib.residents.repository import ResidentRepository
+    from chalicelib.residents.repository import OtpRepository
 
-    return ResidentLogin(ResidentRepository(cursor_codec()), token_codec(), sms_channel(), get_settings(),
-                         wechat_auth())
+    return ResidentLogin(resident_repository(), OtpRepository(), token_codec(), sms_channel(), get_settings(),
+                         wechat_auth(), unit_of_work)
 
 
 @lru_cache(maxsize=1)
-def wechat_auth():  # noqa: ANN201
+def wechat_auth() -> WeChatAuth:
     """WeChat code → openid: a stable local stand-in in local stages, WeChat's API elsewhere."""
     from chalicelib.residents.wechat import LocalWeChat, WeChatMiniProgram
 
@@ -100,19 +171,74 @@ def wechat_auth():  # noqa: ANN201
     return WeChatMiniProgram(json.loads(get_secret(settings.wechat_secret_name, max_age=300)))
 
 
+# --- tickets and SLA ---------------------------------------------------------------------------------
+def unit_of_work(tenant_id: str, actor: dict[str, Any], now: datetime) -> UnitOfWork:
+    """The ``UnitOfWorkFactory`` every service takes: one DynamoDB TransactWriteItems per use case."""
+    from chalicelib.storage.unit_of_work import UnitOfWork as DynamoUnitOfWork
+
+    return DynamoUnitOfWork(tenant_id, actor, now)
+
+
 @lru_cache(maxsize=1)
-def ticket_service():  # noqa: ANN201
-    from chalicelib.sla.notify import EscalationNotifier
-    from chalicelib.tickets.attachments import AttachmentStore
+def ticket_repository() -> TicketRepository:
     from chalicelib.tickets.repository import TicketRepository
-    from chalicelib.tickets.service import TicketService
 
-    return TicketService(TicketRepository(cursor_codec()), tenant_service(), AttachmentStore(get_settings()),
-                         notify=EscalationNotifier(tenant_service(), sms_channel()))
+    return TicketRepository(cursor_codec())
 
 
 @lru_cache(maxsize=1)
-def sqs_client():  # noqa: ANN201
+def attachment_store() -> AttachmentStore:
+    from chalicelib.tickets.attachments import AttachmentStore
+
+    return AttachmentStore(get_settings())
+
+
+@lru_cache(maxsize=1)
+def ticket_access() -> TicketAccess:
+    from chalicelib.tickets.access import TicketAccess
+
+    return TicketAccess(ticket_repository(), tenant_configs())
+
+
+@lru_cache(maxsize=1)
+def ticket_presenter() -> TicketPresenter:
+    from chalicelib.tickets.presentation import TicketPresenter
+
+    return TicketPresenter(tenant_configs(), attachment_store())
+
+
+@lru_cache(maxsize=1)
+def ticket_intake() -> TicketIntake:
+    from chalicelib.tickets.intake import TicketIntake
+
+    return TicketIntake(ticket_repository(), tenant_configs(), resident_repository(), attachment_store(),
+                        ticket_presenter(), unit_of_work)
+
+
+@lru_cache(maxsize=1)
+def ticket_transitions() -> TicketTransitions:
+    from chalicelib.tickets.transitions import TicketTransitions
+
+    return TicketTransitions(ticket_repository(), tenant_configs(), tenant_repository(), ticket_access(),
+                             ticket_presenter(), unit_of_work)
+
+
+@lru_cache(maxsize=1)
+def ticket_queries() -> TicketQueries:
+    from chalicelib.tickets.queries import TicketQueries
+
+    return TicketQueries(ticket_repository(), ticket_access(), ticket_presenter())
+
+
+@lru_cache(maxsize=1)
+def ticket_schedules() -> TicketSchedules:
+    from chalicelib.tickets.scheduled import TicketSchedules
+
+    return TicketSchedules(ticket_repository(), ticket_transitions(), unit_of_work)
+
+
+@lru_cache(maxsize=1)
+def sqs_client() -> BaseClient:
     """One SQS client per container, shared by the dispatcher and every producer."""
     import boto3
 
@@ -121,15 +247,33 @@ def sqs_client():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
-def sla_sweep():  # noqa: ANN201
+def sla_sweep() -> SlaSweep:
     from chalicelib.core.queues import sqs_sender
-    from chalicelib.sla.timers import SlaSweep
+    from chalicelib.sla.repository import SweepStateRepository
+    from chalicelib.sla.sweep import SlaSweep
 
-    return SlaSweep(ticket_service().repo, sqs_sender(get_settings().sla_queue_url or "", sqs_client()))
+    return SlaSweep(ticket_repository(), SweepStateRepository(),
+                    sqs_sender(get_settings().sla_queue_url or "", sqs_client()))
+
+
+# --- notifications, webhooks and the outbox relay ------------------------------------------------------
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
+    from chalicelib.core.queues import Send
+    from chalicelib.events.catalogue import Queue
+    from chalicelib.events.dispatcher import SendBatch
+    from chalicelib.notifications.channels import Channel
+    from chalicelib.notifications.consumer import NotificationConsumer
+    from chalicelib.notifications.inbox import InboxService
+    from chalicelib.webhooks.delivery import WebhookDeliverer
+    from chalicelib.webhooks.repository import WebhookRepository
+    from chalicelib.webhooks.service import WebhookService
+    from chalicelib.webhooks.signing import SecretBox
 
 
 @lru_cache(maxsize=1)
-def wechat_channel():  # noqa: ANN201
+def wechat_channel() -> Channel | None:
     """WeChat subscribe messages: the local recorder in local stages, WeChat's API elsewhere (if configured)."""
     settings = get_settings()
     if settings.is_local:
@@ -144,7 +288,7 @@ def wechat_channel():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
-def email_channel():  # noqa: ANN201
+def email_channel() -> Channel | None:
     """E-mail: the local recorder in local stages, Amazon SES elsewhere (if a sender is configured)."""
     settings = get_settings()
     if settings.is_local:
@@ -157,25 +301,32 @@ def email_channel():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
-def inbox_store():  # noqa: ANN201
-    from chalicelib.notifications.inbox import InboxStore
+def inbox_service() -> InboxService:
+    """Everyone's in-app inbox and notification preferences."""
+    from chalicelib.notifications.inbox import InboxService
+    from chalicelib.notifications.repository import InboxRepository
 
-    return InboxStore(cursor_codec())
+    return InboxService(InboxRepository(cursor_codec()), unit_of_work)
 
 
 @lru_cache(maxsize=1)
-def notification_consumer():  # noqa: ANN201
+def notification_consumer() -> NotificationConsumer:
+    """Outbox events → the tenant's rules → SMS, WeChat, e-mail and the inbox (reads other contexts by Protocol)."""
     from chalicelib.core.queues import sqs_sender
+    from chalicelib.notifications.audience import Audience
     from chalicelib.notifications.consumer import NotificationConsumer
+    from chalicelib.notifications.repository import ClaimRepository
 
     channels = {name: channel for name, channel in (("sms", sms_channel()), ("wechat", wechat_channel()),
                                                     ("email", email_channel())) if channel is not None}
-    return NotificationConsumer(ticket_service(), tenant_service(), resident_service(), channels, inbox_store(),
-                                sqs_sender(get_settings().notifications_queue_url or "", sqs_client()))
+    return NotificationConsumer(ticket_repository(), tenant_configs(),
+                                Audience(tenant_repository(), resident_repository()), channels, inbox_service(),
+                                ClaimRepository(), sqs_sender(get_settings().notifications_queue_url or "",
+                                                              sqs_client()))
 
 
 @lru_cache(maxsize=1)
-def secret_box():  # noqa: ANN201
+def secret_box() -> SecretBox:
     """Seals webhook secrets under a key derived from the keyring (rotating JWT keys keeps old kids)."""
     from chalicelib.webhooks.signing import SecretBox
 
@@ -184,50 +335,114 @@ def secret_box():  # noqa: ANN201
 
 
 @lru_cache(maxsize=1)
-def webhooks_enqueue():  # noqa: ANN201
+def webhooks_enqueue() -> Send:
     from chalicelib.core.queues import sqs_sender
 
     return sqs_sender(get_settings().webhooks_queue_url or "", sqs_client())
 
 
 @lru_cache(maxsize=1)
-def webhook_service():  # noqa: ANN201
+def webhook_repository() -> WebhookRepository:
     from chalicelib.webhooks.repository import WebhookRepository
+
+    return WebhookRepository(cursor_codec())
+
+
+@lru_cache(maxsize=1)
+def webhook_service() -> WebhookService:
+    """A tenant's webhook endpoints, secrets, delivery log, retries and pings."""
     from chalicelib.webhooks.service import WebhookService
 
     settings = get_settings()
-    return WebhookService(WebhookRepository(cursor_codec()), secret_box(), webhooks_enqueue(),
+    return WebhookService(webhook_repository(), unit_of_work, secret_box(), webhooks_enqueue(),
                           https_only=not settings.is_local, allow_loopback=settings.webhook_allow_loopback)
 
 
 @lru_cache(maxsize=1)
-def webhook_deliverer():  # noqa: ANN201
+def webhook_deliverer() -> WebhookDeliverer:
+    """Events → one delivery per matching endpoint → signed attempts with leases and retries."""
     from chalicelib.webhooks.delivery import WebhookDeliverer
-    from chalicelib.webhooks.repository import WebhookRepository
 
     settings = get_settings()
-    return WebhookDeliverer(WebhookRepository(cursor_codec()), secret_box(), webhooks_enqueue(),
+    return WebhookDeliverer(webhook_repository(), unit_of_work, secret_box(), webhooks_enqueue(),
                             https_only=not settings.is_local, allow_loopback=settings.webhook_allow_loopback,
                             retry_scale=settings.webhook_retry_scale, timeout=settings.webhook_timeout_seconds,
                             disable_after_seconds=settings.webhook_disable_after_seconds)
 
 
+def event_queue_urls() -> dict[Queue, str | None]:
+    """Where the outbox relay sends each queue's events (read from the settings on each batch)."""
+    from chalicelib.events.dispatcher import queue_urls
+
+    return queue_urls(get_settings())
+
+
+@lru_cache(maxsize=1)
+def sqs_send_batch() -> SendBatch:
+    """``send_batch(queue_url, entries)`` for the outbox relay, over the container's SQS client."""
+    from chalicelib.events.dispatcher import batch_sender
+
+    return batch_sender(sqs_client())
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
-        return tenant_service().authenticate(token, request_id)
+        return staff_auth().authenticate(token, request_id)
+
+
+# --- route wiring: each context's section fills its route modules' Provided slots ------------------
+def _wire_tenants() -> None:
+    from chalicelib.tenants import api as tenants_api
+
+    tenants_api.tenant_configs.provide(tenant_configs)
+    tenants_api.staff_auth.provide(staff_auth)
+    tenants_api.staff.provide(staff_service)
+    tenants_api.api_keys.provide(api_key_service)
+    tenants_api.resident_profiles.provide(resident_service)
+
+
+def _wire_residents() -> None:
+    from chalicelib.residents import api as residents_api
+    from chalicelib.residents import login_api
+
+    residents_api.places.provide(place_service)
+    residents_api.residents.provide(resident_service)
+    login_api.login.provide(resident_login)
+    login_api.tenants.provide(tenant_configs)
+
+
+def _wire_tickets() -> None:
+    from chalicelib.tickets import api as tickets_api
+
+    tickets_api.intake.provide(ticket_intake)
+    tickets_api.transitions.provide(ticket_transitions)
+    tickets_api.queries.provide(ticket_queries)
+
+
+def _wire_notifications_and_webhooks() -> None:
+    from chalicelib.notifications import api as notifications_api
+    from chalicelib.webhooks import api as webhooks_api
+
+    notifications_api.inbox.provide(inbox_service)
+    webhooks_api.webhooks.provide(webhook_service)
+    if get_settings().is_local:  # the recorded messages exist (and their route is registered) only locally
+        from chalicelib.notifications import dev_api
+
+        dev_api.tenants.provide(tenant_configs)
+        dev_api.outbox.provide(sms_channel)  # type: ignore[arg-type] - locally, the recording LocalOutbox
 
 
 def wire(api: Api, settings: Settings | None = None) -> None:
     """Called once by app.py (and by tests after changing the environment)."""
     configure_storage(settings or get_settings())
     api.authenticator = _Authenticator()
+    for wire_context in (_wire_tenants, _wire_residents, _wire_tickets, _wire_notifications_and_webhooks):
+        wire_context()
 
 
 def reset() -> None:
     """Forget every cached singleton (tests change the environment between runs)."""
     get_settings.cache_clear()
-    for factory in (sqs_client, keyring, token_codec, cursor_codec, tenant_service, resident_service, sms_channel,
-                    resident_login, ticket_service, wechat_auth, sla_sweep, notification_consumer, secret_box,
-                    wechat_channel, email_channel, inbox_store,
-                    webhooks_enqueue, webhook_service, webhook_deliverer):
-        factory.cache_clear()
+    for factory in list(globals().values()):
+        if callable(getattr(factory, "cache_clear", None)):
+            factory.cache_clear()

@@ -26,19 +26,20 @@ def seed_demo() -> str:
     """Create the ``demo`` tenant and its staff if missing; returns the tenant id."""
     from chalicelib.tenants.schemas import SignupIn, StaffIn
 
-    service = bootstrap.tenant_service()
-    tenant_id = service.repo.tenant_id_for_slug(DEMO_SLUG)
+    tenants = bootstrap.tenant_repository()
+    tenant_id = tenants.tenant_id_for_slug(DEMO_SLUG)
     now = utcnow()
     if tenant_id is None:
         email, name, _ = DEMO_STAFF[0]
-        created = service.signup(SignupIn(company_name="邻里示范物业", slug=DEMO_SLUG, admin_email=email,
-                                          admin_password=DEMO_PASSWORD, admin_name=name), now)
+        created = bootstrap.staff_auth().signup(SignupIn(company_name="邻里示范物业", slug=DEMO_SLUG, admin_email=email,
+                                                         admin_password=DEMO_PASSWORD, admin_name=name), now)
         tenant_id = created.tenant.id
-    admin = service.repo.find_staff_by_email(tenant_id, DEMO_STAFF[0][0])
+    admin = tenants.find_staff_by_email(tenant_id, DEMO_STAFF[0][0])
     ctx = TenantContext(tenant_id, Principal("staff", admin.user_id, Role.ADMIN, frozenset(Permission)))
     for email, name, role in DEMO_STAFF[1:]:
-        if service.repo.find_staff_by_email(tenant_id, email) is None:
-            service.create_staff(ctx, StaffIn(email=email, name=name, role=role, password=DEMO_PASSWORD), now)
+        if tenants.find_staff_by_email(tenant_id, email) is None:
+            bootstrap.staff_service().create_staff(ctx, StaffIn(email=email, name=name, role=role,
+                                                                password=DEMO_PASSWORD), now)
     _seed_places_and_residents(ctx)
     return tenant_id
 
@@ -46,12 +47,12 @@ def seed_demo() -> str:
 def _seed_places_and_residents(ctx: TenantContext) -> None:
     from chalicelib.residents.schemas import CommunityIn
 
-    residents = bootstrap.resident_service()
-    existing, _ = residents.list_communities(ctx, 100, None)
+    places = bootstrap.place_service()
+    existing, _ = places.list_communities(ctx, 100, None)
     names = {c.name for c in existing}
     for name, address in DEMO_COMMUNITIES:
         if name not in names:
-            residents.create_community(ctx, CommunityIn(name=name, address=address, city="杭州"), utcnow())
-    report = residents.import_csv(ctx, DEMO_RESIDENTS_CSV.encode(), utcnow())
+            places.create_community(ctx, CommunityIn(name=name, address=address, city="杭州"), utcnow())
+    report = bootstrap.resident_service().import_csv(ctx, DEMO_RESIDENTS_CSV.encode(), utcnow())
     if report.errors:
         raise RuntimeError(f"demo residents did not import: {report.errors}")

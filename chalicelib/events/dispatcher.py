@@ -10,7 +10,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from chalicelib.core.observability import logger, metrics
-from chalicelib.core.settings import Settings, get_settings
+from chalicelib.core.settings import Settings
 from chalicelib.events.catalogue import Queue, queues_for
 
 SendBatch = Callable[[str, list[dict[str, str]]], list[str]]
@@ -39,23 +39,43 @@ def event_from_record(record: Mapping[str, Any]) -> dict[str, Any] | None:
     }
 
 
-def sqs_send_batch(queue_url: str, entries: list[dict[str, str]]) -> list[str]:
-    """Send up to 10 messages; return the ids of entries that failed."""
-    from chalicelib import bootstrap
+def batch_sender(client: Any) -> SendBatch:
+    """``send_batch(queue_url, entries)`` over an SQS client: up to 10 messages; the ids of those that failed.
 
-    response = bootstrap.sqs_client().send_message_batch(QueueUrl=queue_url, Entries=entries)
-    return [failure["Id"] for failure in response.get("Failed", [])]
+    Example
+    -------
+    >>> class Sqs:
+    ...     def send_message_batch(self, QueueUrl, Entries):  # noqa: N803 - boto3's names
+    ...         return {"Failed": [{"Id": e["Id"]} for e in Entries if e["MessageBody"] == "bad"]}
+    >>> batch_sender(Sqs())("q", [{"Id": "r0", "MessageBody": "ok"}, {"Id": "r1", "MessageBody": "bad"}])
+    ['r1']
+    """
+    def send_batch(queue_url: str, entries: list[dict[str, str]]) -> list[str]:
+        response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
+        return [failure["Id"] for failure in response.get("Failed", [])]
+    return send_batch
 
 
 def queue_urls(settings: Settings) -> dict[Queue, str | None]:
+    """Where each queue of the catalogue is, from the settings.
+
+    Example
+    -------
+    >>> from types import SimpleNamespace as Settings
+    >>> urls = queue_urls(Settings(notifications_queue_url="n", webhooks_queue_url="w", sla_queue_url=None))
+    >>> urls[Queue.NOTIFICATIONS], urls[Queue.SLA]
+    ('n', None)
+    """
     return {Queue.NOTIFICATIONS: settings.notifications_queue_url, Queue.WEBHOOKS: settings.webhooks_queue_url,
             Queue.SLA: settings.sla_queue_url}
 
 
-def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None] | None = None,
-             send_batch: SendBatch = sqs_send_batch) -> dict[str, list[dict[str, str]]]:
-    """Handle one stream batch. Returns the partial-failure response Lambda expects."""
-    urls = urls if urls is not None else queue_urls(get_settings())
+def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None],
+             send_batch: SendBatch) -> dict[str, list[dict[str, str]]]:
+    """Handle one stream batch: each event to the queues its type goes to (``urls``), sent with ``send_batch``.
+
+    Returns the partial-failure response Lambda expects.
+    """
     records = list(event.get("Records", []))
     outgoing: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for index, record in enumerate(records):

@@ -1,13 +1,30 @@
 """Local stage only: what the notification channels "sent" (registered by app.py in local stages)."""
 from __future__ import annotations
 
+from typing import Protocol
+
 from pydantic import ConfigDict, Field
 
-from chalicelib import bootstrap
 from chalicelib.core.http import Call, api
 from chalicelib.core.schema import Schema
+from chalicelib.core.wiring import Provided
+
+
+class SlugLookup(Protocol):
+    def tenant_id_for_slug(self, slug: str) -> str:
+        """The active tenant with this slug (NotFoundError otherwise)."""
+        ...
+
+
+class RecordedMessages(Protocol):
+    def messages(self, tenant_id: str | None = None, to: str | None = None) -> list[dict[str, object]]:
+        """What the local channels recorded, newest first."""
+        ...
+
 
 bp = api.blueprint(__name__)
+tenants: Provided[SlugLookup] = Provided("tenant_configs")
+outbox: Provided[RecordedMessages] = Provided("local_outbox")
 
 
 class DevMessagesQuery(Schema):
@@ -36,5 +53,5 @@ class DevMessagesOut(Schema):
 def dev_messages(call: Call) -> DevMessagesOut:
     tenant_id = None
     if call.query.tenant_slug:
-        tenant_id = bootstrap.tenant_service().tenant_id_for_slug(call.query.tenant_slug)
-    return DevMessagesOut(items=bootstrap.sms_channel().messages(tenant_id=tenant_id, to=call.query.to))
+        tenant_id = tenants().tenant_id_for_slug(call.query.tenant_slug)
+    return DevMessagesOut(items=outbox().messages(tenant_id=tenant_id, to=call.query.to))

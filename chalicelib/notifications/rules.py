@@ -8,20 +8,67 @@ back to the defaults below, which are what a property company in China expects o
 from __future__ import annotations
 
 import string
+from collections.abc import Iterable
 from datetime import datetime, time, timedelta
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo
 
 from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
 
 from chalicelib.core.schema import Schema
 
-Recipient = Literal["resident", "assignee", "supervisors", "on_duty_supervisors", "butler", "admins"]
+Recipient = Literal["resident", "assignee", "supervisors", "on_duty_supervisors", "butler", "admins", "escalation"]
 ChannelName = Literal["sms", "wechat", "email", "inbox"]
 LocaleName = Literal["zh-CN", "en"]
 ClockText = Annotated[str, StringConstraints(pattern=r"^([01]\d|2[0-3]):[0-5]\d$")]
 VARIABLES = frozenset({"brand", "number", "kind", "category", "status", "clock", "unit", "url", "reason"})
-KIND_NAMES = {"repair": "报修", "complaint": "投诉", "inquiry": "咨询", "service_request": "服务", "emergency": "紧急"}
+CLOCK_NAMES = {
+    "zh-CN": {"first_response": "首次响应", "next_reply": "回复", "on_site": "上门", "resolution": "解决"},
+    "en": {"first_response": "first response", "next_reply": "reply", "on_site": "on-site", "resolution": "resolution"},
+}
+ESCALATION_ROLES = {"supervisor": "supervisors", "admin": "admins", "assignee": "assignee"}
+"""``sla.escalated``'s ``data.notify`` → the recipient kind the ``escalation`` recipient stands for."""
+
+
+class KindNames(Protocol):
+    """An entry of a ticket-kind catalogue (``TenantConfig.ticket_kinds``)."""
+
+    key: str
+    name: str
+    name_en: str
+
+
+def kind_name(key: str, locale: str, *catalogues: Iterable[KindNames]) -> str:
+    """A ticket kind's name in the locale, from the first catalogue that has it (else the key itself).
+
+    Example
+    -------
+    >>> from types import SimpleNamespace as Kind
+    >>> tenant = [Kind(key="repair", name="维修", name_en="Fix")]
+    >>> defaults = [Kind(key="repair", name="报修", name_en="Repair"), Kind(key="service", name="便民服务",
+    ...                                                               name_en="Service")]
+    >>> kind_name("repair", "zh-CN", tenant, defaults), kind_name("service", "en", tenant, defaults)
+    ('维修', 'Service')
+    >>> kind_name("moving", "zh-CN", tenant, defaults)
+    'moving'
+    """
+    for catalogue in catalogues:
+        for kind in catalogue:
+            if kind.key == key:
+                return kind.name_en if locale == "en" else kind.name
+    return key
+
+
+def clock_name(clock: str, locale: str) -> str:
+    """An SLA clock's name in the locale (Chinese when the locale has none).
+
+    Example
+    -------
+    >>> clock_name("first_response", "zh-CN"), clock_name("on_site", "en"), clock_name("", "en")
+    ('首次响应', 'on-site', '')
+    """
+    names = CLOCK_NAMES.get(locale, CLOCK_NAMES["zh-CN"])
+    return names.get(clock, clock)
 
 
 class Rule(Schema):
@@ -36,6 +83,12 @@ class Rule(Schema):
     @classmethod
     def _known(cls, value: str) -> str:
         return notifiable(value)
+
+    @model_validator(mode="after")
+    def _escalation_only_for_escalations(self) -> Rule:
+        if "escalation" in self.recipients and self.event != "sla.escalated":
+            raise ValueError("the escalation recipient (the role an SLA step pages) only follows sla.escalated")
+        return self
 
 
 def notifiable(event_type: str) -> str:
@@ -102,7 +155,21 @@ class NotificationSettings(Schema):
         return self
 
     def effective_rules(self) -> list[Rule]:
-        return self.rules if self.rules else list(default_rules())
+        """The tenant's rules (else the defaults). SLA escalation steps page whatever the rules say: a tenant
+        whose rules leave ``sla.escalated`` out keeps the default page of the role each step names.
+
+        Example
+        -------
+        >>> own = NotificationSettings(rules=[Rule(event="ticket.resolved", recipients=["resident"],
+        ...                                        channels=["sms"])])
+        >>> [(r.event, r.recipients) for r in own.effective_rules()]
+        [('ticket.resolved', ['resident']), ('sla.escalated', ['escalation'])]
+        """
+        if not self.rules:
+            return list(default_rules())
+        if any(rule.event == "sla.escalated" for rule in self.rules):
+            return list(self.rules)
+        return [*self.rules, *(rule for rule in default_rules() if rule.event == "sla.escalated")]
 
 
 def default_rules() -> tuple[Rule, ...]:
@@ -120,39 +187,42 @@ def default_rules() -> tuple[Rule, ...]:
         r(event="ticket.rated", recipients=["assignee"], channels=["inbox"]),
         r(event="sla.warning", recipients=["assignee"], channels=["inbox"]),
         r(event="sla.breached", recipients=["supervisors"], channels=["inbox"]),
+        r(event="sla.escalated", recipients=["escalation"], channels=["sms", "inbox"]),
         r(event="webhook.disabled", recipients=["admins"], channels=["email", "inbox"]),
     )
 
 
-_T = "【{brand}】"
+_BRAND = "【{brand}】"
 DEFAULT_TEMPLATES: dict[tuple[str, str], str] = {
-    ("ticket.created", "zh-CN"): _T + "新{kind}工单{number}（{unit}），请及时处理。",
+    ("ticket.created", "zh-CN"): _BRAND + "新{kind}工单{number}（{unit}），请及时处理。",
     ("ticket.created", "en"): "[{brand}] New {kind} ticket {number} ({unit}).",
-    ("ticket.acknowledged", "zh-CN"): _T + "您的工单{number}已受理，我们会尽快为您处理。",
+    ("ticket.acknowledged", "zh-CN"): _BRAND + "您的工单{number}已受理，我们会尽快为您处理。",
     ("ticket.acknowledged", "en"): "[{brand}] Your request {number} has been received; we are on it.",
-    ("ticket.assigned", "zh-CN"): _T + "新工单{number}（{kind}）已派给您，请及时处理。",
+    ("ticket.assigned", "zh-CN"): _BRAND + "新工单{number}（{kind}）已派给您，请及时处理。",
     ("ticket.assigned", "en"): "[{brand}] Ticket {number} ({kind}) is assigned to you.",
-    ("ticket.commented", "zh-CN"): _T + "工单{number}有新回复。",
+    ("ticket.commented", "zh-CN"): _BRAND + "工单{number}有新回复。",
     ("ticket.commented", "en"): "[{brand}] Ticket {number} has a new reply.",
-    ("ticket.quoted", "zh-CN"): _T + "工单{number}有一份报价待您确认。",
+    ("ticket.quoted", "zh-CN"): _BRAND + "工单{number}有一份报价待您确认。",
     ("ticket.quoted", "en"): "[{brand}] Ticket {number} has a quote awaiting your approval.",
-    ("ticket.resolved", "zh-CN"): _T + "您的工单{number}已处理完成，请在小程序确认并评价。",
+    ("ticket.resolved", "zh-CN"): _BRAND + "您的工单{number}已处理完成，请在小程序确认并评价。",
     ("ticket.resolved", "en"): "[{brand}] Your request {number} is resolved; please confirm and rate it.",
-    ("ticket.reopened", "zh-CN"): _T + "工单{number}已被重新打开，请跟进。",
+    ("ticket.reopened", "zh-CN"): _BRAND + "工单{number}已被重新打开，请跟进。",
     ("ticket.reopened", "en"): "[{brand}] Ticket {number} was reopened.",
-    ("ticket.rated", "zh-CN"): _T + "工单{number}收到了评价。",
+    ("ticket.rated", "zh-CN"): _BRAND + "工单{number}收到了评价。",
     ("ticket.rated", "en"): "[{brand}] Ticket {number} was rated.",
-    ("sla.warning", "zh-CN"): _T + "工单{number}的{clock}时限即将到期。",
+    ("sla.warning", "zh-CN"): _BRAND + "工单{number}的{clock}时限即将到期。",
     ("sla.warning", "en"): "[{brand}] Ticket {number}: the {clock} deadline is near.",
-    ("sla.breached", "zh-CN"): _T + "工单{number}的{clock}已超时，请立即处理。",
+    ("sla.breached", "zh-CN"): _BRAND + "工单{number}的{clock}已超时，请立即处理。",
     ("sla.breached", "en"): "[{brand}] Ticket {number}: the {clock} deadline has passed.",
-    ("webhook.disabled", "zh-CN"): _T + "Webhook 推送地址 {url} 已停用：{reason}。请检查后在后台重新启用。",
+    ("sla.escalated", "zh-CN"): _BRAND + "工单{number}（{kind}）{clock}已超时，请立即处理。",
+    ("sla.escalated", "en"): "[{brand}] Ticket {number} ({kind}): the {clock} deadline has passed; act now.",
+    ("webhook.disabled", "zh-CN"): _BRAND + "Webhook 推送地址 {url} 已停用：{reason}。请检查后在后台重新启用。",
     ("webhook.disabled", "en"): "[{brand}] The webhook endpoint {url} was disabled: {reason}. Fix it and re-enable it.",
-    ("generic", "zh-CN"): _T + "工单{number}有更新：{status}。",
+    ("generic", "zh-CN"): _BRAND + "工单{number}有更新：{status}。",
     ("generic", "en"): "[{brand}] Ticket {number} was updated: {status}.",
 }
 EMERGENCY_TEMPLATES = {
-    "zh-CN": _T + "紧急工单{number}（{unit}）：请值班主管立即处理！",
+    "zh-CN": _BRAND + "紧急工单{number}（{unit}）：请值班主管立即处理！",
     "en": "[{brand}] EMERGENCY ticket {number} ({unit}): on-duty supervisor, act now!",
 }
 

@@ -1,11 +1,11 @@
-"""Places and people: phone rules, unit labels, CSV rows. Pure: no I/O."""
+"""Places and people: their records, phone rules, unit labels, CSV rows. Pure: no I/O."""
 from __future__ import annotations
 
 import csv
 import io
 import re
 from dataclasses import dataclass
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, StringConstraints
 
@@ -48,6 +48,71 @@ def unit_label(building: str, entrance: str | None, number: str) -> str:
     '3栋2单元1201'
     """
     return f"{building}{entrance or ''}{number}"
+
+
+@dataclass(frozen=True)
+class Community:
+    """A residential community (小区), in the tenant's partition."""
+
+    community_id: str
+    name: str
+    address: str | None
+    city: str | None
+    created_at: str
+    updated_at: str
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Building:
+    """A building (楼栋) of a community, optionally with its butler (a staff member)."""
+
+    building_id: str
+    community_id: str
+    name: str
+    butler_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit (房号) of a building; ``label`` is what people read, e.g. ``3栋2单元1201``."""
+
+    unit_id: str
+    community_id: str
+    building_id: str
+    entrance: str | None
+    number: str
+    label: str
+
+
+@dataclass(frozen=True)
+class Resident:
+    """A resident and the units they live in.
+
+    ``units`` holds one dict per unit: ``unit_id``, ``community_id``, ``relation``, ``label``,
+    ``building_id`` (the shape residents' tokens and tickets carry).
+    """
+
+    resident_id: str
+    name: str
+    phone: str
+    units: list[dict[str, Any]]
+    created_at: str
+    updated_at: str
+    version: int = 1
+    wechat_openid: str | None = None
+
+
+@dataclass(frozen=True)
+class Otp:
+    """The sign-in code last sent to one phone of one tenant (only its digest is kept)."""
+
+    code_digest: str
+    sent_at: str
+    valid_until: str
+    attempts: int
+    resident_id: str | None
+    expires_at: int | None = None
 
 
 MobilePhone = Annotated[str, StringConstraints(max_length=20), AfterValidator(normalise_phone)]

@@ -47,18 +47,6 @@ class EventItem(LinliModel, discriminator="event"):
         }
 
 
-def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Changed fields as ``{field: {"before": …, "after": …}}``.
-
-    Example
-    -------
-    >>> diff({"a": 1, "b": 2}, {"a": 1, "b": 3})
-    {'b': {'before': 2, 'after': 3}}
-    """
-    return {k: {"before": before.get(k), "after": after.get(k)}
-            for k in sorted(set(before) | set(after)) if before.get(k) != after.get(k)}
-
-
 @dataclass
 class _Op:
     kind: str

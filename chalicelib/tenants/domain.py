@@ -11,11 +11,12 @@ from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
+from chalicelib.core.clock import from_rfc3339
 from chalicelib.core.errors import ValidationFailedError
 from chalicelib.core.schema import Schema
 from chalicelib.notifications.rules import NotificationSettings
 from chalicelib.sla.calendar import BusinessCalendar
-from chalicelib.sla.domain import CalendarConfig, SlaPolicy, check_policies, default_policies
+from chalicelib.sla.policies import CalendarConfig, SlaPolicy, check_policies, default_policies
 
 SLUG_RE = re.compile(r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$")
 RESERVED_SLUGS = frozenset({
@@ -27,6 +28,7 @@ EMAIL_RE = re.compile(r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0
 PHONE_RE = re.compile(r"^(?:\+?86)?1[3-9]\d{9}$|^0\d{2,3}-?\d{7,8}$|^400-?\d{3}-?\d{4}$")
 HEX_COLOUR_RE = re.compile(r"^#[0-9A-Fa-f]{6}$")
 PASSWORD_MIN, PASSWORD_MAX = 10, 128
+ASSIGNABLE_ROLES = ("technician", "butler", "agent", "supervisor", "admin")  # who can be assigned a ticket
 COMMON_PASSWORDS = frozenset({
     "password123", "1234567890", "qwertyuiop", "1qaz2wsx3edc", "administrator", "password1234",
     "woaini1314", "a123456789", "abcd123456", "iloveyou123", "qwerty12345",
@@ -284,6 +286,19 @@ class LoginAttempts:
     failures: int = 0
     first_failed_at: datetime | None = None
     locked_until: datetime | None = None
+
+    @classmethod
+    def from_stamps(cls, failures: int | None, first_failed_at: str | None, locked_until: str | None
+                    ) -> LoginAttempts:
+        """The state as stored: a count and two RFC 3339 stamps (either may be missing).
+
+        Example
+        -------
+        >>> LoginAttempts.from_stamps(2, "2026-11-27T08:00:00.000Z", None).failures
+        2
+        """
+        return cls(failures or 0, from_rfc3339(first_failed_at) if first_failed_at else None,
+                   from_rfc3339(locked_until) if locked_until else None)
 
     def locked_for(self, now: datetime) -> int:
         """Seconds the account stays locked (0 when it isn't)."""

@@ -22,18 +22,27 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import UpdateError
-
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
-from chalicelib.core.errors import LinliError
+from chalicelib.core.errors import ConflictError
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.queues import sqs_delay
 from chalicelib.core.tenancy import Principal, TenantContext
-from chalicelib.storage.unit_of_work import UnitOfWork
+from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.webhooks import ssrf
-from chalicelib.webhooks.domain import EXCERPT_BYTES, Outcome, classify, matches, retry_delay, should_auto_disable
-from chalicelib.webhooks.repository import DeliveryItem, EndpointItem, WebhookRepository
-from chalicelib.webhooks.service import Enqueue, attempt_message, create_delivery, new_delivery
+from chalicelib.webhooks.domain import (
+    EXCERPT_BYTES,
+    Delivery,
+    Endpoint,
+    Outcome,
+    attempt_message,
+    classify,
+    matches,
+    new_delivery,
+    retry_delay,
+    should_auto_disable,
+)
+from chalicelib.webhooks.ports import WebhookStore
+from chalicelib.webhooks.service import Enqueue
 from chalicelib.webhooks.signing import SecretBox, active_secrets, sign_headers
 
 LEASE_MARGIN_SECONDS = 45
@@ -60,12 +69,18 @@ def describe(exc: BaseException, timeout: float) -> str:
     return f"connection failed ({type(exc).__name__})"
 
 
+class _DisabledAlreadyError(ConflictError):
+    """Another attempt disabled the endpoint first."""
+
+
 class WebhookDeliverer:
-    def __init__(self, repo: WebhookRepository, box: SecretBox, enqueue: Enqueue, *, https_only: bool,
-                 allow_loopback: bool, retry_scale: float = 1.0, timeout: float = 15.0,
+    """Owns getting events to endpoints: one delivery per (event, endpoint), attempts claimed, retried, recorded."""
+
+    def __init__(self, store: WebhookStore, new_uow: UnitOfWorkFactory, box: SecretBox, enqueue: Enqueue, *,
+                 https_only: bool, allow_loopback: bool, retry_scale: float = 1.0, timeout: float = 15.0,
                  disable_after_seconds: int = 5 * 86400, resolve: ssrf.Resolver = ssrf.system_resolver,
                  send: Send = ssrf.post, rand: random.Random | None = None) -> None:
-        self.repo, self.box, self.enqueue = repo, box, enqueue
+        self.store, self.new_uow, self.box, self.enqueue = store, new_uow, box, enqueue
         self.https_only, self.allow_loopback, self.resolve, self.send = https_only, allow_loopback, resolve, send
         self.retry_scale, self.timeout, self.disable_after = retry_scale, timeout, disable_after_seconds
         self.rand = rand or random.Random()  # noqa: S311 - jitter, not a secret
@@ -82,83 +97,79 @@ class WebhookDeliverer:
         payload = webhook_payload(event)
         if payload is None:
             return 0
+        ctx = _system(event["tenant_id"])
         queued = 0
-        for endpoint in self.repo.endpoints(event["tenant_id"]):
-            if not endpoint.enabled or not matches(list(endpoint.event_types or []), event["type"]):
+        for endpoint in self.store.endpoints(ctx):
+            if not endpoint.enabled or not matches(endpoint.event_types, event["type"]):
                 continue
-            item = create_delivery(new_delivery(event["tenant_id"], endpoint.endpoint_id, event, payload, now))
-            if item.status == "pending" and int(item.attempts_made) == 0:
-                self.enqueue(attempt_message(item, 1), 0)
+            delivery = self.store.create_delivery(ctx, new_delivery(ctx.tenant_id, endpoint.endpoint_id, event,
+                                                                    payload, now))
+            if delivery.status == "pending" and delivery.attempts_made == 0:
+                self.enqueue(attempt_message(delivery, 1), 0)
                 queued += 1
         return queued
 
     # --- one attempt ------------------------------------------------------------------------------
     def attempt(self, message: dict[str, Any], now: datetime) -> str:
-        tenant_id, endpoint_id, n = message["tenant_id"], message["endpoint_id"], int(message["attempt"])
+        ctx, endpoint_id, n = _system(message["tenant_id"]), message["endpoint_id"], int(message["attempt"])
         manual = bool(message.get("manual"))
-        item = self.repo.get_delivery(tenant_id, endpoint_id, message["delivery_id"])
+        delivery = self.store.get_delivery(ctx, endpoint_id, message["delivery_id"])
         early = int(message.get("early", 0))
-        if item is not None and item.status == "pending" and int(item.attempts_made) == n - 2 and early < 150:
+        if delivery is not None and delivery.status == "pending" and delivery.attempts_made == n - 2 and early < 150:
             # queued before the previous attempt's outcome was written: come back shortly
             self.enqueue({**message, "early": early + 1}, OUTCOME_PENDING_DELAY)
             return "early"
-        if item is None or item.status != "pending" or int(item.attempts_made) != n - 1:
+        if delivery is None or delivery.status != "pending" or delivery.attempts_made != n - 1:
             return "stale"  # done already, or a duplicate message
         not_before = message.get("not_before")
         if not_before and from_rfc3339(not_before) > now + timedelta(seconds=1):
             self.enqueue(message, sqs_delay((from_rfc3339(not_before) - now).total_seconds()))
             return "held"
-        endpoint = self.repo.get_endpoint(tenant_id, endpoint_id)
+        endpoint = self.store.get_endpoint(ctx, endpoint_id)
         now_text = to_rfc3339(now)
         if endpoint is None or (not endpoint.enabled and not manual):
             reason = "endpoint deleted" if endpoint is None else "endpoint disabled"
-            self._finish(item, n, {"attempt": n, "at": now_text, "error": reason, "manual": manual}, "failed", None)
+            self._finish(ctx, delivery, n, {"attempt": n, "at": now_text, "error": reason, "manual": manual},
+                         "failed", None)
             return reason
-        lease = self._claim(item, n, now)
+        lease = self._claim(ctx, delivery, n, now)
         if lease is None:
             return "busy"
-        record, outcome = self._send(item, endpoint, n, now, manual)
+        record, outcome = self._send(delivery, endpoint, n, now, manual)
         next_at = None
         if not outcome.ok and outcome.retry and not manual:
             delay = retry_delay(n, scale=self.retry_scale, rand=self.rand, retry_after=outcome.retry_after)
             if delay is not None:
                 delay = max(delay, 1.0)
                 next_at = now + timedelta(seconds=delay)
-                self.enqueue(attempt_message(item, n + 1, to_rfc3339(next_at)), sqs_delay(delay))
+                self.enqueue(attempt_message(delivery, n + 1, to_rfc3339(next_at)), sqs_delay(delay))
         status = "succeeded" if outcome.ok else ("pending" if next_at else "failed")
-        if not self._finish(item, n, record, status, next_at, lease=lease):
+        if not self._finish(ctx, delivery, n, record, status, next_at, lease=lease):
             return "overtaken"
         metrics.add_metric(name="WebhookAttempts", unit="Count", value=1)
         if not outcome.ok:
             metrics.add_metric(name="WebhookAttemptFailures", unit="Count", value=1)
         if endpoint.enabled:
-            self._health(endpoint, outcome, now)
+            self._health(ctx, endpoint, outcome, now)
         return status
 
-    def _claim(self, item: DeliveryItem, n: int, now: datetime) -> str | None:
+    def _claim(self, ctx: TenantContext, delivery: Delivery, n: int, now: datetime) -> str | None:
         """Take attempt n for as long as it can possibly last; None when someone else holds it."""
         lease = to_rfc3339(now + timedelta(seconds=self.timeout * ssrf.MAX_ADDRESSES + LEASE_MARGIN_SECONDS))
-        try:
-            item.update(actions=[DeliveryItem.lease_until.set(lease)],
-                        condition=(DeliveryItem.status == "pending") & (DeliveryItem.attempts_made == n - 1)
-                        & (DeliveryItem.lease_until.does_not_exist()
-                           | (DeliveryItem.lease_until < to_rfc3339(now))))
-        except UpdateError:
-            return None
-        return lease
+        return lease if self.store.claim_attempt(ctx, delivery, n, lease, to_rfc3339(now)) else None
 
-    def _send(self, item: DeliveryItem, endpoint: EndpointItem, n: int, now: datetime, manual: bool
+    def _send(self, delivery: Delivery, endpoint: Endpoint, n: int, now: datetime, manual: bool
               ) -> tuple[dict[str, Any], Outcome]:
         now_text = to_rfc3339(now)
-        secrets = [self.box.open(s["sealed"]) for s in active_secrets(endpoint.secrets or [], now_text)]
-        headers = {**sign_headers(item.webhook_id, now, item.body, secrets),
+        secrets = [self.box.open(s["sealed"]) for s in active_secrets(endpoint.secrets, now_text)]
+        headers = {**sign_headers(delivery.webhook_id, now, delivery.body, secrets),
                    "content-type": "application/json", "user-agent": "Linli-Webhooks/1.0"}
         record: dict[str, Any] = {"attempt": n, "at": now_text, "manual": manual}
         status, response_headers, error = None, {}, None
         try:
             target = ssrf.check_url(endpoint.url, https_only=self.https_only, allow_loopback=self.allow_loopback,
                                     resolve=self.resolve)
-            response = self.send(target, item.body.encode(), headers, timeout=self.timeout,
+            response = self.send(target, delivery.body.encode(), headers, timeout=self.timeout,
                                  allow_loopback=self.allow_loopback, read_limit=EXCERPT_BYTES)
         except (ssrf.UnsafeUrl, OSError, http.client.HTTPException) as exc:
             error = describe(exc, self.timeout)
@@ -169,59 +180,47 @@ class WebhookDeliverer:
         outcome = classify(status, response_headers, now, error)
         if not outcome.ok:
             record["error"] = outcome.reason
-        logger.info("webhook attempt", extra={"endpoint_id": endpoint.endpoint_id, "delivery_id": item.delivery_id,
-                                              "attempt": n, "status_code": status, "ok": outcome.ok})
+        logger.info("webhook attempt", extra={"endpoint_id": endpoint.endpoint_id,
+                                              "delivery_id": delivery.delivery_id, "attempt": n,
+                                              "status_code": status, "ok": outcome.ok})
         return record, outcome
 
-    @staticmethod
-    def _finish(item: DeliveryItem, n: int, record: dict[str, Any], status: str, next_at: datetime | None,
-                lease: str | None = None) -> bool:
+    def _finish(self, ctx: TenantContext, delivery: Delivery, n: int, record: dict[str, Any], status: str,
+                next_at: datetime | None, lease: str | None = None) -> bool:
         """Record attempt n's outcome — only while it is still ours (our lease, nothing recorded since)."""
-        actions = [DeliveryItem.attempts.set([*(item.attempts or []), record]), DeliveryItem.attempts_made.set(n),
-                   DeliveryItem.status.set(status), DeliveryItem.lease_until.remove()]
-        actions.append(DeliveryItem.next_attempt_at.set(to_rfc3339(next_at)) if next_at
-                       else DeliveryItem.next_attempt_at.remove())
-        condition = DeliveryItem.attempts_made == n - 1
-        if lease is not None:
-            condition &= DeliveryItem.lease_until == lease
-        try:
-            item.update(actions=actions, condition=condition)
-        except UpdateError:
-            logger.warning("webhook attempt outcome overtaken", extra={"delivery_id": item.delivery_id, "attempt": n})
-            return False
-        return True
+        if self.store.finish_attempt(ctx, delivery, n, record, status, to_rfc3339(next_at) if next_at else None,
+                                     lease=lease):
+            return True
+        logger.warning("webhook attempt outcome overtaken", extra={"delivery_id": delivery.delivery_id, "attempt": n})
+        return False
 
     # --- endpoint health --------------------------------------------------------------------------
-    def _health(self, endpoint: EndpointItem, outcome: Outcome, now: datetime) -> None:
-        try:
-            if outcome.ok:
-                if endpoint.failing_since:
-                    endpoint.update(actions=[EndpointItem.failing_since.remove()],
-                                    condition=EndpointItem.failing_since.exists())
-                return
-            if outcome.disable_endpoint:
-                self._disable(endpoint, outcome.reason, now)
-            elif not endpoint.failing_since:
-                endpoint.update(actions=[EndpointItem.failing_since.set(to_rfc3339(now))],
-                                condition=EndpointItem.failing_since.does_not_exist())
-            elif should_auto_disable(from_rfc3339(endpoint.failing_since), now, self.disable_after):
-                days = self.disable_after / 86400
-                self._disable(endpoint, f"every delivery failed for {days:g} days", now)
-        except UpdateError:
-            pass  # another attempt moved the endpoint's health first
+    def _health(self, ctx: TenantContext, endpoint: Endpoint, outcome: Outcome, now: datetime) -> None:
+        """Whichever attempt moves the endpoint's health first wins; the others leave it be."""
+        if outcome.ok:
+            if endpoint.failing_since:
+                self.store.clear_failing(ctx, endpoint.endpoint_id)
+            return
+        if outcome.disable_endpoint:
+            self._disable(ctx, endpoint, outcome.reason, now)
+        elif not endpoint.failing_since:
+            self.store.mark_failing(ctx, endpoint.endpoint_id, to_rfc3339(now))
+        elif should_auto_disable(from_rfc3339(endpoint.failing_since), now, self.disable_after):
+            days = self.disable_after / 86400
+            self._disable(ctx, endpoint, f"every delivery failed for {days:g} days", now)
 
-    def _disable(self, endpoint: EndpointItem, reason: str, now: datetime) -> None:
-        tenant_id = endpoint.PK.split("#")[1]
-        stamp = to_rfc3339(now)
-        uow = UnitOfWork(tenant_id, TenantContext(tenant_id, Principal("system", "webhooks")).actor, now)
-        uow.update(endpoint, [EndpointItem.enabled.set(False), EndpointItem.disabled_reason.set(reason),
-                              EndpointItem.disabled_at.set(stamp), EndpointItem.version.add(1),
-                              EndpointItem.updated_at.set(stamp)],
-                   condition=EndpointItem.enabled == True)  # noqa: E712 - a PynamoDB condition
-        uow.record("webhook.disabled", pk=endpoint.PK, subject=("webhook", endpoint.endpoint_id),
+    def _disable(self, ctx: TenantContext, endpoint: Endpoint, reason: str, now: datetime) -> None:
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.store.stage_disable(uow, ctx, endpoint.endpoint_id, reason, to_rfc3339(now),
+                                 on_conflict=_DisabledAlreadyError())
+        uow.record("webhook.disabled", subject=("webhook", endpoint.endpoint_id),
                    data={"reason": reason, "url": endpoint.url})
         try:
             uow.commit()
-        except LinliError:
-            return  # disabled already
+        except ConflictError:  # disabled already (_DisabledAlreadyError), or by a concurrent change
+            return
         logger.warning("webhook endpoint disabled", extra={"endpoint_id": endpoint.endpoint_id, "reason": reason})
+
+
+def _system(tenant_id: str) -> TenantContext:
+    return TenantContext(tenant_id, Principal("system", "webhooks"))

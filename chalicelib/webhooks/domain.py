@@ -1,10 +1,15 @@
-"""Webhook delivery rules: the retry schedule, what a response means, event-type filters. Pure."""
+"""Webhook records (endpoints, deliveries) and delivery rules: the retry schedule, what a response means,
+event-type filters. Pure."""
 from __future__ import annotations
 
+import json
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from email.utils import parsedate_to_datetime
+from typing import Any
+
+from chalicelib.core.clock import to_rfc3339
 
 # Seconds to wait before attempt n+1 after attempt n failed (the Standard Webhooks schedule):
 # at once, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h — eight attempts over about 27.5 hours.
@@ -13,6 +18,77 @@ MAX_ATTEMPTS = len(SCHEDULE)
 JITTER = 0.1
 MAX_RETRY_AFTER = 24 * 3600
 EXCERPT_BYTES = 1024
+DELIVERY_LOG_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """A tenant's webhook endpoint. ``secrets`` are sealed: ``[{"sealed", "hint", "created_at", "expires_at"?}]``."""
+
+    endpoint_id: str
+    url: str
+    created_at: str
+    updated_at: str
+    description: str = ""
+    event_types: list[str] = field(default_factory=list)
+    enabled: bool = True
+    disabled_reason: str | None = None
+    disabled_at: str | None = None
+    failing_since: str | None = None
+    secrets: list[dict[str, Any]] = field(default_factory=list)
+    version: int = 1
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One event to one endpoint (``dlv_<event token>``): its exact body and every attempt made."""
+
+    delivery_id: str
+    tenant_id: str
+    endpoint_id: str
+    webhook_id: str  # the event id: the webhook-id header of every attempt and replay
+    event_type: str
+    body: str
+    created_at: str
+    status: str = "pending"  # pending | succeeded | failed
+    attempts: list[dict[str, Any]] = field(default_factory=list)
+    attempts_made: int = 0
+    lease_until: str | None = None
+    next_attempt_at: str | None = None
+    expires_at: int | None = None
+
+
+def new_delivery(tenant_id: str, endpoint_id: str, event: dict[str, Any], payload: dict[str, Any],
+                 now: datetime) -> Delivery:
+    """The delivery of an event to an endpoint, before its first attempt (kept 30 days).
+
+    Example
+    -------
+    >>> from datetime import timezone
+    >>> d = new_delivery("tnt_1", "whk_1", {"id": "evt_01", "type": "webhook.test"}, {"a": 1},
+    ...                  datetime(2026, 11, 27, tzinfo=timezone.utc))
+    >>> d.delivery_id, d.body, d.status, d.next_attempt_at
+    ('dlv_01', '{"a":1}', 'pending', '2026-11-27T00:00:00.000Z')
+    """
+    return Delivery(delivery_id="dlv_" + event["id"].removeprefix("evt_"), tenant_id=tenant_id,
+                    endpoint_id=endpoint_id, webhook_id=event["id"], event_type=event["type"],
+                    body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")), created_at=to_rfc3339(now),
+                    next_attempt_at=to_rfc3339(now),
+                    expires_at=int((now + timedelta(days=DELIVERY_LOG_DAYS)).timestamp()))
+
+
+def attempt_message(delivery: Delivery, attempt: int, not_before: str | None = None, *,
+                    manual: bool = False) -> dict[str, Any]:
+    """The queue message that runs one attempt of a delivery.
+
+    Example
+    -------
+    >>> d = Delivery("dlv_01", "tnt_1", "whk_1", "evt_01", "ticket.created", "{}", "2026-11-27T00:00:00.000Z")
+    >>> attempt_message(d, 2)["attempt"], attempt_message(d, 1, manual=True)["manual"]
+    (2, True)
+    """
+    return {"kind": "webhook.attempt", "tenant_id": delivery.tenant_id, "endpoint_id": delivery.endpoint_id,
+            "delivery_id": delivery.delivery_id, "attempt": attempt, "not_before": not_before, "manual": manual}
 
 
 def retry_delay(attempt: int, *, scale: float = 1.0, rand: random.Random | None = None,

@@ -2,26 +2,20 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from pynamodb.exceptions import PutError, UpdateError
-
+from chalicelib.core.changes import field_changes
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailedError
 from chalicelib.core.ids import new_id, sortable_token
 from chalicelib.core.queues import Send
 from chalicelib.core.tenancy import TenantContext
-from chalicelib.storage.unit_of_work import UnitOfWork, diff
+from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.webhooks import ssrf
-from chalicelib.webhooks.repository import (
-    DELIVERY_LOG_DAYS,
-    DeliveryItem,
-    EndpointItem,
-    WebhookRepository,
-    delivery_key,
-    endpoint_key,
-)
+from chalicelib.webhooks.domain import Delivery, Endpoint, attempt_message, new_delivery
+from chalicelib.webhooks.ports import WebhookStore
 from chalicelib.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -39,28 +33,22 @@ ROTATION_OVERLAP = timedelta(hours=24)
 Enqueue = Send
 
 
-def attempt_message(item: DeliveryItem, attempt: int, not_before: str | None = None, *,
-                    manual: bool = False) -> dict[str, Any]:
-    return {"kind": "webhook.attempt", "tenant_id": item.tenant_id, "endpoint_id": item.endpoint_id,
-            "delivery_id": item.delivery_id, "attempt": attempt, "not_before": not_before, "manual": manual}
-
-
-def endpoint_out(item: EndpointItem, now_text: str | None = None) -> WebhookOut:
-    secrets = active_secrets(item.secrets or [], now_text or "")
+def endpoint_out(endpoint: Endpoint, now_text: str | None = None) -> WebhookOut:
+    secrets = active_secrets(endpoint.secrets, now_text or "")
     rotating = [s["expires_at"] for s in secrets if s.get("expires_at")]
-    return WebhookOut(id=item.endpoint_id, url=item.url, description=item.description or "",
-                      event_types=list(item.event_types or []), enabled=bool(item.enabled),
-                      disabled_reason=item.disabled_reason, disabled_at=item.disabled_at,
-                      failing_since=item.failing_since, secret_hint=secrets[0]["hint"] if secrets else "",
-                      rotating_until=max(rotating) if rotating else None, created_at=item.created_at,
-                      updated_at=item.updated_at, version=int(item.version))
+    return WebhookOut(id=endpoint.endpoint_id, url=endpoint.url, description=endpoint.description,
+                      event_types=list(endpoint.event_types), enabled=endpoint.enabled,
+                      disabled_reason=endpoint.disabled_reason, disabled_at=endpoint.disabled_at,
+                      failing_since=endpoint.failing_since, secret_hint=secrets[0]["hint"] if secrets else "",
+                      rotating_until=max(rotating) if rotating else None, created_at=endpoint.created_at,
+                      updated_at=endpoint.updated_at, version=endpoint.version)
 
 
-def delivery_out(item: DeliveryItem) -> DeliveryOut:
-    return DeliveryOut(id=item.delivery_id, webhook_id=item.webhook_id, event_type=item.event_type,
-                       status=item.status, attempts=[AttemptOut(**a) for a in item.attempts or []],
-                       next_attempt_at=item.next_attempt_at if item.status == "pending" else None,
-                       created_at=item.created_at, payload=json.loads(item.body))
+def delivery_out(delivery: Delivery) -> DeliveryOut:
+    return DeliveryOut(id=delivery.delivery_id, webhook_id=delivery.webhook_id, event_type=delivery.event_type,
+                       status=delivery.status, attempts=[AttemptOut(**a) for a in delivery.attempts],
+                       next_attempt_at=delivery.next_attempt_at if delivery.status == "pending" else None,
+                       created_at=delivery.created_at, payload=json.loads(delivery.body))
 
 
 def event_types() -> EventTypeList:
@@ -86,9 +74,11 @@ def _check_filters(filters: list[str]) -> list[str]:
 
 
 class WebhookService:
-    def __init__(self, repo: WebhookRepository, box: SecretBox, enqueue: Enqueue, *, https_only: bool,
-                 allow_loopback: bool, resolve: ssrf.Resolver = ssrf.system_resolver) -> None:
-        self.repo, self.box, self.enqueue = repo, box, enqueue
+    """Owns a tenant's webhook endpoints (registration, changes, secrets) and their delivery log, retries, pings."""
+
+    def __init__(self, store: WebhookStore, new_uow: UnitOfWorkFactory, box: SecretBox, enqueue: Enqueue, *,
+                 https_only: bool, allow_loopback: bool, resolve: ssrf.Resolver = ssrf.system_resolver) -> None:
+        self.store, self.new_uow, self.box, self.enqueue = store, new_uow, box, enqueue
         self.https_only, self.allow_loopback, self.resolve = https_only, allow_loopback, resolve
 
     # --- endpoints ---------------------------------------------------------------------------------
@@ -102,100 +92,92 @@ class WebhookService:
 
     def create(self, ctx: TenantContext, cmd: WebhookIn, now: datetime) -> WebhookSecretOut:
         url, filters = self.check_url(cmd.url), _check_filters(cmd.event_types)
-        if len(self.repo.endpoints(ctx.tenant_id)) >= MAX_ENDPOINTS:
+        if len(self.store.endpoints(ctx)) >= MAX_ENDPOINTS:
             raise ConflictError(f"A tenant can have at most {MAX_ENDPOINTS} webhook endpoints.",
                                 code="too_many_endpoints")
         endpoint_id, stamp, secret = new_id("whk"), to_rfc3339(now), new_secret()
-        item = EndpointItem(*endpoint_key(ctx.tenant_id, endpoint_id), endpoint_id=endpoint_id, url=url,
-                            description=cmd.description, event_types=filters, enabled=cmd.enabled,
-                            secrets=[self._sealed(secret, stamp)], created_at=stamp, updated_at=stamp, version=1)
-        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
-        uow.put(item, condition=EndpointItem.PK.does_not_exist())
-        uow.record("webhook.created", pk=item.PK, subject=("webhook", endpoint_id), subject_version=1,
+        endpoint = Endpoint(endpoint_id=endpoint_id, url=url, description=cmd.description, event_types=filters,
+                            enabled=cmd.enabled, secrets=[self._sealed(secret, stamp)], created_at=stamp,
+                            updated_at=stamp, version=1)
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.store.stage_new_endpoint(uow, ctx, endpoint)
+        uow.record("webhook.created", subject=("webhook", endpoint_id), subject_version=1,
                    data={"url": url, "event_types": filters, "enabled": cmd.enabled})
         uow.commit()
-        return WebhookSecretOut(**endpoint_out(item, stamp).model_dump(), secret=secret)
+        return WebhookSecretOut(**endpoint_out(endpoint, stamp).model_dump(), secret=secret)
 
     def get(self, ctx: TenantContext, endpoint_id: str, now: datetime) -> WebhookOut:
         return endpoint_out(self._endpoint_or_404(ctx, endpoint_id), to_rfc3339(now))
 
     def list(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime
              ) -> tuple[list[WebhookOut], str | None]:
-        items, next_cursor = self.repo.list_endpoints(ctx, limit, cursor)
-        return [endpoint_out(i, to_rfc3339(now)) for i in items], next_cursor
+        endpoints, next_cursor = self.store.list_endpoints(ctx, limit, cursor)
+        return [endpoint_out(e, to_rfc3339(now)) for e in endpoints], next_cursor
 
     def update(self, ctx: TenantContext, endpoint_id: str, patch: WebhookPatch, if_match: int | None,
                now: datetime) -> WebhookOut:
-        item = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
-        if if_match is not None and if_match != item.version:
+        endpoint = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
+        if if_match is not None and if_match != endpoint.version:
             raise PreconditionFailedError()
         fields = patch.model_dump(exclude_unset=True, exclude_none=True)
         if "url" in fields:
             fields["url"] = self.check_url(fields["url"])
         if "event_types" in fields:
             fields["event_types"] = _check_filters(fields["event_types"])
-        before = {"url": item.url, "description": item.description, "event_types": list(item.event_types or []),
-                  "enabled": bool(item.enabled)}
+        before = {"url": endpoint.url, "description": endpoint.description,
+                  "event_types": list(endpoint.event_types), "enabled": endpoint.enabled}
         after = {**before, **fields}
-        changes = diff(before, after)
+        changes = field_changes(before, after)
         stamp = to_rfc3339(now)
         if not changes:
-            return endpoint_out(item, stamp)
-        version = int(item.version)
-        actions = [EndpointItem.url.set(after["url"]), EndpointItem.description.set(after["description"]),
-                   EndpointItem.event_types.set(after["event_types"]), EndpointItem.enabled.set(after["enabled"]),
-                   EndpointItem.updated_at.set(stamp), EndpointItem.version.set(version + 1)]
+            return endpoint_out(endpoint, stamp)
+        version = endpoint.version
+        update: dict[str, Any] = {**after, "updated_at": stamp, "version": version + 1}
         if after["enabled"] and not before["enabled"]:  # re-enabled: a fresh start
-            actions += [EndpointItem.disabled_reason.remove(), EndpointItem.disabled_at.remove(),
-                        EndpointItem.failing_since.remove()]
-            item.disabled_reason = item.disabled_at = item.failing_since = None
+            update.update(disabled_reason=None, disabled_at=None, failing_since=None)
         elif not after["enabled"] and before["enabled"]:
-            actions += [EndpointItem.disabled_reason.set("disabled by the tenant"),
-                        EndpointItem.disabled_at.set(stamp)]
-            item.disabled_reason, item.disabled_at = "disabled by the tenant", stamp
-        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
-        uow.update(item, actions, condition=EndpointItem.version == version, on_conflict=PreconditionFailedError())
-        uow.record("webhook.updated", pk=item.PK, subject=("webhook", endpoint_id), subject_version=version + 1,
+            update.update(disabled_reason="disabled by the tenant", disabled_at=stamp)
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.store.stage_update_endpoint(uow, ctx, endpoint_id, update, expected_version=version,
+                                         on_conflict=PreconditionFailedError())
+        uow.record("webhook.updated", subject=("webhook", endpoint_id), subject_version=version + 1,
                    changes=changes)
         uow.commit()
-        item.url, item.description, item.event_types = after["url"], after["description"], after["event_types"]
-        item.enabled, item.updated_at, item.version = after["enabled"], stamp, version + 1
-        return endpoint_out(item, stamp)
+        return endpoint_out(replace(endpoint, **update), stamp)
 
     def delete(self, ctx: TenantContext, endpoint_id: str, if_match: int | None, now: datetime) -> None:
-        item = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
-        if if_match is not None and if_match != item.version:
+        endpoint = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
+        if if_match is not None and if_match != endpoint.version:
             raise PreconditionFailedError()
-        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
-        uow.delete(item, condition=EndpointItem.version == item.version, on_conflict=PreconditionFailedError())
-        uow.record("webhook.deleted", pk=item.PK, subject=("webhook", endpoint_id), data={"url": item.url})
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.store.stage_delete_endpoint(uow, ctx, endpoint_id, expected_version=endpoint.version,
+                                         on_conflict=PreconditionFailedError())
+        uow.record("webhook.deleted", subject=("webhook", endpoint_id), data={"url": endpoint.url})
         uow.commit()
 
     def rotate_secret(self, ctx: TenantContext, endpoint_id: str, now: datetime) -> WebhookSecretOut:
         """A new secret signs from now on; the previous one keeps signing too for 24 hours."""
-        item = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
+        endpoint = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
         stamp, secret = to_rfc3339(now), new_secret()
         overlap_end = to_rfc3339(now + ROTATION_OVERLAP)
         kept = [{**s, "expires_at": s.get("expires_at") or overlap_end}
-                for s in active_secrets(item.secrets or [], stamp)]
-        secrets = [self._sealed(secret, stamp), *kept]
-        version = int(item.version)
-        uow = UnitOfWork(ctx.tenant_id, ctx.actor, now)
-        uow.update(item, [EndpointItem.secrets.set(secrets), EndpointItem.updated_at.set(stamp),
-                          EndpointItem.version.set(version + 1)],
-                   condition=EndpointItem.version == version, on_conflict=ConflictError(code="write_conflict"))
-        uow.record("webhook.secret_rotated", pk=item.PK, subject=("webhook", endpoint_id),
-                   subject_version=version + 1, data={"previous_valid_until": overlap_end})
+                for s in active_secrets(endpoint.secrets, stamp)]
+        version = endpoint.version
+        update = {"secrets": [self._sealed(secret, stamp), *kept], "updated_at": stamp, "version": version + 1}
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.store.stage_update_endpoint(uow, ctx, endpoint_id, update, expected_version=version,
+                                         on_conflict=ConflictError(code="write_conflict"))
+        uow.record("webhook.secret_rotated", subject=("webhook", endpoint_id), subject_version=version + 1,
+                   data={"previous_valid_until": overlap_end})
         uow.commit()
-        item.secrets, item.updated_at, item.version = secrets, stamp, version + 1
-        return WebhookSecretOut(**endpoint_out(item, stamp).model_dump(), secret=secret)
+        return WebhookSecretOut(**endpoint_out(replace(endpoint, **update), stamp).model_dump(), secret=secret)
 
     # --- deliveries -------------------------------------------------------------------------------
     def list_deliveries(self, ctx: TenantContext, endpoint_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[DeliveryOut], str | None]:
         self._endpoint_or_404(ctx, endpoint_id)
-        items, next_cursor = self.repo.list_deliveries(ctx, endpoint_id, limit, cursor, status)
-        return [delivery_out(i) for i in items], next_cursor
+        deliveries, next_cursor = self.store.list_deliveries(ctx, endpoint_id, limit, cursor, status)
+        return [delivery_out(d) for d in deliveries], next_cursor
 
     def get_delivery(self, ctx: TenantContext, endpoint_id: str, delivery_id: str) -> DeliveryOut:
         return delivery_out(self._delivery_or_404(ctx, endpoint_id, delivery_id))
@@ -205,17 +187,15 @@ class WebhookService:
         endpoint = self._endpoint_or_404(ctx, endpoint_id)
         if not endpoint.enabled:
             raise ConflictError("The endpoint is disabled; enable it first.", code="endpoint_disabled")
-        item = self._delivery_or_404(ctx, endpoint_id, delivery_id)
-        if item.status == "pending":
+        delivery = self._delivery_or_404(ctx, endpoint_id, delivery_id)
+        if delivery.status == "pending":
             raise ConflictError("This delivery is still being attempted.", code="delivery_pending")
-        attempt = int(item.attempts_made) + 1
-        try:
-            item.update(actions=[DeliveryItem.status.set("pending"), DeliveryItem.next_attempt_at.set(to_rfc3339(now))],
-                        condition=(DeliveryItem.status == item.status) & (DeliveryItem.attempts_made == attempt - 1))
-        except UpdateError as exc:
-            raise ConflictError("This delivery is already being retried.", code="delivery_pending") from exc
-        self.enqueue(attempt_message(item, attempt, manual=True), 0)
-        return delivery_out(item)
+        stamp = to_rfc3339(now)
+        if not self.store.reopen(ctx, delivery, stamp):
+            raise ConflictError("This delivery is already being retried.", code="delivery_pending")
+        reopened = replace(delivery, status="pending", next_attempt_at=stamp)
+        self.enqueue(attempt_message(reopened, delivery.attempts_made + 1, manual=True), 0)
+        return delivery_out(reopened)
 
     def ping(self, ctx: TenantContext, endpoint_id: str, now: datetime) -> DeliveryOut:
         """Queue a ``webhook.test`` delivery to the endpoint (enabled or not, filters aside)."""
@@ -226,45 +206,24 @@ class WebhookService:
         event = {"id": f"evt_{token}", "type": "webhook.test", "tenant_id": ctx.tenant_id,
                  "subject": {"type": "endpoint", "id": endpoint.endpoint_id}, "occurred_at": to_rfc3339(now),
                  "data": {"message": "Linli test ping"}}
-        item = new_delivery(ctx.tenant_id, endpoint.endpoint_id, event, webhook_payload(event) or {}, now)
-        item.save(condition=DeliveryItem.PK.does_not_exist())
-        self.enqueue(attempt_message(item, 1, manual=True), 0)
-        return delivery_out(item)
+        delivery = self.store.create_delivery(ctx, new_delivery(ctx.tenant_id, endpoint.endpoint_id, event,
+                                                                webhook_payload(event) or {}, now))
+        self.enqueue(attempt_message(delivery, 1, manual=True), 0)
+        return delivery_out(delivery)
 
     # --- helpers ----------------------------------------------------------------------------------
     def _sealed(self, secret: str, stamp: str) -> dict[str, str]:
         return {"sealed": self.box.seal(secret), "hint": secret[:10] + "…", "created_at": stamp}
 
-    def _endpoint_or_404(self, ctx: TenantContext, endpoint_id: str, *, consistent: bool = False) -> EndpointItem:
-        item = self.repo.get_endpoint(ctx.tenant_id, endpoint_id, consistent=consistent)
-        if item is None:
+    def _endpoint_or_404(self, ctx: TenantContext, endpoint_id: str, *, consistent: bool = False) -> Endpoint:
+        endpoint = self.store.get_endpoint(ctx, endpoint_id, consistent=consistent)
+        if endpoint is None:
             raise NotFoundError()
-        return item
+        return endpoint
 
-    def _delivery_or_404(self, ctx: TenantContext, endpoint_id: str, delivery_id: str) -> DeliveryItem:
-        item = self.repo.get_delivery(ctx.tenant_id, endpoint_id, delivery_id) if delivery_id.startswith(
+    def _delivery_or_404(self, ctx: TenantContext, endpoint_id: str, delivery_id: str) -> Delivery:
+        delivery = self.store.get_delivery(ctx, endpoint_id, delivery_id) if delivery_id.startswith(
             "dlv_") else None
-        if item is None:
+        if delivery is None:
             raise NotFoundError()
-        return item
-
-
-def new_delivery(tenant_id: str, endpoint_id: str, event: dict[str, Any], payload: dict[str, Any],
-                 now: datetime) -> DeliveryItem:
-    delivery_id = "dlv_" + event["id"].removeprefix("evt_")
-    return DeliveryItem(*delivery_key(tenant_id, endpoint_id, delivery_id), delivery_id=delivery_id,
-                        tenant_id=tenant_id, endpoint_id=endpoint_id, webhook_id=event["id"],
-                        event_type=event["type"], body=json.dumps(payload, ensure_ascii=False, separators=(",", ":")),
-                        status="pending", attempts=[], attempts_made=0, next_attempt_at=to_rfc3339(now),
-                        created_at=to_rfc3339(now),
-                        expires_at=int((now + timedelta(days=DELIVERY_LOG_DAYS)).timestamp()))
-
-
-def create_delivery(item: DeliveryItem) -> DeliveryItem:
-    """Store a delivery once; a redelivered event finds the one already there."""
-    try:
-        item.save(condition=DeliveryItem.PK.does_not_exist())
-        return item
-    except PutError:
-        return DeliveryItem.get(item.PK, item.SK, consistent_read=True)
-
+        return delivery

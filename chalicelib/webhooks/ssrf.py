@@ -104,7 +104,12 @@ def refusal(address: Address, *, allow_loopback: bool = False) -> str | None:
     return None
 
 
-def _a(phrase: str) -> str:
+def _with_article(phrase: str) -> str:
+    """Example
+    -------
+    >>> _with_article("loopback address"), _with_article("private address")
+    ('a loopback address', 'a private address')
+    """
     return ("an " if phrase[0] in "aeiou" else "a ") + phrase
 
 
@@ -161,7 +166,7 @@ def check_url(url: str, *, https_only: bool, allow_loopback: bool = False,
         address = literal_address(text)
         reason = "unparseable address" if address is None else refusal(address, allow_loopback=allow_loopback)
         if reason:
-            raise UnsafeUrl(f"the URL points at {_a(reason)} ({text})")
+            raise UnsafeUrl(f"the URL points at {_with_article(reason)} ({text})")
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
@@ -190,7 +195,7 @@ class _PinnedConnectionMixin:
         reason = "unparseable address" if peer is None else refusal(peer, allow_loopback=self._allow_loopback)
         if reason:
             sock.close()
-            raise UnsafeUrl(f"the connection reached {_a(reason)} ({peer})")
+            raise UnsafeUrl(f"the connection reached {_with_article(reason)} ({peer})")
         return sock
 
 

@@ -60,6 +60,8 @@ class MemoryStore:
 
 Check = Callable[[], bool]
 Apply = Callable[[], None]
+# DynamoDB reports the first failed condition in this order of operations (PynamoDB sends them so).
+OPERATION_ORDER = ("check", "delete", "put", "update")
 
 
 @dataclass
@@ -68,16 +70,18 @@ class InMemoryUnitOfWork:
     tenant_id: str
     actor: dict[str, Any]
     now: datetime
-    staged: list[tuple[Check | None, Apply, LinliError | None]] = field(default_factory=list)
+    staged: list[tuple[str, Check | None, Apply, LinliError | None]] = field(default_factory=list)
     events: list[RecordedEvent] = field(default_factory=list)
 
-    def stage(self, apply: Apply, *, check: Check | None = None, on_conflict: LinliError | None = None) -> None:
-        """A write (``apply``) that happens only if ``check`` holds at commit time for every staged write."""
-        self.staged.append((check, apply, on_conflict))
+    def stage(self, apply: Apply, *, check: Check | None = None, on_conflict: LinliError | None = None,
+              kind: str = "put") -> None:
+        """A write (``apply``) that happens only if ``check`` holds at commit time for every staged write.
+        ``kind`` (put, update, delete) decides which failed condition is reported first, as in DynamoDB."""
+        self.staged.append((kind, check, apply, on_conflict))
 
     def check(self, check: Check, *, on_conflict: LinliError) -> None:
         """A condition on something this use case does not write (a ConditionCheck)."""
-        self.staged.append((check, lambda: None, on_conflict))
+        self.staged.append(("check", check, lambda: None, on_conflict))
 
     def record(self, event_type: str, *, subject: tuple[str, str], subject_version: int | None = None,
                changes: dict[str, Any] | None = None, data: dict[str, Any] | None = None) -> RecordedEvent:
@@ -92,10 +96,11 @@ class InMemoryUnitOfWork:
     def commit(self) -> None:
         if not self.staged and not self.events:
             return
-        for check, _, on_conflict in self.staged:
-            if check is not None and not check():
-                raise on_conflict or ConflictError()
-        for _, apply, _ in self.staged:
+        for kind in OPERATION_ORDER:
+            for staged_kind, check, _, on_conflict in self.staged:
+                if staged_kind == kind and check is not None and not check():
+                    raise on_conflict or ConflictError()
+        for _, _, apply, _ in self.staged:
             apply()
         self.store.events.extend(self.events)
         self.store.commits += 1

@@ -117,13 +117,13 @@ class InMemoryTicketRepository:
                   check=lambda: (tenant, ticket.ticket_id) not in self.tickets)
         if guards.daily_limit is not None:
             day = (tenant, ctx.principal.id, guards.local_day)
-            uow.stage(lambda: self.daily.__setitem__(day, self.daily.get(day, 0) + 1),
+            uow.stage(lambda: self.daily.__setitem__(day, self.daily.get(day, 0) + 1), kind="update",
                       check=lambda: self.daily.get(day, 0) < guards.daily_limit, on_conflict=DailyTicketLimitError())
 
     def stage_update(self, uow: InMemoryUnitOfWork, ctx: TenantContext, before: Ticket, after: Ticket, *,
                      on_conflict: LinliError) -> None:
         key, stored = (ctx.tenant_id, before.ticket_id), copy.deepcopy(after)
-        uow.stage(lambda: self.tickets.__setitem__(key, stored),
+        uow.stage(lambda: self.tickets.__setitem__(key, stored), kind="update",
                   check=lambda: key in self.tickets and self.tickets[key].version == before.version,
                   on_conflict=on_conflict)
 

@@ -1,7 +1,7 @@
 """The notifications consumer against moto with a fixed clock: the tenant's rules and templates, every
 recipient kind (resident, assignee, supervisors, the on-duty supervisor, the building's butler, admins),
 every channel (SMS, WeChat, e-mail through the local recorder; the inbox), preferences, quiet hours,
-redelivery and provider failures."""
+redelivery and provider failures, and the SLA escalation page."""
 from __future__ import annotations
 
 import uuid
@@ -12,8 +12,10 @@ import pytest
 from chalicelib import bootstrap
 from chalicelib.core.permissions import Permission, Role, permissions_for
 from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.notifications.audience import Audience
 from chalicelib.notifications.channels import DeliveryError, LocalOutbox
 from chalicelib.notifications.consumer import NotificationConsumer
+from chalicelib.notifications.repository import ClaimRepository
 from chalicelib.residents.repository import ResidentItem
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
 from chalicelib.tenants.schemas import SignupIn, StaffIn, StaffPatch, TenantPatch
@@ -27,9 +29,9 @@ PASSWORD = "Correct-horse-42"
 
 @pytest.fixture
 def estate(stack):
-    tenants, places = bootstrap.tenant_service(), bootstrap.resident_service()
+    staff, places = bootstrap.staff_service(), bootstrap.place_service()
     now = NOON_SHANGHAI
-    signup = tenants.signup(SignupIn(company_name="通知物业", slug=f"n-{uuid.uuid4().hex[:8]}",
+    signup = bootstrap.staff_auth().signup(SignupIn(company_name="通知物业", slug=f"n-{uuid.uuid4().hex[:8]}",
                                      admin_email="boss@notify.test", admin_password=PASSWORD), now)
     tid = signup.tenant.id
     admin = TenantContext(tid, Principal("staff", signup.user.id, Role.ADMIN, frozenset(Permission)))
@@ -39,14 +41,14 @@ def estate(stack):
                                        ("agent", Role.AGENT, "13800000003", True),
                                        ("tech", Role.TECHNICIAN, "13800000004", True),
                                        ("butler", Role.BUTLER, "13800000005", True)):
-        member = tenants.create_staff(admin, StaffIn(email=f"{name}@notify.test", name=name, role=role,
+        member = staff.create_staff(admin, StaffIn(email=f"{name}@notify.test", name=name, role=role,
                                                      password=PASSWORD, phone=phone, on_duty=on_duty), now)
         people[name] = TenantContext(tid, Principal("staff", member.id, role, permissions_for(role)))
     community = places.create_community(admin, CommunityIn(name="翠苑"), now)
     building = places.create_building(admin, community.id, BuildingIn(name="1栋",
                                                                       butler_id=people["butler"].principal.id), now)
     unit = places.create_unit(admin, community.id, UnitIn(building_id=building.id, number="101"), now)
-    resident = places.create_resident(admin, ResidentIn(name="陈", phone="13512345678", units=[
+    resident = bootstrap.resident_service().create_resident(admin, ResidentIn(name="陈", phone="13512345678", units=[
         ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
     return {"tenant_id": tid, "admin": admin, "people": people, "community": community, "unit": unit,
             "resident_id": resident.id, "resident": TenantContext(tid, Principal(
@@ -66,15 +68,17 @@ class FlakySms(LocalOutbox):
 
 
 def consumer(outbox, held, **channels):  # noqa: ANN001
-    return NotificationConsumer(bootstrap.ticket_service(), bootstrap.tenant_service(), bootstrap.resident_service(),
+    return NotificationConsumer(bootstrap.ticket_repository(), bootstrap.tenant_configs(),
+                                Audience(bootstrap.tenant_repository(), bootstrap.resident_repository()),
                                 {"sms": outbox, "wechat": outbox, "email": outbox, **channels},
-                                bootstrap.inbox_store(), lambda body, delay: held.append((body, delay)))
+                                bootstrap.inbox_service(), ClaimRepository(),
+                                lambda body, delay: held.append((body, delay)))
 
 
 def ticket(estate, kind="repair", now=NOON_SHANGHAI):
     body = StaffTicketIn(kind=kind, description="通知测试", resident_id=estate["resident_id"],
                          location={"community_id": estate["community"].id, "unit_id": estate["unit"].id})
-    return bootstrap.ticket_service().create(estate["people"]["agent"], body, None, now)
+    return bootstrap.ticket_intake().create(estate["people"]["agent"], body, None, now)
 
 
 def event(estate, item, event_type, actor=None, **data):  # noqa: ANN001
@@ -87,8 +91,8 @@ def inbox(estate, person_id, *events):  # noqa: ANN001
     """The person's notifications about these events (the stack's own consumer also files the real
     events of these tickets, concurrently), and how many of those are unread."""
     wanted = {e["id"] for e in events}
-    items, _, _ = bootstrap.inbox_store().page(estate["tenant_id"], person_id, 100, None, False)
-    mine = [i for i in items if i.event_id in wanted]
+    ctx = TenantContext(estate["tenant_id"], Principal("system", "test"))
+    mine = [i for i in bootstrap.inbox_service().page(ctx, person_id, 100, None, False).items if i.event_id in wanted]
     return mine, sum(1 for i in mine if i.read_at is None)
 
 
@@ -111,7 +115,7 @@ def test_the_technician_hears_of_the_assignment_and_the_butler_of_tickets_in_the
     outbox, held = LocalOutbox(), []
     item = ticket(estate)
     tech = estate["people"]["tech"].principal.id
-    bootstrap.ticket_service().act(estate["people"]["agent"], item.id, Action.ASSIGN, ActionIn(assignee_id=tech),
+    bootstrap.ticket_transitions().act(estate["people"]["agent"], item.id, Action.ASSIGN, ActionIn(assignee_id=tech),
                                    None, NOON_SHANGHAI)
     assigned, created = event(estate, item, "ticket.assigned"), event(estate, item, "ticket.created")
     consumer(outbox, held).handle(assigned, NOON_SHANGHAI)
@@ -126,7 +130,7 @@ def test_the_technician_hears_of_the_assignment_and_the_butler_of_tickets_in_the
 def test_an_emergency_pages_the_on_duty_supervisor_at_once_even_at_night_and_muted(estate):
     outbox, held = LocalOutbox(), []
     duty = estate["people"]["duty"]
-    bootstrap.inbox_store().set_preferences(estate["tenant_id"], duty.principal.id, ["sms"], [], NOON_SHANGHAI)
+    bootstrap.inbox_service().set_preferences(duty, duty.principal.id, ["sms"], [], NOON_SHANGHAI)
     item = ticket(estate, kind="emergency", now=MIDNIGHT_SHANGHAI)
     created = event(estate, item, "ticket.created")
     consumer(outbox, held).handle(created, MIDNIGHT_SHANGHAI)
@@ -139,9 +143,8 @@ def test_an_emergency_pages_the_on_duty_supervisor_at_once_even_at_night_and_mut
 
 def test_nobody_on_duty_pages_every_supervisor(estate):
     outbox, held = LocalOutbox(), []
-    tenants = bootstrap.tenant_service()
-    tenants.update_staff(estate["admin"], estate["people"]["duty"].principal.id, StaffPatch(on_duty=False), None,
-                         NOON_SHANGHAI)
+    bootstrap.staff_service().update_staff(estate["admin"], estate["people"]["duty"].principal.id,
+                                           StaffPatch(on_duty=False), None, NOON_SHANGHAI)
     item = ticket(estate, kind="emergency")
     consumer(outbox, held).handle(event(estate, item, "ticket.created"), NOON_SHANGHAI)
     assert len(texts(outbox, "13800000001")) == 1 and len(texts(outbox, "13800000002")) == 1
@@ -159,12 +162,12 @@ def test_quiet_hours_hold_sms_but_not_the_inbox(estate):
 
 def test_tenant_rules_and_templates_replace_the_defaults(estate):
     outbox, held = LocalOutbox(), []
-    bootstrap.tenant_service().update_tenant(estate["admin"], TenantPatch(notifications={
+    bootstrap.tenant_configs().update_tenant(estate["admin"], TenantPatch(notifications={
         "rules": [{"event": "ticket.acknowledged", "recipients": ["resident"], "channels": ["sms"]},
                   {"event": "ticket.closed", "recipients": ["supervisors"], "channels": ["inbox", "email"]}],
         "templates": {"ticket.acknowledged": {"sms": {"zh-CN": "{brand}收到{number}，师傅马上到"}}},
         "quiet_hours": {"start": "23:00", "end": "07:00"}}), None, NOON_SHANGHAI)
-    bootstrap.tenant_service()._tenants.clear()
+    bootstrap.tenant_configs().clear_cache()
     item = ticket(estate)
     acknowledged = event(estate, item, "ticket.acknowledged")
     consumer(outbox, held).handle(acknowledged, NOON_SHANGHAI)
@@ -178,7 +181,7 @@ def test_tenant_rules_and_templates_replace_the_defaults(estate):
 
 def test_preferences_mute_channels_but_never_the_inbox(estate):
     outbox, held = LocalOutbox(), []
-    bootstrap.inbox_store().set_preferences(estate["tenant_id"], estate["resident_id"], ["sms"], [], NOON_SHANGHAI)
+    bootstrap.inbox_service().set_preferences(estate["resident"], estate["resident_id"], ["sms"], [], NOON_SHANGHAI)
     item = ticket(estate)
     resolved = event(estate, item, "ticket.resolved")
     consumer(outbox, held).handle(resolved, NOON_SHANGHAI)
@@ -189,7 +192,7 @@ def test_people_are_not_told_what_they_did_and_residents_never_hear_internal_not
     outbox, held = LocalOutbox(), []
     item = ticket(estate)
     tech = estate["people"]["tech"]
-    bootstrap.ticket_service().act(estate["people"]["agent"], item.id, Action.ASSIGN,
+    bootstrap.ticket_transitions().act(estate["people"]["agent"], item.id, Action.ASSIGN,
                                    ActionIn(assignee_id=tech.principal.id), None, NOON_SHANGHAI)
     by_tech = {"type": "staff", "id": tech.principal.id, "role": "technician"}
     public = event(estate, item, "ticket.commented", by_tech, visibility="public")
@@ -213,10 +216,10 @@ def test_a_provider_failure_is_retried_with_backoff_and_sends_once(estate):
 
 def test_wechat_subscribe_messages_need_a_bound_resident_and_a_template(estate):
     outbox, held = LocalOutbox(), []
-    bootstrap.tenant_service().update_tenant(estate["admin"], TenantPatch(
+    bootstrap.tenant_configs().update_tenant(estate["admin"], TenantPatch(
         wechat_app_id="wx0123456789abcdef", notifications={"wechat_templates": {"ticket.resolved": "TPL-RESOLVED"}}),
         None, NOON_SHANGHAI)
-    bootstrap.tenant_service()._tenants.clear()
+    bootstrap.tenant_configs().clear_cache()
     resident = ResidentItem.get(*_resident_key(estate))
     resident.update(actions=[ResidentItem.wechat_openid.set("oOpenId123")])
     item = ticket(estate)
@@ -264,7 +267,7 @@ def test_a_claim_left_by_a_sender_that_died_is_taken_over_after_five_minutes(est
     from datetime import timedelta
 
     from chalicelib.core.clock import to_rfc3339
-    from chalicelib.notifications.consumer import SentItem
+    from chalicelib.notifications.repository import SentItem
     from chalicelib.storage import keys
 
     outbox, held = LocalOutbox(), []
@@ -286,7 +289,20 @@ def test_unread_notifications_never_expire_and_read_ones_do(estate):
     consumer(outbox, held).handle(resolved, NOON_SHANGHAI)
     [unread], _ = inbox(estate, estate["resident_id"], resolved)
     assert unread.expires_at is None
-    read = bootstrap.inbox_store().mark_read(estate["tenant_id"], estate["resident_id"], unread.notification_id,
-                                             NOON_SHANGHAI)
+    read = bootstrap.inbox_service().mark_read(estate["resident"], estate["resident_id"], unread.notification_id,
+                                               NOON_SHANGHAI)
     [after], count = inbox(estate, estate["resident_id"], resolved)
     assert read.read_at and count == 0 and after.expires_at == int(NOON_SHANGHAI.timestamp()) + 90 * 86400
+
+
+def test_an_sla_escalation_pages_the_role_its_step_names_by_sms_and_inbox_at_night(estate):
+    outbox, held = LocalOutbox(), []
+    item = ticket(estate, now=MIDNIGHT_SHANGHAI)
+    escalated = {**event(estate, item, "sla.escalated", {"type": "system", "id": "sla"}, clock="first_response",
+                         notify="supervisor", step=1, visibility="internal")}
+    consumer(outbox, held).handle(escalated, MIDNIGHT_SHANGHAI)
+    expected = f"【通知物业】工单{item.number}（报修）首次响应已超时，请立即处理。"
+    assert texts(outbox, "13800000001") == [expected] and texts(outbox, "13800000002") == [expected]
+    assert outbox.messages(to="13800000003") == [] and held == []  # supervisors only; urgent, not held
+    [page], _ = inbox(estate, estate["people"]["duty"].principal.id, escalated)
+    assert page.urgent == "true" and page.body == expected

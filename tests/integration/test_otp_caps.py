@@ -11,8 +11,9 @@ from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.settings import Settings
 from chalicelib.notifications.channels import LocalOutbox
 from chalicelib.residents.login import ResidentLogin
-from chalicelib.residents.repository import ResidentRepository
+from chalicelib.residents.repository import OtpRepository, ResidentRepository
 from chalicelib.residents.wechat import LocalWeChat
+from chalicelib.storage.unit_of_work import UnitOfWork
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 
@@ -21,8 +22,8 @@ def login(per_phone=3, per_tenant=100) -> ResidentLogin:
     from chalicelib import bootstrap
 
     settings = Settings(otp_daily_per_phone=per_phone, otp_daily_per_tenant=per_tenant)
-    return ResidentLogin(ResidentRepository(CursorCodec(b"k" * 32)), bootstrap.token_codec(), LocalOutbox(),
-                         settings, LocalWeChat())
+    return ResidentLogin(ResidentRepository(CursorCodec(b"k" * 32)), OtpRepository(), bootstrap.token_codec(),
+                         LocalOutbox(), settings, LocalWeChat(), UnitOfWork)
 
 
 def test_per_phone_daily_cap(stack):
@@ -43,3 +44,11 @@ def test_per_tenant_daily_cap(stack):
     with pytest.raises(RateLimitedError) as raised:
         service.request_code(tenant_id, "物业", "13911116666", T0)
     assert raised.value.code == "otp_daily_limit"
+
+
+def test_within_the_cooldown_at_the_cap_the_cooldown_is_reported(stack):
+    service, tenant_id = login(per_phone=1), new_id("tnt")
+    service.request_code(tenant_id, "物业", "13911117777", T0)
+    with pytest.raises(RateLimitedError) as raised:
+        service.request_code(tenant_id, "物业", "13911117777", T0 + timedelta(seconds=30))
+    assert (raised.value.code, raised.value.retry_after) == ("otp_cooldown", 60)

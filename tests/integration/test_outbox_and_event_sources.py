@@ -10,11 +10,10 @@ import boto3
 
 from chalicelib.core.ids import new_id
 from chalicelib.events.catalogue import Queue
-from chalicelib.events.dispatcher import dispatch
+from chalicelib.events.dispatcher import batch_sender, dispatch
+from chalicelib.storage.unit_of_work import UnitOfWork
 from devstack.emulator import QueuePoller, StreamPoller, stream_filters
 from devstack.resources import create_resources, event_source_settings
-from chalicelib.storage import keys
-from chalicelib.storage.unit_of_work import UnitOfWork
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
 
@@ -43,7 +42,7 @@ def _record_events(tenant_id: str, count: int, event_type: str = "ticket.created
     ids = []
     for n in range(count):
         uow = UnitOfWork(tenant_id, {"type": "system", "id": "test", "role": None}, NOW)
-        event = uow.record(event_type, pk=keys.tenant_pk(tenant_id, "TKT", str(n)), subject=("ticket", f"tkt_{n}"),
+        event = uow.record(event_type, subject=("ticket", f"tkt_{n}"),
                            data={"n": n, "title": "水管漏水", "number": f"26112700{n:03d}", "kind": "repair"})
         uow.commit()
         ids.append(event.event_id)
@@ -56,7 +55,9 @@ def test_events_written_while_no_dispatcher_runs_are_all_delivered_once_it_start
     written = _record_events(tenant_id, 12)
     urls = {Queue(name): url for name, url in resources.queue_urls.items()}
     mapping = event_source_settings("EventDispatcherStreamMapping")
-    poller = StreamPoller(_session(), resources.stream_arn, lambda event, _: dispatch(event, urls=urls),
+    send_batch = batch_sender(boto3.client("sqs"))
+    poller = StreamPoller(_session(), resources.stream_arn,
+                          lambda event, _: dispatch(event, urls=urls, send_batch=send_batch),
                           batch_size=mapping["BatchSize"], filters=stream_filters(mapping))
     deadline = time.time() + 20
     while poller.poll_once() and time.time() < deadline:

@@ -16,7 +16,7 @@ from chalicelib import bootstrap
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import LinliError
 from chalicelib.core.permissions import Permission, Role, permissions_for
-from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.core.tenancy import Principal, TenantContext, UnitClaim
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
 from chalicelib.tenants.schemas import SignupIn, StaffIn
 from chalicelib.tickets import domain
@@ -31,24 +31,24 @@ PASSWORD = "Correct-horse-42"
 def world(stack):
     import uuid
 
-    tenants, places = bootstrap.tenant_service(), bootstrap.resident_service()
+    places, people = bootstrap.place_service(), bootstrap.resident_service()
     now = utcnow()
-    signup = tenants.signup(SignupIn(company_name="属性物业", slug=f"p-{uuid.uuid4().hex[:8]}",
-                                     admin_email="a@prop.test", admin_password=PASSWORD), now)
+    signup = bootstrap.staff_auth().signup(SignupIn(company_name="属性物业", slug=f"p-{uuid.uuid4().hex[:8]}",
+                                                    admin_email="a@prop.test", admin_password=PASSWORD), now)
     tid = signup.tenant.id
     admin = TenantContext(tid, Principal("staff", signup.user.id, Role.ADMIN, frozenset(Permission)))
     staff = {}
     for role in (Role.SUPERVISOR, Role.AGENT, Role.TECHNICIAN, Role.BUTLER):
-        member = tenants.create_staff(admin, StaffIn(email=f"{role.value}@prop.test", name=role.value, role=role,
-                                                     password=PASSWORD), now)
+        member = bootstrap.staff_service().create_staff(admin, StaffIn(
+            email=f"{role.value}@prop.test", name=role.value, role=role, password=PASSWORD), now)
         staff[role] = TenantContext(tid, Principal("staff", member.id, role, permissions_for(role)))
     community = places.create_community(admin, CommunityIn(name="翠苑"), now)
     building = places.create_building(admin, community.id, BuildingIn(name="1栋"), now)
     unit = places.create_unit(admin, community.id, UnitIn(building_id=building.id, number="101"), now)
-    resident = places.create_resident(admin, ResidentIn(name="陈", phone="13512345678", units=[
+    resident = people.create_resident(admin, ResidentIn(name="陈", phone="13512345678", units=[
         ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
     resident_ctx = TenantContext(tid, Principal("resident", resident.id,
-                                                units=((community.id, unit.id, unit.label, building.id),)))
+                                                units=(UnitClaim(community.id, unit.id, unit.label, building.id),)))
     stranger = TenantContext(tid, Principal("resident", "res_stranger", units=()))
     actors = [admin, *staff.values(), resident_ctx, stranger]
     return {"actors": actors, "resident": resident_ctx, "resident_id": resident.id, "community": community,

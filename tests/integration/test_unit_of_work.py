@@ -9,8 +9,8 @@ from pynamodb.exceptions import DoesNotExist
 from chalicelib.core.errors import ConflictError
 from chalicelib.core.ids import new_id
 from chalicelib.storage import keys
+from chalicelib.storage.table import UniqueItem
 from chalicelib.storage.unit_of_work import EventItem, UnitOfWork
-from chalicelib.tenants.repository import SlugItem
 
 NOW = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
 ACTOR = {"type": "staff", "id": "usr_x", "role": "admin"}
@@ -20,39 +20,58 @@ def events_in(pk: str) -> list[EventItem]:
     return list(EventItem.query(pk, EventItem.SK.startswith(keys.EVENT_PREFIX)))
 
 
+def claim(pk: str, owner_id: str) -> UniqueItem:
+    return UniqueItem(pk, keys.UNIQUE_SK, owner_id=owner_id)
+
+
 def test_item_and_event_commit_in_one_transaction(stack):
     tenant_id = new_id("tnt")
-    slug = SlugItem(keys.slug_pk(f"uow-{tenant_id}"), keys.SLUG_SK, tenant_id=tenant_id)
+    item = claim(keys.tenant_pk(tenant_id, "UOW"), tenant_id)
     uow = UnitOfWork(tenant_id, ACTOR, NOW)
-    uow.put(slug, condition=SlugItem.PK.does_not_exist())
-    uow.record("tenant.updated", pk=keys.tenant_pk(tenant_id), subject=("tenant", tenant_id), subject_version=2,
+    uow.put(item, condition=UniqueItem.PK.does_not_exist())
+    uow.record("tenant.updated", subject=("tenant", tenant_id), subject_version=2,
                changes={"locale": {"before": "zh-CN", "after": "en"}})
     uow.commit()
 
-    assert SlugItem.get(slug.PK, slug.SK).tenant_id == tenant_id
-    [event] = events_in(keys.tenant_pk(tenant_id))
+    assert UniqueItem.get(item.PK, item.SK).owner_id == tenant_id
+    [event] = events_in(keys.tenant_pk(tenant_id))  # the tenant's own events sit in its partition
     assert event.type == "tenant.updated" and event.event_id.startswith("evt_")
     assert event.actor == ACTOR and event.occurred_at == "2026-11-27T08:30:00.000Z"
     assert event.changes == {"locale": {"before": "zh-CN", "after": "en"}}
     assert event.to_message()["subject"] == {"type": "tenant", "id": tenant_id, "version": 2}
 
 
+def test_other_subjects_events_have_an_audit_partition_each(stack):
+    tenant_id = new_id("tnt")
+    uow = UnitOfWork(tenant_id, ACTOR, NOW)
+    uow.put(claim(keys.tenant_pk(tenant_id, "UOW"), "usr_1"), condition=UniqueItem.PK.does_not_exist())
+    uow.record("staff.created", subject=("staff", "usr_1"), subject_version=1, data={"role": "agent"})
+    uow.record("api_key.created", subject=("api_key", "key_1"))
+    uow.commit()
+
+    [staff_event] = events_in(f"T#{tenant_id}#AUDIT#staff#usr_1")
+    [key_event] = events_in(f"T#{tenant_id}#AUDIT#api_key#key_1")
+    assert (staff_event.type, staff_event.data, key_event.type) == ("staff.created", {"role": "agent"},
+                                                                    "api_key.created")
+    assert events_in(keys.tenant_pk(tenant_id)) == []
+
+
 def test_a_failed_condition_writes_nothing_and_raises_the_mapped_error(stack):
     tenant_id = new_id("tnt")
-    taken = SlugItem(keys.slug_pk(f"taken-{tenant_id}"), keys.SLUG_SK, tenant_id="tnt_first")
+    taken = claim(keys.tenant_pk(tenant_id, "TAKEN"), "usr_first")
     taken.save()
-    other = SlugItem(keys.slug_pk(f"free-{tenant_id}"), keys.SLUG_SK, tenant_id=tenant_id)
+    other = claim(keys.tenant_pk(tenant_id, "FREE"), tenant_id)
     uow = UnitOfWork(tenant_id, ACTOR, NOW)
-    uow.put(other, condition=SlugItem.PK.does_not_exist())
-    uow.put(SlugItem(taken.PK, taken.SK, tenant_id=tenant_id), condition=SlugItem.PK.does_not_exist(),
+    uow.put(other, condition=UniqueItem.PK.does_not_exist())
+    uow.put(claim(taken.PK, tenant_id), condition=UniqueItem.PK.does_not_exist(),
             on_conflict=ConflictError(code="slug_taken"))
-    uow.record("tenant.created", pk=keys.tenant_pk(tenant_id), subject=("tenant", tenant_id))
+    uow.record("tenant.created", subject=("tenant", tenant_id))
     with pytest.raises(ConflictError) as raised:
         uow.commit()
     assert raised.value.code == "slug_taken"
-    assert SlugItem.get(taken.PK, taken.SK).tenant_id == "tnt_first"
+    assert UniqueItem.get(taken.PK, taken.SK).owner_id == "usr_first"
     with pytest.raises(DoesNotExist):
-        SlugItem.get(other.PK, other.SK)
+        UniqueItem.get(other.PK, other.SK)
     assert events_in(keys.tenant_pk(tenant_id)) == []
 
 
@@ -65,6 +84,16 @@ def test_tenant_changes_are_audited_with_before_and_after(api, tenant):
     assert updated.changes["locale"] == {"before": "zh-CN", "after": "en"}
     assert updated.changes["branding"]["after"]["primary_color"] == "#000000"
     assert updated.changes["branding"]["before"]["primary_color"] == "#1677FF"
+
+
+def test_staff_and_api_key_events_land_in_their_audit_partitions(api, tenant):
+    member, _ = api.add_staff(tenant, "agent")
+    key = api.post("/v1/api-keys", token=tenant.token, json={"name": "ERP", "scopes": ["tenant:read"]}).json()
+    [created] = events_in(keys.event_partition(tenant.id, "staff", member["id"]))
+    assert (created.type, created.data, created.subject_version) == ("staff.created", {"role": "agent"}, 1)
+    [key_created] = events_in(keys.event_partition(tenant.id, "api_key", key["id"]))
+    assert key_created.type == "api_key.created" and key_created.data["scopes"] == ["tenant:read"]
+    assert [e.type for e in events_in(keys.tenant_pk(tenant.id))] == ["tenant.created"]
 
 
 def test_a_cancelled_transaction_leaves_items_and_the_stream_as_they_were(stack):
@@ -93,14 +122,15 @@ def test_a_cancelled_transaction_leaves_items_and_the_stream_as_they_were(stack)
 
     uow = UnitOfWork(tenant_id, ACTOR, NOW)
     uow.update(counter, [CounterItem.count.add(1)])  # would apply first…
-    uow.put(SlugItem(keys.slug_pk(f"new-{tenant_id}"), keys.SLUG_SK, tenant_id=tenant_id))
+    fresh = claim(keys.tenant_pk(tenant_id, "NEW"), tenant_id)
+    uow.put(fresh)
     uow.check(CounterItem, counter.PK, "missing", CounterItem.PK.exists(), on_conflict=ConflictError())  # …fails
-    uow.record("tenant.updated", pk=keys.tenant_pk(tenant_id), subject=("tenant", tenant_id))
+    uow.record("tenant.updated", subject=("tenant", tenant_id))
     with pytest.raises(ConflictError):
         uow.commit()
     assert CounterItem.get(counter.PK, "C").count == 5
     with pytest.raises(DoesNotExist):
-        SlugItem.get(keys.slug_pk(f"new-{tenant_id}"), keys.SLUG_SK)
+        UniqueItem.get(fresh.PK, fresh.SK)
     assert events_in(keys.tenant_pk(tenant_id)) == []
-    mine = {counter.PK, keys.slug_pk(f"new-{tenant_id}"), keys.tenant_pk(tenant_id)}
+    mine = {counter.PK, fresh.PK, keys.tenant_pk(tenant_id)}
     assert [k for k in stream_keys() if k in mine] == [counter.PK]  # only the counter's own save

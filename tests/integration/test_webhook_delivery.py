@@ -16,11 +16,12 @@ from chalicelib.core.errors import ValidationFailedError
 from chalicelib.core.ids import new_id
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.storage import keys
 from chalicelib.storage.unit_of_work import EventItem
 from chalicelib.webhooks import ssrf
 from chalicelib.webhooks.delivery import WebhookDeliverer
 from chalicelib.webhooks.domain import SCHEDULE
-from chalicelib.webhooks.repository import EndpointItem, WebhookRepository
+from chalicelib.webhooks.repository import EndpointItem, WebhookRepository, endpoint_key
 from chalicelib.webhooks.schemas import WebhookIn
 from chalicelib.webhooks.service import WebhookService
 
@@ -41,11 +42,12 @@ class Harness:
         self.queued: list[tuple[dict, int]] = []
         self.sent: list[tuple[ssrf.Target, bytes, dict]] = []
         self.answers = list(answers or [])
-        self.service = WebhookService(self.repo, bootstrap.secret_box(), self._enqueue, https_only=True,
-                                      allow_loopback=False, resolve=resolver)
+        self.service = WebhookService(self.repo, bootstrap.unit_of_work, bootstrap.secret_box(), self._enqueue,
+                                      https_only=True, allow_loopback=False, resolve=resolver)
         options = {"https_only": True, "allow_loopback": False, "resolve": resolver, "send": self._send,
                    "rand": random.Random(7), **deliverer_options}
-        self.deliverer = WebhookDeliverer(self.repo, bootstrap.secret_box(), self._enqueue, **options)
+        self.deliverer = WebhookDeliverer(self.repo, bootstrap.unit_of_work, bootstrap.secret_box(), self._enqueue,
+                                          **options)
         self.tenant_id = new_id("tnt")
         self.ctx = TenantContext(self.tenant_id, Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
         assert settings.is_local
@@ -128,9 +130,10 @@ def test_410_disables_the_endpoint_and_records_a_notice(stack):
     endpoint_id = h.endpoint()
     h.deliverer.handle(h.event(), T0)
     assert h.run_queue(T0) == ["failed"]
-    endpoint = h.repo.get_endpoint(h.tenant_id, endpoint_id, consistent=True)
+    endpoint = h.repo.get_endpoint(h.ctx, endpoint_id, consistent=True)
     assert endpoint.enabled is False and "410" in endpoint.disabled_reason
-    notices = [e for e in EventItem.query(endpoint.PK) if isinstance(e, EventItem) and e.type == "webhook.disabled"]
+    audit = EventItem.query(keys.event_partition(h.tenant_id, "webhook", endpoint_id))  # the endpoint's own audit
+    notices = [e for e in audit if isinstance(e, EventItem) and e.type == "webhook.disabled"]
     assert len(notices) == 1 and notices[0].data["url"] == "https://hooks.example.com/linli"
     h.deliverer.handle(h.event(n=2), T0)
     assert h.queued == []  # a disabled endpoint gets nothing new
@@ -153,7 +156,7 @@ def test_five_days_of_failures_disable_the_endpoint_and_one_success_resets_the_c
         h.deliverer.handle(h.event(n=n), now)
         h.queued = [q for q in h.queued if q[0]["attempt"] == 1]
         h.run_queue(now)
-        endpoint = h.repo.get_endpoint(h.tenant_id, endpoint_id, consistent=True)
+        endpoint = h.repo.get_endpoint(h.ctx, endpoint_id, consistent=True)
         if n == 0:
             assert endpoint.failing_since == "2026-11-27T09:00:00.000Z"
         if n == 1:
@@ -195,7 +198,7 @@ def test_ssrf_refused_at_registration(stack, host):
     with pytest.raises(ValidationFailedError) as refused:
         h.endpoint(f"https://{host}/hook")
     assert refused.value.details[0]["type"] == "url_not_allowed"
-    assert h.repo.endpoints(h.tenant_id) == []
+    assert h.repo.endpoints(h.ctx) == []
 
 
 @pytest.mark.parametrize("host", SSRF_HOSTS)
@@ -203,8 +206,7 @@ def test_ssrf_refused_at_send_time(stack, host):
     """The URL was fine when registered (or its name re-resolves since): the attempt is refused, nothing sent."""
     h = Harness()
     endpoint_id = h.endpoint()
-    item = h.repo.get_endpoint(h.tenant_id, endpoint_id)
-    item.update(actions=[EndpointItem.url.set(f"https://{host}/hook")])
+    EndpointItem(*endpoint_key(h.tenant_id, endpoint_id)).update(actions=[EndpointItem.url.set(f"https://{host}/hook")])
     h.deliverer.handle(h.event(), T0)
     assert h.run_queue(T0) == ["pending"]
     [delivery] = h.delivery(endpoint_id)
@@ -224,8 +226,9 @@ def test_the_connection_is_checked_against_the_address_actually_reached(stack):
 
 
 def test_the_local_setting_lets_loopback_through_and_nothing_else(stack):
-    service = WebhookService(WebhookRepository(bootstrap.cursor_codec()), bootstrap.secret_box(),
-                             lambda *_: None, https_only=False, allow_loopback=True, resolve=resolver)
+    service = WebhookService(WebhookRepository(bootstrap.cursor_codec()), bootstrap.unit_of_work,
+                             bootstrap.secret_box(), lambda *_: None, https_only=False, allow_loopback=True,
+                             resolve=resolver)
     ctx = TenantContext(new_id("tnt"), Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
     assert service.create(ctx, WebhookIn(url="http://127.0.0.1:9/hook"), T0).enabled
     with pytest.raises(ValidationFailedError):
@@ -237,7 +240,7 @@ def test_the_local_setting_lets_loopback_through_and_nothing_else(stack):
 def test_secrets_are_sealed_at_rest_and_rotation_keeps_the_old_one_for_24_hours(stack):
     h = Harness()
     created = h.service.create(h.ctx, WebhookIn(url="https://hooks.example.com/a"), T0)
-    raw = json.dumps(h.repo.get_endpoint(h.tenant_id, created.id).secrets)
+    raw = json.dumps(h.repo.get_endpoint(h.ctx, created.id).secrets)
     assert created.secret not in raw and created.secret[6:] not in raw
     rotated = h.service.rotate_secret(h.ctx, created.id, T0 + timedelta(hours=1))
     h.deliverer.handle(h.event(), T0 + timedelta(hours=2))

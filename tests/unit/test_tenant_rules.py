@@ -39,7 +39,42 @@ def test_weak_passwords_are_refused(password):
 
 
 def test_a_good_password_passes():
-    domain.check_password("Linli-demo-2026", email="admin@demo.test", company="邻里示范物业")
+    assert domain.check_password("Linli-demo-2026", email="admin@demo.test", company="邻里示范物业") is None
+
+
+@pytest.mark.parametrize(("password", "problem"), [
+    ("Linli-d-26", None),                                  # 10 characters: just long enough, passes
+    ("Linli-d-6", "must be 10–128 characters long"),       # one short
+    ("Linli-" + "d" * 118 + "2026", None),                 # 128 characters: the longest allowed
+    ("Linli-" + "d" * 119 + "2026", "must be 10–128 characters long"),  # one too long (129)
+    ("Linli-demo-xxxx", "must contain letters and digits"),  # no digit
+    ("2026-0000-1111", "must contain letters and digits"),  # no letter
+    ("Password1234", "is too common"),                     # a listed password, any case
+    ("ab12ab12ab12", None),                                # 4 distinct characters: enough
+    ("ab1ab1ab1ab1", "is too common"),                     # 3 distinct characters: not
+    ("Admin-2026-x", "must not contain your e-mail name or company name"),  # the e-mail's local part
+    ("邻里示范物业-2026a", "must not contain your e-mail name or company name"),  # the company name
+])
+def test_near_misses_of_a_good_password_name_their_problem(password, problem):
+    def check() -> None:
+        return domain.check_password(password, email="admin@demo.test", company="邻里示范物业")
+
+    if problem is None:
+        assert check() is None
+        return
+    with pytest.raises(ValidationFailedError) as raised:
+        check()
+    [detail] = raised.value.details
+    assert detail == {"field": "password", "type": "weak_password", "message": f"Password {problem}."}
+
+
+def test_every_problem_of_a_password_is_named_and_the_field_is_the_callers():
+    with pytest.raises(ValidationFailedError) as raised:
+        domain.check_password("aaaa", field="admin_password")
+    [detail] = raised.value.details
+    assert detail["field"] == "admin_password"
+    assert detail["message"] == ("Password must be 10–128 characters long; must contain letters and digits; "
+                                 "is too common.")
 
 
 def test_merge_patch_follows_rfc_7386():

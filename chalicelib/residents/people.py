@@ -1,0 +1,219 @@
+"""Use cases for residents: registering them with their units, changing, removing, importing them from CSV."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from chalicelib.core.changes import field_changes
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailedError
+from chalicelib.core.ids import new_id
+from chalicelib.core.permissions import Permission
+from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.uow import UnitOfWorkFactory
+from chalicelib.residents import domain
+from chalicelib.residents.domain import Building, Community, Resident, Unit
+from chalicelib.residents.places import PlaceService
+from chalicelib.residents.ports import ResidentStore
+from chalicelib.residents.schemas import (
+    BuildingIn,
+    BuildingOut,
+    CommunityIn,
+    CommunityOut,
+    ImportErrorOut,
+    ImportOut,
+    ResidentIn,
+    ResidentOut,
+    ResidentPatch,
+    ResidentUnitIn,
+    ResidentUnitOut,
+    UnitIn,
+    UnitOut,
+)
+
+
+def resident_out(resident: Resident, *, reveal_phone: bool = False) -> ResidentOut:
+    return ResidentOut(id=resident.resident_id, name=resident.name,
+                       phone=resident.phone if reveal_phone else domain.mask_phone(resident.phone),
+                       units=[ResidentUnitOut(**u) for u in resident.units], created_at=resident.created_at,
+                       updated_at=resident.updated_at, version=resident.version)
+
+
+def _phone_taken() -> ConflictError:
+    return ConflictError("A resident with this phone already exists.", code="phone_taken")
+
+
+class ResidentService:
+    """Owns a tenant's residents: their phones (unique per tenant, masked for most readers), the units they
+    live in, and the idempotent CSV import that creates missing buildings, units and residents.
+
+    The place use cases that callers seed together with residents (``create_community``,
+    ``list_communities``, ``create_building``, ``create_unit``) are :class:`PlaceService`'s, forwarded.
+    """
+
+    def __init__(self, repo: ResidentStore, new_uow: UnitOfWorkFactory, places: PlaceService) -> None:
+        self.repo = repo
+        self.new_uow = new_uow
+        self.places = places
+
+    # --- places, forwarded ------------------------------------------------------------------------------
+    def create_community(self, ctx: TenantContext, cmd: CommunityIn, now: datetime) -> CommunityOut:
+        return self.places.create_community(ctx, cmd, now)
+
+    def list_communities(self, ctx: TenantContext, limit: int,
+                         cursor: str | None) -> tuple[list[CommunityOut], str | None]:
+        return self.places.list_communities(ctx, limit, cursor)
+
+    def create_building(self, ctx: TenantContext, community_id: str, cmd: BuildingIn, now: datetime) -> BuildingOut:
+        return self.places.create_building(ctx, community_id, cmd, now)
+
+    def create_unit(self, ctx: TenantContext, community_id: str, cmd: UnitIn, now: datetime) -> UnitOut:
+        return self.places.create_unit(ctx, community_id, cmd, now)
+
+    # --- residents --------------------------------------------------------------------------------------
+    def create_resident(self, ctx: TenantContext, cmd: ResidentIn, now: datetime) -> ResidentOut:
+        units = self._resident_units(ctx, cmd.units)
+        resident_id, stamp = new_id("res"), to_rfc3339(now)
+        resident = Resident(resident_id=resident_id, name=cmd.name, phone=cmd.phone, units=units, created_at=stamp,
+                            updated_at=stamp, version=1)
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.repo.stage_new_resident(uow, ctx, resident, on_phone_taken=_phone_taken())
+        uow.record("resident.registered", subject=("resident", resident_id), subject_version=1,
+                   data={"units": [u["unit_id"] for u in units]})
+        uow.commit()
+        return resident_out(resident, reveal_phone=self._may_see_phones(ctx))
+
+    def me(self, ctx: TenantContext) -> ResidentOut:
+        return resident_out(self._resident(ctx, ctx.principal.id), reveal_phone=True)
+
+    def get_resident(self, ctx: TenantContext, resident_id: str) -> ResidentOut:
+        return resident_out(self._resident(ctx, resident_id), reveal_phone=self._may_see_phones(ctx))
+
+    def list_residents(self, ctx: TenantContext, limit: int,
+                       cursor: str | None) -> tuple[list[ResidentOut], str | None]:
+        residents, next_cursor = self.repo.list_residents(ctx, limit, cursor)
+        return [resident_out(r) for r in residents], next_cursor
+
+    def update_resident(self, ctx: TenantContext, resident_id: str, patch: ResidentPatch, if_match: int | None,
+                        now: datetime) -> ResidentOut:
+        resident = self._resident(ctx, resident_id, consistent=True)
+        if if_match is not None and if_match != resident.version:
+            raise PreconditionFailedError()
+        fields = patch.model_dump(exclude_unset=True, exclude_none=True)
+        units = self._resident_units(ctx, patch.units) if patch.units is not None else resident.units
+        saved = self._save_resident(ctx, resident, fields.get("name", resident.name),
+                                    fields.get("phone", resident.phone), units, now)
+        return resident_out(saved, reveal_phone=self._may_see_phones(ctx))
+
+    def delete_resident(self, ctx: TenantContext, resident_id: str, now: datetime) -> None:
+        resident = self._resident(ctx, resident_id, consistent=True)
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.repo.stage_resident_delete(uow, ctx, resident, on_conflict=PreconditionFailedError())
+        uow.record("resident.deleted", subject=("resident", resident_id))
+        uow.commit()
+
+    # --- CSV import -------------------------------------------------------------------------------------
+    def import_csv(self, ctx: TenantContext, raw: bytes, now: datetime) -> ImportOut:
+        """Residents from a CSV (UTF-8 or GBK): missing buildings and units are created, a known phone is
+        updated, an unchanged row counted; row errors are reported by line, the other rows still import."""
+        try:
+            text = domain.decode_csv(raw)
+        except ValueError as exc:
+            raise ValidationFailedError(str(exc), code="unreadable_file") from exc
+        rows, row_errors = domain.parse_residents_csv(text)
+        errors = [ImportErrorOut(line=e.line, message=e.message) for e in row_errors]
+        communities = {c.name: c for c in self._all_communities(ctx)}
+        buildings: dict[str, dict[str, Building]] = {}
+        units: dict[str, dict[tuple[str, str | None, str], Unit]] = {}
+        residents = {r.phone: r for r in self.repo.all_residents(ctx)}
+        created = updated = unchanged = 0
+        for row in rows:
+            community = communities.get(row.community)
+            if community is None:
+                errors.append(ImportErrorOut(line=row.line, message=f"community: no community named {row.community}"))
+                continue
+            cid = community.community_id
+            if cid not in buildings:
+                buildings[cid] = {b.name: b for b in self.repo.all_buildings(ctx, cid)}
+                units[cid] = {(u.building_id, u.entrance, u.number): u for u in self.repo.all_units(ctx, cid)}
+            building = buildings[cid].get(row.building)
+            if building is None:
+                out = self.places.create_building(ctx, cid, BuildingIn(name=row.building), now)
+                building = self.repo.get_building(ctx, cid, out.id)
+                buildings[cid][row.building] = building
+            unit = units[cid].get((building.building_id, row.entrance, row.number))
+            if unit is None:
+                unit = self.places.add_unit(ctx, building, row.entrance, row.number, now)
+                units[cid][(building.building_id, row.entrance, row.number)] = unit
+            link = {"unit_id": unit.unit_id, "community_id": cid, "relation": row.relation, "label": unit.label,
+                    "building_id": unit.building_id}
+            resident = residents.get(row.phone)
+            if resident is None:
+                out = self.create_resident(ctx, ResidentIn(name=row.name, phone=row.phone, units=[ResidentUnitIn(
+                    unit_id=unit.unit_id, community_id=cid, relation=row.relation)]), now)
+                residents[row.phone] = self.repo.get_resident(ctx, out.id, consistent=True)
+                created += 1
+                continue
+            others = [u for u in resident.units if u["unit_id"] != unit.unit_id]
+            new_units = others + [link]
+            if resident.name == row.name and sorted(resident.units, key=str) == sorted(new_units, key=str):
+                unchanged += 1
+                continue
+            residents[row.phone] = self._save_resident(ctx, resident, row.name, resident.phone, new_units, now)
+            updated += 1
+        return ImportOut(created=created, updated=updated, unchanged=unchanged,
+                         errors=sorted(errors, key=lambda e: e.line))
+
+    # --- helpers ----------------------------------------------------------------------------------------
+    def _save_resident(self, ctx: TenantContext, resident: Resident, name: str, phone: str,
+                       units: list[dict[str, Any]], now: datetime) -> Resident:
+        """The resident with this name, phone and units, saved if anything changed."""
+        before = {"name": resident.name, "phone": resident.phone, "units": resident.units}
+        changes = field_changes(before, {"name": name, "phone": phone, "units": units})
+        if not changes:
+            return resident
+        if "phone" in changes:
+            changes["phone"] = {"before": "[redacted]", "after": "[redacted]"}
+        saved = replace(resident, name=name, phone=phone, units=units, updated_at=to_rfc3339(now),
+                        version=resident.version + 1)
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.repo.stage_resident_update(uow, ctx, resident, saved, on_conflict=PreconditionFailedError(),
+                                        on_phone_taken=_phone_taken())
+        uow.record("resident.updated", subject=("resident", resident.resident_id), subject_version=saved.version,
+                   changes=changes)
+        uow.commit()
+        return saved
+
+    def _resident_units(self, ctx: TenantContext, links: list[ResidentUnitIn]) -> list[dict[str, Any]]:
+        found = self.repo.get_units(ctx, [(u.community_id, u.unit_id) for u in links])
+        result, problems = [], []
+        for index, link in enumerate(links):
+            unit = found.get(link.unit_id)
+            if unit is None or unit.community_id != link.community_id:
+                problems.append({"field": f"units.{index}.unit_id", "type": "unknown_unit",
+                                 "message": "No such unit in this community."})
+                continue
+            result.append({"unit_id": unit.unit_id, "community_id": unit.community_id, "relation": link.relation,
+                           "label": unit.label, "building_id": unit.building_id})
+        if problems:
+            raise ValidationFailedError(details=problems)
+        return result
+
+    def _all_communities(self, ctx: TenantContext) -> list[Community]:
+        communities, cursor = [], None
+        while True:
+            page, cursor = self.repo.list_communities(ctx, 100, cursor)
+            communities.extend(page)
+            if not cursor:
+                return communities
+
+    def _resident(self, ctx: TenantContext, resident_id: str, *, consistent: bool = False) -> Resident:
+        resident = self.repo.get_resident(ctx, resident_id, consistent=consistent)
+        if resident is None:
+            raise NotFoundError()
+        return resident
+
+    @staticmethod
+    def _may_see_phones(ctx: TenantContext) -> bool:
+        return Permission.RESIDENTS_WRITE in ctx.principal.permissions and ctx.principal.kind == "staff"

@@ -1,0 +1,144 @@
+"""Staff use cases: who is signed in, the directory, adding, changing and removing members."""
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+
+from chalicelib.core.changes import field_changes
+from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError
+from chalicelib.core.ids import new_id
+from chalicelib.core.permissions import Role
+from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
+from chalicelib.tenants.domain import check_password
+from chalicelib.tenants.passwords import ARGON2, Passwords
+from chalicelib.tenants.ports import TenantStore
+from chalicelib.tenants.records import Staff, new_staff
+from chalicelib.tenants.schemas import StaffIn, StaffOut, StaffPatch
+from chalicelib.tenants.views import staff_out
+
+PII_FIELDS = ("phone", "password")  # audited as changed, never with their values
+
+
+def stage_new_member(store: TenantStore, uow: UnitOfWork, ctx: TenantContext, staff: Staff) -> None:
+    """Stage a new member (their e-mail claimed within the tenant) and record ``staff.created``.
+
+    Example
+    -------
+    ::
+
+        uow = new_uow(ctx.tenant_id, ctx.actor, now)
+        stage_new_member(store, uow, ctx, staff)
+        uow.commit()  # ConflictError(code="email_taken") when the e-mail belongs to another member
+    """
+    store.stage_new_staff(uow, ctx, staff, on_email_taken=ConflictError(
+        "A staff member with this e-mail already exists.", code="email_taken"))
+    uow.record("staff.created", subject=("staff", staff.user_id), subject_version=1, data={"role": staff.role})
+
+
+def is_active_admin(role: str | None, status: str) -> bool:
+    """Whether a member counts towards the tenant's active admins.
+
+    Example
+    -------
+    >>> is_active_admin("admin", "active"), is_active_admin("admin", "disabled")
+    (True, False)
+    """
+    return role == Role.ADMIN.value and status == "active"
+
+
+class StaffService:
+    """Owns the tenant's staff: who is signed in (``me``), the directory, and adding, changing and
+    removing members — keeping at least one active admin, and signing a member out (their refresh
+    tokens revoked) when their role, status or password changes or they are removed.
+    """
+
+    def __init__(self, store: TenantStore, new_uow: UnitOfWorkFactory, passwords: Passwords = ARGON2) -> None:
+        self._store = store
+        self._new_uow = new_uow
+        self._passwords = passwords
+
+    def me(self, ctx: TenantContext) -> StaffOut:
+        if ctx.principal.kind != "staff":
+            raise NotFoundError()
+        return self.get_staff(ctx, ctx.principal.id)
+
+    def get_staff(self, ctx: TenantContext, user_id: str) -> StaffOut:
+        return staff_out(self._staff_or_404(ctx, user_id))
+
+    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[StaffOut], str | None]:
+        members, next_cursor = self._store.list_staff(ctx, limit, cursor)
+        return [staff_out(m) for m in members], next_cursor
+
+    def create_staff(self, ctx: TenantContext, cmd: StaffIn, now: datetime) -> StaffOut:
+        check_password(cmd.password, email=cmd.email)
+        staff = new_staff(ctx.tenant_id, new_id("usr"), email=cmd.email, name=cmd.name, role=cmd.role,
+                          password_hash=self._passwords.hash(cmd.password), phone=cmd.phone,
+                          on_duty=None if cmd.on_duty else False, stamp=to_rfc3339(now))
+        uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        stage_new_member(self._store, uow, ctx, staff)
+        if cmd.role == Role.ADMIN:
+            self._store.stage_admin_added(uow, ctx)
+        uow.commit()
+        return staff_out(staff)
+
+    def update_staff(self, ctx: TenantContext, user_id: str, patch: StaffPatch, if_match: int | None,
+                     now: datetime) -> StaffOut:
+        staff = self._staff_or_404(ctx, user_id, consistent=True)
+        if if_match is not None and if_match != staff.version:
+            raise PreconditionFailedError()
+        fields = patch.model_dump(exclude_unset=True, exclude_none=True)
+        before = {"name": staff.name, "role": staff.role, "status": staff.status, "phone": staff.phone,
+                  "on_duty": staff.on_duty is not False}
+        after = {**before, **{k: (v.value if isinstance(v, Role) else v) for k, v in fields.items()
+                              if k != "password"}}
+        changes = field_changes(before, after)
+        password = fields.get("password")
+        if password is not None:
+            check_password(password, email=staff.email)
+            changes["password"] = {"before": None, "after": None}
+        if not changes:
+            return staff_out(staff)
+        for pii in PII_FIELDS:
+            if pii in changes:
+                changes[pii] = {"before": "[redacted]", "after": "[redacted]"}
+        updated = replace(staff, name=after["name"], role=after["role"], status=after["status"], phone=after["phone"],
+                          on_duty=after["on_duty"], updated_at=to_rfc3339(now), version=staff.version + 1,
+                          password_hash=self._passwords.hash(password) if password is not None else staff.password_hash)
+        uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        self._store.stage_staff_update(uow, ctx, updated, expected_version=staff.version,
+                                       on_conflict=PreconditionFailedError())
+        self._stage_admin_count(uow, ctx, was_admin=is_active_admin(staff.role, staff.status),
+                                is_admin=is_active_admin(updated.role, updated.status))
+        uow.record("staff.updated", subject=("staff", user_id), subject_version=updated.version, changes=changes)
+        uow.commit()
+        if updated.status != "active" or password is not None or updated.role != staff.role:
+            self._store.revoke_refresh_tokens(ctx, user_id)
+        return staff_out(updated)
+
+    def delete_staff(self, ctx: TenantContext, user_id: str, if_match: int | None, now: datetime) -> None:
+        staff = self._staff_or_404(ctx, user_id, consistent=True)
+        if if_match is not None and if_match != staff.version:
+            raise PreconditionFailedError()
+        uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        self._store.stage_staff_delete(uow, ctx, staff, expected_version=staff.version,
+                                       on_conflict=PreconditionFailedError())
+        self._stage_admin_count(uow, ctx, was_admin=is_active_admin(staff.role, staff.status), is_admin=False)
+        uow.record("staff.deleted", subject=("staff", user_id), subject_version=staff.version,
+                   data={"role": staff.role})
+        uow.commit()
+        self._store.revoke_refresh_tokens(ctx, user_id)
+
+    def _staff_or_404(self, ctx: TenantContext, user_id: str, *, consistent: bool = False) -> Staff:
+        staff = self._store.get_staff(ctx, user_id, consistent=consistent)
+        if staff is None:
+            raise NotFoundError()
+        return staff
+
+    def _stage_admin_count(self, uow: UnitOfWork, ctx: TenantContext, *, was_admin: bool, is_admin: bool) -> None:
+        if was_admin and not is_admin:
+            self._store.stage_admin_removed(uow, ctx, on_conflict=ConflictError(
+                "A tenant must keep at least one active admin.", code="last_admin"))
+        elif is_admin and not was_admin:
+            self._store.stage_admin_added(uow, ctx)

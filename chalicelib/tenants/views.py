@@ -1,0 +1,42 @@
+"""Records as the routes show them: tenant, staff member and API key responses."""
+from __future__ import annotations
+
+from chalicelib.core.permissions import Role
+from chalicelib.tenants.domain import TenantConfig
+from chalicelib.tenants.records import ApiKey, Staff, Tenant
+from chalicelib.tenants.schemas import ApiKeyOut, PublicBrandingOut, StaffOut, TenantOut
+
+
+def tenant_out(tenant: Tenant) -> TenantOut:
+    """The tenant's profile and its configuration as in effect (default SLA policies and rules shown)."""
+    config = TenantConfig.model_validate(tenant.config)
+    return TenantOut(id=tenant.tenant_id, slug=tenant.slug, company_name=tenant.company_name, plan=tenant.plan,
+                     isolation=tenant.isolation, branding=config.branding, timezone=config.timezone,
+                     locale=config.locale, ticket_kinds=config.ticket_kinds, ticket_settings=config.ticket_settings,
+                     teams=config.teams, dispatch_rules=config.dispatch_rules, wechat_app_id=config.wechat_app_id,
+                     sla_policies=config.policies(), calendars=config.calendars,
+                     community_calendars=config.community_calendars,
+                     notifications=config.notifications.model_copy(
+                         update={"rules": config.notifications.effective_rules()}),
+                     created_at=tenant.created_at, updated_at=tenant.updated_at, version=tenant.version)
+
+
+def public_branding_out(tenant: Tenant) -> PublicBrandingOut:
+    """What the white-labelled resident page shows: no configuration beyond branding and visible kinds."""
+    config = TenantConfig.model_validate(tenant.config)
+    return PublicBrandingOut(slug=tenant.slug, name=config.branding.display_name or tenant.company_name,
+                             logo_url=config.branding.logo_url, primary_color=config.branding.primary_color,
+                             contact_phone=config.branding.contact_phone, locale=config.locale,
+                             ticket_kinds=[k for k in config.ticket_kinds if k.resident_visible])
+
+
+def staff_out(staff: Staff) -> StaffOut:
+    return StaffOut(id=staff.user_id, email=staff.email, name=staff.name, role=Role(staff.role), status=staff.status,
+                    phone=staff.phone, on_duty=staff.on_duty is not False, last_login_at=staff.last_login_at,
+                    created_at=staff.created_at, updated_at=staff.updated_at, version=staff.version)
+
+
+def api_key_out(key: ApiKey) -> ApiKeyOut:
+    return ApiKeyOut(id=key.key_id, name=key.name, scopes=list(key.scopes), hint=key.hint,
+                     created_at=key.created_at, created_by=key.created_by, last_used_at=key.last_used_at,
+                     revoked_at=key.revoked_at)

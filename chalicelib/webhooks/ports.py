@@ -1,0 +1,53 @@
+"""What the webhooks services need of their storage: implemented on DynamoDB by
+``chalicelib.webhooks.repository`` and in memory by ``tests/fakes/webhooks.py``."""
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from chalicelib.core.errors import LinliError
+from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.uow import UnitOfWork
+from chalicelib.webhooks.domain import Delivery, Endpoint
+
+
+class WebhookStore(Protocol):
+    """Endpoints (changed under their version) and deliveries (attempts claimed with a lease)."""
+
+    def get_endpoint(self, ctx: TenantContext, endpoint_id: str, *, consistent: bool = False
+                     ) -> Endpoint | None: ...
+
+    def endpoints(self, ctx: TenantContext) -> list[Endpoint]: ...
+
+    def list_endpoints(self, ctx: TenantContext, limit: int, cursor: str | None
+                       ) -> tuple[list[Endpoint], str | None]: ...
+
+    def stage_new_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint: Endpoint) -> None: ...
+
+    def stage_update_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, changes: dict[str, Any],
+                              *, expected_version: int, on_conflict: LinliError) -> None: ...
+
+    def stage_delete_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, *, expected_version: int,
+                              on_conflict: LinliError) -> None: ...
+
+    def stage_disable(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, reason: str, stamp: str, *,
+                      on_conflict: LinliError) -> None: ...
+
+    def mark_failing(self, ctx: TenantContext, endpoint_id: str, since: str) -> bool: ...
+
+    def clear_failing(self, ctx: TenantContext, endpoint_id: str) -> bool: ...
+
+    def get_delivery(self, ctx: TenantContext, endpoint_id: str, delivery_id: str, *, consistent: bool = True
+                     ) -> Delivery | None: ...
+
+    def list_deliveries(self, ctx: TenantContext, endpoint_id: str, limit: int, cursor: str | None,
+                        status: str | None = None) -> tuple[list[Delivery], str | None]: ...
+
+    def create_delivery(self, ctx: TenantContext, delivery: Delivery) -> Delivery: ...
+
+    def reopen(self, ctx: TenantContext, delivery: Delivery, next_attempt_at: str) -> bool: ...
+
+    def claim_attempt(self, ctx: TenantContext, delivery: Delivery, attempt: int, lease_until: str, now: str
+                      ) -> bool: ...
+
+    def finish_attempt(self, ctx: TenantContext, delivery: Delivery, attempt: int, record: dict[str, Any],
+                       status: str, next_attempt_at: str | None, *, lease: str | None = None) -> bool: ...
