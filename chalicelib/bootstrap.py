@@ -316,13 +316,14 @@ def notification_consumer() -> NotificationConsumer:
     from chalicelib.notifications.audience import Audience
     from chalicelib.notifications.consumer import NotificationConsumer
     from chalicelib.notifications.repository import ClaimRepository
+    from chalicelib.tenants.domain import default_ticket_kinds
 
     channels = {name: channel for name, channel in (("sms", sms_channel()), ("wechat", wechat_channel()),
                                                     ("email", email_channel())) if channel is not None}
     return NotificationConsumer(ticket_repository(), tenant_configs(),
                                 Audience(tenant_repository(), resident_repository()), channels, inbox_service(),
                                 ClaimRepository(), sqs_sender(get_settings().notifications_queue_url or "",
-                                                              sqs_client()))
+                                                              sqs_client()), fallback_kinds=default_ticket_kinds())
 
 
 @lru_cache(maxsize=1)

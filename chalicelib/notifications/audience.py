@@ -4,17 +4,15 @@ Other contexts are read only through the lookups of ``chalicelib.notifications.p
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.notifications import rules
 from chalicelib.notifications.domain import Person
-from chalicelib.notifications.ports import Residents, Staff, StaffDirectory, Ticket
-
-if TYPE_CHECKING:
-    from chalicelib.tenants.domain import TenantConfig
+from chalicelib.notifications.ports import Residents, Staff, StaffDirectory, TenantSettings, Ticket
 
 STAFF_GROUPS = frozenset({"supervisors", "on_duty_supervisors", "admins"})
 
@@ -87,8 +85,10 @@ def staff_person(staff: Staff) -> Person:
     return Person("staff", staff.user_id, phone=staff.phone, email=staff.email)
 
 
-def template_values(config: TenantConfig, ticket: Ticket | None, event: dict[str, Any]) -> dict[str, str]:
-    """The ``{variables}`` of an event's messages, in the tenant's locale (kind names from its catalogue).
+def template_values(config: TenantSettings, ticket: Ticket | None, event: dict[str, Any],
+                    fallback_kinds: Iterable[rules.KindNames] = ()) -> dict[str, str]:
+    """The ``{variables}`` of an event's messages, in the tenant's locale (kind names from its catalogue, else
+    from ``fallback_kinds``: the default catalogue, for kinds a tenant has since removed).
 
     Example
     -------
@@ -99,8 +99,6 @@ def template_values(config: TenantConfig, ticket: Ticket | None, event: dict[str
     >>> values["brand"], values["kind"], values["clock"], values["unit"]
     ('物业', '便民服务', '首次响应', '1-101')
     """
-    from chalicelib.tenants.domain import default_ticket_kinds
-
     data = event.get("data") or {}
     values = {"brand": config.branding.display_name or "物业", "url": str(data.get("url", "")),
               "reason": str(data.get("reason", "")), "clock": rules.clock_name(str(data.get("clock", "")),
@@ -108,13 +106,13 @@ def template_values(config: TenantConfig, ticket: Ticket | None, event: dict[str
     if ticket is not None:
         location = ticket.location or {}
         values.update(number=ticket.number, kind=rules.kind_name(ticket.kind, config.locale, config.ticket_kinds,
-                                                                 default_ticket_kinds()),
+                                                                 fallback_kinds),
                       category=ticket.category or "", status=ticket.status,
                       unit=location.get("label") or location.get("common_area") or "")
     return values
 
 
-def address(config: TenantConfig, event: dict[str, Any], person: Person, channel: str, values: dict[str, str],
+def address(config: TenantSettings, event: dict[str, Any], person: Person, channel: str, values: dict[str, str],
             now: datetime) -> tuple[str | None, dict[str, str]]:
     """Where one message to a person goes on a channel (None: they can't be reached there), and its parameters.
 

@@ -11,10 +11,11 @@ not the silent inbox; emergencies and SLA breaches and escalations go through at
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.observability import logger, metrics
@@ -25,10 +26,7 @@ from chalicelib.notifications.audience import Audience, address, template_values
 from chalicelib.notifications.channels import Channel, DeliveryError, Message, PermanentDeliveryError
 from chalicelib.notifications.domain import Claim, Person, Preferences, notification_for
 from chalicelib.notifications.inbox import InboxService
-from chalicelib.notifications.ports import ClaimStore, TenantConfigs, Tickets
-
-if TYPE_CHECKING:
-    from chalicelib.tenants.domain import TenantConfig
+from chalicelib.notifications.ports import ClaimStore, TenantConfigs, TenantSettings, Tickets
 
 CLAIM_STALE_SECONDS = 300  # longer than any send can take (the consumer's Lambda timeout is 30 s)
 RETRY_DELAYS = (10, 60, 300, 900)
@@ -69,9 +67,11 @@ class NotificationConsumer:
     """Owns the delivery of notifications: which rules an event triggers, to whom, on which channel, once."""
 
     def __init__(self, tickets: Tickets, configs: TenantConfigs, audience: Audience, channels: dict[str, Channel],
-                 inbox: InboxService, claims: ClaimStore, requeue: Requeue) -> None:
+                 inbox: InboxService, claims: ClaimStore, requeue: Requeue,
+                 fallback_kinds: Sequence[rules.KindNames] = ()) -> None:
         self.tickets, self.configs, self.audience = tickets, configs, audience
         self.channels, self.inbox, self.claims, self.requeue = channels, inbox, claims, requeue
+        self.fallback_kinds = fallback_kinds
 
     def handle(self, event: dict[str, Any], now: datetime) -> int:
         """Deliver what an event calls for; returns how many messages went out now."""
@@ -97,7 +97,7 @@ class NotificationConsumer:
         release = rules.deliver_at(now, config.timezone, urgent=urgent, quiet=settings.quiet_hours)
         people = self.audience.people(ctx, ticket, event, {r for r, _ in pairs})
         prefs = self.inbox.preferences(ctx, [p.id for ps in people.values() for p in ps])
-        values = template_values(config, ticket, event)
+        values = template_values(config, ticket, event, self.fallback_kinds)
         actor_id = (event.get("actor") or {}).get("id")
         internal = (event.get("data") or {}).get("visibility") == "internal"
         sent, held, retry, done = 0, False, False, set()
@@ -125,7 +125,7 @@ class NotificationConsumer:
         return sent
 
     # --- one message ----------------------------------------------------------------------------
-    def _deliver(self, ctx: TenantContext, config: TenantConfig, event: dict[str, Any], person: Person,
+    def _deliver(self, ctx: TenantContext, config: TenantSettings, event: dict[str, Any], person: Person,
                  channel: str, text: str, values: dict[str, str], now: datetime, *, page: str | None) -> Result:
         if channel == "inbox":
             title = values.get("number") or event["type"]

@@ -7,16 +7,15 @@ on DynamoDB by ``chalicelib.notifications.repository`` and in memory by ``tests/
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import Any, Protocol
 
 from chalicelib.core.errors import LinliError
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork
 from chalicelib.notifications.domain import Claim, InboxNotification, InboxPage, Preferences
-
-if TYPE_CHECKING:
-    from chalicelib.tenants.domain import TenantConfig
+from chalicelib.notifications.rules import KindNames, NotificationSettings
 
 
 # --- other contexts ---------------------------------------------------------------------------------
@@ -35,8 +34,30 @@ class Tickets(Protocol):
     def get(self, ctx: TenantContext, ticket_id: str) -> Ticket | None: ...
 
 
+class Branding(Protocol):
+    @property
+    def display_name(self) -> str | None: ...
+
+
+class TenantSettings(Protocol):
+    """What notifications read of a tenant's configuration (``tenants.domain.TenantConfig`` has it all)."""
+
+    @property
+    def notifications(self) -> NotificationSettings: ...
+    @property
+    def timezone(self) -> str: ...
+    @property
+    def locale(self) -> str: ...
+    @property
+    def branding(self) -> Branding: ...
+    @property
+    def ticket_kinds(self) -> Sequence[KindNames]: ...
+    @property
+    def wechat_app_id(self) -> str | None: ...
+
+
 class TenantConfigs(Protocol):
-    def config(self, tenant_id: str) -> TenantConfig: ...
+    def config(self, tenant_id: str) -> TenantSettings: ...
 
 
 class Staff(Protocol):

@@ -18,6 +18,7 @@ from chalicelib.notifications.consumer import NotificationConsumer
 from chalicelib.notifications.repository import ClaimRepository
 from chalicelib.residents.repository import ResidentItem
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
+from chalicelib.tenants.domain import default_ticket_kinds
 from chalicelib.tenants.schemas import SignupIn, StaffIn, StaffPatch, TenantPatch
 from chalicelib.tickets.domain import Action
 from chalicelib.tickets.schemas import ActionIn, StaffTicketIn
@@ -72,7 +73,7 @@ def consumer(outbox, held, **channels):  # noqa: ANN001
                                 Audience(bootstrap.tenant_repository(), bootstrap.resident_repository()),
                                 {"sms": outbox, "wechat": outbox, "email": outbox, **channels},
                                 bootstrap.inbox_service(), ClaimRepository(),
-                                lambda body, delay: held.append((body, delay)))
+                                lambda body, delay: held.append((body, delay)), fallback_kinds=default_ticket_kinds())
 
 
 def ticket(estate, kind="repair", now=NOON_SHANGHAI):

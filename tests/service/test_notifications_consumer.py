@@ -12,7 +12,7 @@ from chalicelib.notifications.channels import DeliveryError, LocalOutbox, Perman
 from chalicelib.notifications.consumer import NotificationConsumer
 from chalicelib.notifications.domain import Claim, Preferences
 from chalicelib.notifications.inbox import InboxService
-from chalicelib.tenants.domain import TenantConfig
+from chalicelib.tenants.domain import TenantConfig, default_ticket_kinds
 from tests.fakes.notifications import (
     BuildingRecord,
     Directory,
@@ -62,7 +62,8 @@ class World:
         channel = outbox or self.outbox
         return NotificationConsumer(self.directory, self.directory, Audience(self.directory, self.directory),
                                     {"sms": channel, "wechat": channel, "email": channel}, self.inbox, self.claims,
-                                    lambda body, delay: self.requeued.append((body, delay)))
+                                    lambda body, delay: self.requeued.append((body, delay)),
+                                    fallback_kinds=default_ticket_kinds())
 
     def texts(self, to: str) -> list[str]:
         return [m["body"] for m in self.outbox.messages(to=to)]

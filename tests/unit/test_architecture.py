@@ -31,7 +31,7 @@ CONTEXT_ARROWS: dict[str, frozenset[str]] = {
     "tenants": frozenset({"sla", "notifications"}),       # TenantConfig holds SLA policies and notification rules
     "residents": frozenset({"notifications"}),            # the OTP goes out through a notification channel
     "tickets": frozenset({"tenants", "sla"}),             # config (kinds, teams, dispatch rules) and SLA clocks
-    "notifications": frozenset({"events", "tenants"}),    # the catalogue says what notifies; tenant config types
+    "notifications": frozenset({"events"}),               # the catalogue says what notifies
     "webhooks": frozenset({"events"}),                    # public event catalogue and payload schemas
     "reports": frozenset({"events", "tickets", "tenants"}),
 }
