@@ -1,4 +1,9 @@
-"""Wiring: settings, codecs, repositories and services, each created once per container, lazily."""
+"""The composition root: settings, codecs, repositories and services, each created once per container, lazily;
+the route modules' ``Provided`` slots filled from here. Nothing in ``chalicelib`` imports this module.
+
+(Over ~350 lines: one small typed factory per collaborator of every context. Kept in one file so the
+whole wiring reads top to bottom, context by context.)
+"""
 from __future__ import annotations
 
 import hashlib
@@ -17,6 +22,15 @@ from chalicelib.core.uow import UnitOfWork
 from chalicelib.storage.table import configure_storage
 
 if TYPE_CHECKING:  # the factories import their modules on first use (cold starts)
+    from botocore.client import BaseClient
+
+    from chalicelib.core.pagination import CursorCodec
+    from chalicelib.core.queues import Send
+    from chalicelib.events.catalogue import Queue
+    from chalicelib.events.dispatcher import SendBatch
+    from chalicelib.notifications.channels import Channel
+    from chalicelib.notifications.consumer import NotificationConsumer
+    from chalicelib.notifications.inbox import InboxService
     from chalicelib.residents.login import ResidentLogin
     from chalicelib.residents.people import ResidentService
     from chalicelib.residents.places import PlaceService
@@ -36,6 +50,10 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.tickets.repository import TicketRepository
     from chalicelib.tickets.scheduled import TicketSchedules
     from chalicelib.tickets.transitions import TicketTransitions
+    from chalicelib.webhooks.delivery import WebhookDeliverer
+    from chalicelib.webhooks.repository import WebhookRepository
+    from chalicelib.webhooks.service import WebhookService
+    from chalicelib.webhooks.signing import SecretBox
 
 
 @lru_cache(maxsize=1)
@@ -61,7 +79,7 @@ def token_codec() -> TokenCodec:
 
 
 @lru_cache(maxsize=1)
-def cursor_codec():  # noqa: ANN201
+def cursor_codec() -> CursorCodec:
     from chalicelib.core.pagination import CursorCodec
 
     keys, active = keyring()
@@ -257,19 +275,6 @@ def sla_sweep() -> SlaSweep:
 
 
 # --- notifications, webhooks and the outbox relay ------------------------------------------------------
-if TYPE_CHECKING:
-    from botocore.client import BaseClient
-
-    from chalicelib.core.queues import Send
-    from chalicelib.events.catalogue import Queue
-    from chalicelib.events.dispatcher import SendBatch
-    from chalicelib.notifications.channels import Channel
-    from chalicelib.notifications.consumer import NotificationConsumer
-    from chalicelib.notifications.inbox import InboxService
-    from chalicelib.webhooks.delivery import WebhookDeliverer
-    from chalicelib.webhooks.repository import WebhookRepository
-    from chalicelib.webhooks.service import WebhookService
-    from chalicelib.webhooks.signing import SecretBox
 
 
 @lru_cache(maxsize=1)

@@ -66,6 +66,7 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}  # shard → the last sequence number read
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._attempts: dict[str, int] = {}
+        self.idle_passes = 0  # passes that found nothing new and left nothing pending (tests wait on it)
 
     def _wanted(self, record: dict[str, Any]) -> bool:
         return not self._filters or any(matches(f, record) for f in self._filters)
@@ -90,6 +91,8 @@ class StreamPoller:
                     self._iterators[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
                 self._pending[shard_id].extend(r for r in records if self._wanted(r))
             delivered += self._deliver(shard_id)
+        if not delivered and not any(self._pending.values()):
+            self.idle_passes += 1
         return delivered
 
     def _deliver(self, shard_id: str) -> int:

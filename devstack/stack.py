@@ -8,6 +8,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,8 @@ class LocalStack:
     _http: Any = None
     _http_thread: threading.Thread | None = None
     emulator: Emulator | None = None
+    stream_poller: StreamPoller | None = None
+    _sqs: Any = None
 
     @property
     def api_url(self) -> str:
@@ -132,9 +135,10 @@ class LocalStack:
         assert self.resources is not None
         self.emulator = Emulator()
         mapping = event_source_settings("EventDispatcherStreamMapping")
-        self.emulator.add_poller("event_dispatcher", StreamPoller(
-            session, self.resources.stream_arn, application.event_dispatcher, batch_size=mapping["BatchSize"],
-            filters=stream_filters(mapping)))
+        self.stream_poller = StreamPoller(session, self.resources.stream_arn, application.event_dispatcher,
+                                          batch_size=mapping["BatchSize"], filters=stream_filters(mapping))
+        self.emulator.add_poller("event_dispatcher", self.stream_poller)
+        self._sqs = session.client("sqs")
         for queue, handler in self.consumers.items():
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
@@ -157,6 +161,23 @@ class LocalStack:
             SCHEDULED_EVENT,
             LambdaContext("auto_close")), interval)
         self.emulator.start()
+
+    def settle(self, queue: str, timeout: float = 30.0) -> None:
+        """Wait until every event written so far has been dispatched and ``queue`` holds nothing visible or in
+        flight: its consumer has handled all it was given (delayed messages, such as retries, are not waited for).
+        What a test uses to show that something did *not* happen, instead of sleeping."""
+        assert self.resources is not None and self.stream_poller is not None
+        deadline = time.monotonic() + timeout
+        wanted = self.stream_poller.idle_passes + 2  # a whole pass that began after this call found nothing new
+        counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
+        while time.monotonic() < deadline:
+            if self.stream_poller.idle_passes >= wanted:
+                attributes = self._sqs.get_queue_attributes(QueueUrl=self.resources.queue_urls[queue],
+                                                            AttributeNames=list(counts))["Attributes"]
+                if all(int(attributes[name]) == 0 for name in counts):
+                    return
+            time.sleep(0.05)
+        raise TimeoutError(f"the {queue} queue did not settle within {timeout:g} s")
 
     def stop(self) -> None:
         if self.emulator:

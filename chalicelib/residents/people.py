@@ -18,9 +18,6 @@ from chalicelib.residents.places import PlaceService
 from chalicelib.residents.ports import ResidentStore
 from chalicelib.residents.schemas import (
     BuildingIn,
-    BuildingOut,
-    CommunityIn,
-    CommunityOut,
     ImportErrorOut,
     ImportOut,
     ResidentIn,
@@ -28,8 +25,6 @@ from chalicelib.residents.schemas import (
     ResidentPatch,
     ResidentUnitIn,
     ResidentUnitOut,
-    UnitIn,
-    UnitOut,
 )
 
 
@@ -56,20 +51,6 @@ class ResidentService:
         self.repo = repo
         self.new_uow = new_uow
         self.places = places
-
-    # --- places, forwarded ------------------------------------------------------------------------------
-    def create_community(self, ctx: TenantContext, cmd: CommunityIn, now: datetime) -> CommunityOut:
-        return self.places.create_community(ctx, cmd, now)
-
-    def list_communities(self, ctx: TenantContext, limit: int,
-                         cursor: str | None) -> tuple[list[CommunityOut], str | None]:
-        return self.places.list_communities(ctx, limit, cursor)
-
-    def create_building(self, ctx: TenantContext, community_id: str, cmd: BuildingIn, now: datetime) -> BuildingOut:
-        return self.places.create_building(ctx, community_id, cmd, now)
-
-    def create_unit(self, ctx: TenantContext, community_id: str, cmd: UnitIn, now: datetime) -> UnitOut:
-        return self.places.create_unit(ctx, community_id, cmd, now)
 
     # --- residents --------------------------------------------------------------------------------------
     def create_resident(self, ctx: TenantContext, cmd: ResidentIn, now: datetime) -> ResidentOut:

@@ -1,5 +1,8 @@
 """The ticket lifecycle as pure rules: who may do what, from which state, with what effect.
 
+(Just over ~350 lines: the whole state machine — actors, guards and effects of every action — reads best in
+one place.)
+
 Nothing here does I/O; ``now`` is passed in. The service turns a :class:`Decision` into one
 conditional write plus its event item.
 """

@@ -11,13 +11,11 @@ import pytest
 
 from chalicelib.core.errors import ConflictError
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import Principal, TenantContext
-from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.notifications.domain import Claim, InboxNotification, Preferences, notification_for
 from chalicelib.notifications.ports import ClaimStore, InboxStore
+from tests.contract.conftest import Backend
 from tests.fakes.notifications import InMemoryClaimRepository, InMemoryInboxRepository
-from tests.fakes.storage import MemoryStore
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
 STAMP = "2026-11-27T04:00:00.000Z"
@@ -35,30 +33,24 @@ class _ReadError(ConflictError):
 class Harness:
     inbox: InboxStore
     claims: ClaimStore
-    new_uow: UnitOfWorkFactory
+    backend: Backend
     ctx: TenantContext
 
     def commit(self, *stage: Callable[[Any], None]) -> None:
-        uow = self.new_uow(self.ctx.tenant_id, self.ctx.actor, NOW)
-        for write in stage:
-            write(uow)
-        uow.commit()
+        self.backend.commit(self.ctx, NOW, *stage)
 
     def file(self, person_id: str, note: InboxNotification) -> None:
         self.commit(lambda uow: self.inbox.stage_file(uow, self.ctx, person_id, note, on_conflict=_DuplicateError()))
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def repos(request) -> Harness:
+@pytest.fixture
+def repos(backend: Backend) -> Harness:
     ctx = TenantContext(new_id("tnt"), Principal("system", "notifications"))
-    if request.param == "memory":
-        store = MemoryStore()
-        return Harness(InMemoryInboxRepository(store), InMemoryClaimRepository(store), store.unit_of_work, ctx)
-    request.getfixturevalue("stack")
+    if backend.store is not None:
+        return Harness(InMemoryInboxRepository(backend.store), InMemoryClaimRepository(backend.store), backend, ctx)
     from chalicelib.notifications.repository import ClaimRepository, InboxRepository
-    from chalicelib.storage.unit_of_work import UnitOfWork
 
-    return Harness(InboxRepository(CursorCodec(b"k" * 32)), ClaimRepository(), UnitOfWork, ctx)
+    return Harness(InboxRepository(backend.cursors), ClaimRepository(), backend, ctx)
 
 
 def note(n: int, event_type: str = "ticket.resolved") -> InboxNotification:

@@ -10,14 +10,12 @@ import pytest
 
 from chalicelib.core.errors import ConflictError, PreconditionFailedError, RateLimitedError
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
-from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.residents.domain import Building, Community, Otp, Resident, Unit
 from chalicelib.residents.ports import OtpStore, ResidentStore
+from tests.contract.conftest import Backend
 from tests.fakes.residents import InMemoryOtpRepository, InMemoryResidentRepository
-from tests.fakes.storage import MemoryStore
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
 STAMP = "2026-11-27T02:00:00Z"
@@ -27,32 +25,25 @@ STAMP = "2026-11-27T02:00:00Z"
 class Harness:
     residents: ResidentStore
     codes: OtpStore
-    new_uow: UnitOfWorkFactory
+    backend: Backend
     ctx: TenantContext
 
     def commit(self, *stage: Callable[[Any], None]) -> None:
-        """Stage writes on one unit of work and commit them together."""
-        uow = self.new_uow(self.ctx.tenant_id, self.ctx.actor, NOW)
-        for write in stage:
-            write(uow)
-        uow.commit()
+        self.backend.commit(self.ctx, NOW, *stage)
 
 
 def admin_of(tenant_id: str) -> TenantContext:
     return TenantContext(tenant_id, Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def repos(request) -> Harness:
+@pytest.fixture
+def repos(backend: Backend) -> Harness:
     ctx = admin_of(new_id("tnt"))
-    if request.param == "memory":
-        store = MemoryStore()
-        return Harness(InMemoryResidentRepository(store), InMemoryOtpRepository(store), store.unit_of_work, ctx)
-    request.getfixturevalue("stack")
+    if backend.store is not None:
+        return Harness(InMemoryResidentRepository(backend.store), InMemoryOtpRepository(backend.store), backend, ctx)
     from chalicelib.residents.repository import OtpRepository, ResidentRepository
-    from chalicelib.storage.unit_of_work import UnitOfWork
 
-    return Harness(ResidentRepository(CursorCodec(b"k" * 32)), OtpRepository(), UnitOfWork, ctx)
+    return Harness(ResidentRepository(backend.cursors), OtpRepository(), backend, ctx)
 
 
 def community(community_id: str, name: str = "翠苑") -> Community:

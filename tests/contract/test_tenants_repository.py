@@ -13,13 +13,13 @@ import pytest
 
 from chalicelib.core.errors import ConflictError, LinliError, PreconditionFailedError
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
 from chalicelib.tenants.domain import LoginAttempts
 from chalicelib.tenants.ports import TenantStore
 from chalicelib.tenants.records import ApiKey, RefreshToken, Staff, Tenant
+from tests.contract.conftest import Backend
 
 NOW = datetime(2026, 11, 27, 8, 30, tzinfo=UTC)
 STAMP = "2026-11-27T08:30:00.000Z"
@@ -29,29 +29,25 @@ CURSOR_KEY = b"contract-cursor-key-0123456789ab"
 @dataclass
 class Harness:
     repo: TenantStore
-    new_uow: UnitOfWorkFactory
+    backend: Backend
+
+    @property
+    def new_uow(self) -> UnitOfWorkFactory:
+        return self.backend.new_uow
 
     def commit(self, ctx: TenantContext, *stage: Callable[[UnitOfWork], None]) -> None:
-        """Stage each write on one unit of work and commit it."""
-        uow = self.new_uow(ctx.tenant_id, ctx.actor, NOW)
-        for write in stage:
-            write(uow)
-        uow.commit()
+        self.backend.commit(ctx, NOW, *stage)
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def harness(request: pytest.FixtureRequest) -> Harness:
-    if request.param == "memory":
-        from tests.fakes.storage import MemoryStore
+@pytest.fixture
+def harness(backend: Backend) -> Harness:
+    if backend.store is not None:
         from tests.fakes.tenants import InMemoryTenantRepository
 
-        store = MemoryStore()
-        return Harness(InMemoryTenantRepository(store, CursorCodec(CURSOR_KEY)), store.unit_of_work)
-    request.getfixturevalue("stack")
-    from chalicelib.storage.unit_of_work import UnitOfWork as DynamoUnitOfWork
+        return Harness(InMemoryTenantRepository(backend.store, backend.cursors), backend)
     from chalicelib.tenants.repository import TenantRepository
 
-    return Harness(TenantRepository(CursorCodec(CURSOR_KEY)), DynamoUnitOfWork)
+    return Harness(TenantRepository(backend.cursors), backend)
 
 
 def admin_of(tenant_id: str) -> TenantContext:

@@ -21,41 +21,38 @@ from chalicelib.sla import domain as sla
 from chalicelib.sla.calendar import BusinessCalendar
 from chalicelib.sla.policies import default_policies
 from chalicelib.tickets.errors import DuplicateSeenError, IdempotentReplayError, NumberTakenError, SlaMarkRecordedError
+from chalicelib.tickets.ports import TicketStore
 from chalicelib.tickets.records import Attachment, Comment, NewTicketGuards, QueueFilter, Ticket
+from tests.contract.conftest import Backend
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
 
 
 @dataclass
 class Subject:
-    repo: Any
-    new_uow: Callable[..., Any]
+    repo: TicketStore
+    backend: Backend
     ctx: TenantContext
 
     def commit(self, stage: Callable[[Any], None], *, now: datetime = NOW, event: str | None = None,
                ticket_id: str | None = None) -> None:
-        uow = self.new_uow(self.ctx.tenant_id, self.ctx.actor, now)
-        stage(uow)
-        if event:
-            uow.record(event, subject=("ticket", ticket_id or ""), data={"visibility": "public"})
-        uow.commit()
+        def with_event(uow: Any) -> None:
+            stage(uow)
+            if event:
+                uow.record(event, subject=("ticket", ticket_id or ""), data={"visibility": "public"})
+        self.backend.commit(self.ctx, now, with_event)
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def subject(request) -> Subject:
+@pytest.fixture
+def subject(backend: Backend) -> Subject:
     ctx = TenantContext(new_id("tnt"), Principal("resident", "res_chen"))
-    if request.param == "memory":
-        from tests.fakes.storage import MemoryStore
+    if backend.store is not None:
         from tests.fakes.tickets import InMemoryTicketRepository
 
-        store = MemoryStore()
-        return Subject(InMemoryTicketRepository(store), store.unit_of_work, ctx)
-    request.getfixturevalue("stack")
-    from chalicelib.core.pagination import CursorCodec
-    from chalicelib.storage.unit_of_work import UnitOfWork
+        return Subject(InMemoryTicketRepository(backend.store), backend, ctx)
     from chalicelib.tickets.repository import TicketRepository
 
-    return Subject(TicketRepository(CursorCodec(b"c" * 32)), UnitOfWork, ctx)
+    return Subject(TicketRepository(backend.cursors), backend, ctx)
 
 
 def a_ticket(ctx: TenantContext, **fields: Any) -> Ticket:

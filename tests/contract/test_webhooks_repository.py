@@ -11,13 +11,11 @@ import pytest
 
 from chalicelib.core.errors import ConflictError, PreconditionFailedError
 from chalicelib.core.ids import new_id
-from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
-from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.webhooks.domain import Delivery, Endpoint, new_delivery
 from chalicelib.webhooks.ports import WebhookStore
-from tests.fakes.storage import MemoryStore
+from tests.contract.conftest import Backend
 from tests.fakes.webhooks import InMemoryWebhookRepository
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
@@ -32,27 +30,21 @@ class _DisabledError(ConflictError):
 @dataclass
 class Harness:
     repo: WebhookStore
-    new_uow: UnitOfWorkFactory
+    backend: Backend
     ctx: TenantContext
 
     def commit(self, *stage: Callable[[Any], None]) -> None:
-        uow = self.new_uow(self.ctx.tenant_id, self.ctx.actor, NOW)
-        for write in stage:
-            write(uow)
-        uow.commit()
+        self.backend.commit(self.ctx, NOW, *stage)
 
 
-@pytest.fixture(params=["memory", "dynamodb"])
-def repos(request) -> Harness:
+@pytest.fixture
+def repos(backend: Backend) -> Harness:
     ctx = TenantContext(new_id("tnt"), Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
-    if request.param == "memory":
-        store = MemoryStore()
-        return Harness(InMemoryWebhookRepository(store), store.unit_of_work, ctx)
-    request.getfixturevalue("stack")
-    from chalicelib.storage.unit_of_work import UnitOfWork
+    if backend.store is not None:
+        return Harness(InMemoryWebhookRepository(backend.store), backend, ctx)
     from chalicelib.webhooks.repository import WebhookRepository
 
-    return Harness(WebhookRepository(CursorCodec(b"k" * 32)), UnitOfWork, ctx)
+    return Harness(WebhookRepository(backend.cursors), backend, ctx)
 
 
 def endpoint(endpoint_id: str = "whk_1", **fields: Any) -> Endpoint:

@@ -35,8 +35,9 @@ def world() -> World:
     """Given the community 翠苑 and nothing in it."""
     store = MemoryStore()
     repo = InMemoryResidentRepository(store)
-    residents = ResidentService(repo, store.unit_of_work, PlaceService(repo, store.unit_of_work))
-    community = residents.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
+    places = PlaceService(repo, store.unit_of_work)
+    residents = ResidentService(repo, store.unit_of_work, places)
+    community = places.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
     store.events.clear()
     return World(store, repo, residents, community)
 

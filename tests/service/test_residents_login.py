@@ -21,7 +21,6 @@ from tests.fakes.residents import InMemoryOtpRepository, InMemoryResidentReposit
 from tests.fakes.storage import MemoryStore
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
-RECENT = datetime.now(timezone.utc) - timedelta(minutes=5)  # tokens are verified against the wall clock
 ADMIN = TenantContext("tnt_1", Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
 PHONE, STRANGER = "13812345678", "13900000000"
 
@@ -40,14 +39,21 @@ class World:
 
 
 @pytest.fixture
+def recent() -> datetime:
+    """Shortly before now: tokens are verified against the wall clock, so tests that sign in use this."""
+    return datetime.now(timezone.utc) - timedelta(minutes=5)
+
+
+@pytest.fixture
 def world() -> World:
     """Given a resident of 1栋101 with the phone 13812345678, caps of 3 codes a day per phone and 5 per tenant."""
     store = MemoryStore()
     repo, codes = InMemoryResidentRepository(store), InMemoryOtpRepository(store)
-    residents = ResidentService(repo, store.unit_of_work, PlaceService(repo, store.unit_of_work))
-    community = residents.create_community(ADMIN, CommunityIn(name="翠苑"), T0)
-    building = residents.create_building(ADMIN, community.id, BuildingIn(name="1栋"), T0)
-    unit = residents.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, number="101"), T0)
+    places = PlaceService(repo, store.unit_of_work)
+    residents = ResidentService(repo, store.unit_of_work, places)
+    community = places.create_community(ADMIN, CommunityIn(name="翠苑"), T0)
+    building = places.create_building(ADMIN, community.id, BuildingIn(name="1栋"), T0)
+    unit = places.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, number="101"), T0)
     resident = residents.create_resident(ADMIN, ResidentIn(name="陈阿姨", phone=PHONE, units=[
         ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), T0)
     store.events.clear()
@@ -112,11 +118,11 @@ def test_within_the_cooldown_at_the_cap_the_cooldown_is_reported(world: World):
     assert (raised.value.code, raised.value.retry_after) == ("otp_cooldown", 60)
 
 
-def test_the_right_code_signs_the_resident_in_once(world: World):
-    world.login.request_code("tnt_1", "物业", PHONE, RECENT)
+def test_the_right_code_signs_the_resident_in_once(world: World, recent: datetime):
+    world.login.request_code("tnt_1", "物业", PHONE, recent)
     code = world.sent_code()
 
-    token, resident = world.login.verify_code("tnt_1", PHONE, code, RECENT + timedelta(minutes=1))
+    token, resident = world.login.verify_code("tnt_1", PHONE, code, recent + timedelta(minutes=1))
 
     claims = world.codec.verify(token)
     unit = world.resident.units[0]
@@ -124,7 +130,7 @@ def test_the_right_code_signs_the_resident_in_once(world: World):
     assert claims.units == (UnitClaim(unit.community_id, unit.unit_id, "1栋101", unit.building_id),)
     assert resident.resident_id == world.resident.id and world.codes.get_code("tnt_1", PHONE) is None
     with pytest.raises(UnauthenticatedError) as reused:
-        world.login.verify_code("tnt_1", PHONE, code, RECENT + timedelta(minutes=1))
+        world.login.verify_code("tnt_1", PHONE, code, recent + timedelta(minutes=1))
     assert reused.value.code == "invalid_code"
 
 
@@ -155,14 +161,14 @@ def test_five_wrong_codes_lock_the_right_one(world: World):
     assert (locked.value.code, locked.value.retry_after) == ("otp_locked", 4 * 60 + 1)
 
 
-def test_wechat_signs_in_after_one_binding_by_phone_code(world: World):
+def test_wechat_signs_in_after_one_binding_by_phone_code(world: World, recent: datetime):
     with pytest.raises(ConflictError) as unbound:
-        world.login.wechat_login("tnt_1", "wx_app", "wx-code-1", RECENT)
+        world.login.wechat_login("tnt_1", "wx_app", "wx-code-1", recent)
     binding = unbound.value.details["binding_token"]
-    world.login.request_code("tnt_1", "物业", PHONE, RECENT)
+    world.login.request_code("tnt_1", "物业", PHONE, recent)
 
-    world.login.verify_code("tnt_1", PHONE, world.sent_code(), RECENT, binding)
-    token, resident = world.login.wechat_login("tnt_1", "wx_app", "wx-code-1", RECENT)
+    world.login.verify_code("tnt_1", PHONE, world.sent_code(), recent, binding)
+    token, resident = world.login.wechat_login("tnt_1", "wx_app", "wx-code-1", recent)
 
     assert unbound.value.code == "binding_required"
     assert resident.resident_id == world.resident.id and world.codec.verify(token).subject == world.resident.id
@@ -172,11 +178,11 @@ def test_wechat_signs_in_after_one_binding_by_phone_code(world: World):
         "resident.wechat_bound", world.resident.id, {"type": "resident", "id": world.resident.id, "role": None})
 
 
-def test_a_binding_token_must_be_one_and_of_this_tenant(world: World):
-    staff_token = world.codec.issue(tenant_id="tnt_1", subject="usr_1", kind="staff", role="admin", now=RECENT)
-    world.login.request_code("tnt_1", "物业", PHONE, RECENT)
+def test_a_binding_token_must_be_one_and_of_this_tenant(world: World, recent: datetime):
+    staff_token = world.codec.issue(tenant_id="tnt_1", subject="usr_1", kind="staff", role="admin", now=recent)
+    world.login.request_code("tnt_1", "物业", PHONE, recent)
 
     with pytest.raises(UnauthenticatedError) as raised:
-        world.login.verify_code("tnt_1", PHONE, world.sent_code(), RECENT, staff_token)
+        world.login.verify_code("tnt_1", PHONE, world.sent_code(), recent, staff_token)
 
     assert raised.value.code == "invalid_binding_token" and world.store.events == []

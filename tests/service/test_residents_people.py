@@ -41,10 +41,11 @@ def world() -> World:
     """Given 翠苑, building 3栋 and unit 3栋2单元1201."""
     store = MemoryStore()
     repo = InMemoryResidentRepository(store)
-    residents = ResidentService(repo, store.unit_of_work, PlaceService(repo, store.unit_of_work))
-    community = residents.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
-    building = residents.create_building(ADMIN, community.id, BuildingIn(name="3栋"), NOW)
-    unit = residents.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, entrance="2单元",
+    places = PlaceService(repo, store.unit_of_work)
+    residents = ResidentService(repo, store.unit_of_work, places)
+    community = places.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
+    building = places.create_building(ADMIN, community.id, BuildingIn(name="3栋"), NOW)
+    unit = places.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, entrance="2单元",
                                                              number="1201"), NOW)
     store.events.clear()
     return World(store, repo, residents, unit)
