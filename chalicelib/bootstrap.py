@@ -24,6 +24,7 @@ from chalicelib.storage.table import configure_storage
 if TYPE_CHECKING:  # the factories import their modules on first use (cold starts)
     from botocore.client import BaseClient
 
+    from chalicelib.core.auth import PasswordHasher
     from chalicelib.core.pagination import CursorCodec
     from chalicelib.core.queues import Send
     from chalicelib.events.catalogue import Queue
@@ -111,19 +112,27 @@ def api_key_service() -> ApiKeyService:
 
 
 @lru_cache(maxsize=1)
+def password_hasher() -> PasswordHasher:
+    """argon2id with the settings' cost profile (``fast`` only in local stages)."""
+    from chalicelib.core.auth import PasswordHasher
+
+    return PasswordHasher(get_settings().password_hash_profile)
+
+
+@lru_cache(maxsize=1)
 def staff_auth() -> StaffAuth:
     """Signup, sign-in, refresh, sign-out, and bearer credential → TenantContext."""
     from chalicelib.tenants.auth import StaffAuth
 
     return StaffAuth(tenant_repository(), tenant_configs(), api_key_service(), token_codec(), unit_of_work,
-                     get_settings())
+                     get_settings(), password_hasher())
 
 
 @lru_cache(maxsize=1)
 def staff_service() -> StaffService:
     from chalicelib.tenants.staff import StaffService
 
-    return StaffService(tenant_repository(), unit_of_work)
+    return StaffService(tenant_repository(), unit_of_work, password_hasher())
 
 
 

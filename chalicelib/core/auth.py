@@ -7,7 +7,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from functools import lru_cache
+from functools import cached_property
 from typing import Any
 
 from chalicelib.core.errors import UnauthenticatedError
@@ -95,34 +95,49 @@ def constant_time_equal(a: str, b: str) -> bool:
     return hmac.compare_digest(a.encode(), b.encode())
 
 
-@lru_cache(maxsize=1)
-def _hasher():  # argon2 is loaded lazily: login and signup pay for it, cold starts don't
-    from argon2 import PasswordHasher
-
-    return PasswordHasher()
-
-
-def hash_password(password: str) -> str:
-    return _hasher().hash(password)
+# argon2id parameters: RFC 9106's second recommended option (the argon2-cffi default), and a cheap profile
+# that only the local stages may choose (tests sign up hundreds of accounts; nothing there is a real secret).
+HASH_PROFILES: dict[str, dict[str, int]] = {
+    "standard": {"time_cost": 3, "memory_cost": 65536, "parallelism": 4},
+    "fast": {"time_cost": 1, "memory_cost": 1024, "parallelism": 1},
+}
 
 
-_DUMMY_HASH: list[str] = []
+class PasswordHasher:
+    """argon2id hashing (loaded on first use: login and signup pay for it, cold starts don't).
 
+    Example
+    -------
+    >>> hasher = PasswordHasher("fast")
+    >>> hasher.verify(hasher.hash("Linli-demo-2026"), "Linli-demo-2026"), hasher.verify(None, "x")
+    (True, False)
+    """
 
-def verify_password(password_hash: str | None, password: str) -> bool:
-    """Check a password; with no hash, burn the same time so unknown users look like known ones."""
-    from argon2.exceptions import InvalidHashError, VerificationError
+    def __init__(self, profile: str = "standard") -> None:
+        self._parameters = HASH_PROFILES[profile]
+        self._dummy: str | None = None
 
-    if password_hash is None:
-        if not _DUMMY_HASH:
-            _DUMMY_HASH.append(hash_password(secrets.token_hex(16)))
-        password_hash = _DUMMY_HASH[0]
+    @cached_property
+    def _argon2(self):  # noqa: ANN202 - argon2.PasswordHasher, imported lazily
+        from argon2 import PasswordHasher as Argon2
+
+        return Argon2(**self._parameters)
+
+    def hash(self, password: str) -> str:
+        return self._argon2.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        """Check a password; with no hash, burn the same time so unknown users look like known ones."""
+        from argon2.exceptions import InvalidHashError, VerificationError
+
+        if password_hash is None:
+            self._dummy = self._dummy or self.hash(secrets.token_hex(16))
+            try:
+                self._argon2.verify(self._dummy, password)
+            except (VerificationError, InvalidHashError):
+                pass
+            return False
         try:
-            _hasher().verify(password_hash, password)
+            return self._argon2.verify(password_hash, password)
         except (VerificationError, InvalidHashError):
-            pass
-        return False
-    try:
-        return _hasher().verify(password_hash, password)
-    except (VerificationError, InvalidHashError):
-        return False
+            return False

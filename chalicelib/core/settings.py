@@ -55,12 +55,17 @@ class Settings:
     webhook_retry_scale: float = 1.0
     webhook_timeout_seconds: int = 15
     webhook_disable_after_seconds: int = 5 * 86400
+    password_hash_profile: str = "standard"
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
             raise SettingsError(f"LINLI_STAGE must be one of {', '.join(STAGES)}")
         if self.webhook_allow_loopback and not self.is_local:
             raise SettingsError("LINLI_WEBHOOK_ALLOW_LOOPBACK is for the local stage only")
+        if self.password_hash_profile not in ("standard", "fast"):
+            raise SettingsError("LINLI_PASSWORD_HASH_PROFILE must be standard or fast")
+        if self.password_hash_profile != "standard" and not self.is_local:
+            raise SettingsError("LINLI_PASSWORD_HASH_PROFILE=fast is for the local stages only")
         for kid, secret in self.jwt_keys.items():
             if len(secret) < 32:
                 raise SettingsError(f"JWT key {kid!r} is shorter than 32 characters")
@@ -87,6 +92,7 @@ class Settings:
             "webhook_retry_scale": "LINLI_WEBHOOK_RETRY_SCALE",
             "webhook_timeout_seconds": "LINLI_WEBHOOK_TIMEOUT_SECONDS",
             "webhook_disable_after_seconds": "LINLI_WEBHOOK_DISABLE_AFTER_SECONDS",
+            "password_hash_profile": "LINLI_PASSWORD_HASH_PROFILE",
         }
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, object] = {}

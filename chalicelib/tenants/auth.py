@@ -22,7 +22,7 @@ from chalicelib.tenants.domain import (
     normalise_email,
     normalise_slug,
 )
-from chalicelib.tenants.passwords import ARGON2, Passwords
+from chalicelib.tenants.passwords import Passwords
 from chalicelib.tenants.ports import TenantStore
 from chalicelib.tenants.records import RefreshToken, Staff, Tenant, new_staff
 from chalicelib.tenants.schemas import LoginIn, SignupIn, SignupOut, TokensOut
@@ -61,7 +61,7 @@ class StaffAuth:
     """
 
     def __init__(self, store: TenantStore, configs: TenantConfigs, api_keys: ApiKeyService, codec: TokenCodec,
-                 new_uow: UnitOfWorkFactory, settings: Settings, passwords: Passwords = ARGON2) -> None:
+                 new_uow: UnitOfWorkFactory, settings: Settings, passwords: Passwords) -> None:
         self._store = store
         self._passwords = passwords
         self._configs = configs

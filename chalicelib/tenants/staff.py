@@ -12,7 +12,7 @@ from chalicelib.core.permissions import Role
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
 from chalicelib.tenants.domain import check_password
-from chalicelib.tenants.passwords import ARGON2, Passwords
+from chalicelib.tenants.passwords import Passwords
 from chalicelib.tenants.ports import TenantStore
 from chalicelib.tenants.records import Staff, new_staff
 from chalicelib.tenants.schemas import StaffIn, StaffOut, StaffPatch
@@ -54,7 +54,7 @@ class StaffService:
     tokens revoked) when their role, status or password changes or they are removed.
     """
 
-    def __init__(self, store: TenantStore, new_uow: UnitOfWorkFactory, passwords: Passwords = ARGON2) -> None:
+    def __init__(self, store: TenantStore, new_uow: UnitOfWorkFactory, passwords: Passwords) -> None:
         self._store = store
         self._new_uow = new_uow
         self._passwords = passwords

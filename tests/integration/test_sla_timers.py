@@ -9,11 +9,24 @@ import boto3
 
 from chalicelib import bootstrap
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.sla.repository import SweepStateRepository
 from chalicelib.sla.sweep import SlaSweep, handle_check
 from chalicelib.tickets.domain import Action
 from chalicelib.tickets.schemas import ActionIn, StaffTicketIn
 from tests.integration.test_ticket_state_machine import world  # noqa: F401 - the fixture
+
+
+class Bookmark:
+    """The sweep's state as in production: it last ran a minute before the moment under test. (The shared
+    table's bookmark belongs to the local stack's own sweep, which runs on today's clock.)"""
+
+    def __init__(self, at: datetime) -> None:
+        self.minute = at - timedelta(minutes=1)
+
+    def last_minute(self) -> datetime:
+        return self.minute
+
+    def save_last_minute(self, minute: datetime) -> None:
+        self.minute = minute
 
 
 def _future_start() -> datetime:
@@ -45,9 +58,8 @@ def test_sweep_reads_only_what_is_due_and_breaches_exactly_those(world, stack): 
     due = _open_tickets(world, t0, 10)
     _not_yet_due(stack, t0, 990)
     sent: list[tuple[dict, int]] = []
-    sweep = SlaSweep(bootstrap.ticket_repository(), SweepStateRepository(),
-                     lambda body, delay: sent.append((body, delay)))
     at = t0 + timedelta(minutes=15, seconds=5)
+    sweep = SlaSweep(bootstrap.ticket_repository(), Bookmark(at), lambda body, delay: sent.append((body, delay)))
     report = sweep.run(at)
     assert report.items_read == 10 and report.scheduled == 10
     assert sorted(body["ticket_id"] for body, _ in sent) == sorted(due)
@@ -69,7 +81,7 @@ def test_concurrent_sweeps_and_redelivered_checks_record_one_breach(world, stack
                                        t0 + timedelta(minutes=5))
     at = t0 + timedelta(minutes=16)
     sent: list[dict] = []
-    sweeps = [SlaSweep(bootstrap.ticket_repository(), SweepStateRepository(), lambda body, delay: sent.append(body))
+    sweeps = [SlaSweep(bootstrap.ticket_repository(), Bookmark(at), lambda body, delay: sent.append(body))
               for _ in range(3)]
     with ThreadPoolExecutor(max_workers=3) as pool:
         list(pool.map(lambda s: s.run(at), sweeps))

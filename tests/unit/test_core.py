@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import jwt
 import pytest
 
-from chalicelib.core.auth import TokenCodec, digest, hash_password, verify_password
+from chalicelib.core.auth import PasswordHasher, TokenCodec, digest
 from chalicelib.core.errors import InvalidCursorError, UnauthenticatedError
 from chalicelib.core.ids import new_id, sortable_token
 from chalicelib.core.observability import redact
@@ -56,11 +56,13 @@ def test_bad_tokens_are_refused(tamper):
 
 
 def test_passwords_hash_with_argon2id_and_verify():
-    hashed = hash_password("Linli-demo-2026")
+    hasher = PasswordHasher()  # the production profile
+    hashed = hasher.hash("Linli-demo-2026")
+    assert hashed.startswith("$argon2id$v=19$m=65536,t=3,p=4$")
     assert hashed.startswith("$argon2id$") and "Linli-demo-2026" not in hashed
-    assert verify_password(hashed, "Linli-demo-2026")
-    assert not verify_password(hashed, "linli-demo-2026")
-    assert not verify_password(None, "anything")
+    assert hasher.verify(hashed, "Linli-demo-2026")
+    assert not hasher.verify(hashed, "linli-demo-2026")
+    assert not hasher.verify(None, "anything")
     assert digest("lk_live_x") != "lk_live_x" and len(digest("lk_live_x")) == 64
 
 
@@ -123,3 +125,15 @@ def test_ttl_cache_forgets_after_its_ttl_so_revocations_reach_every_container():
     clock[0] = 60.0
     assert cache.get("key") is None
     assert cache.get_or_load("key", lambda: None) is None  # a failed lookup is never cached
+
+
+def test_the_cheap_password_profile_is_for_local_stages_only():
+    from chalicelib.core.settings import Settings, SettingsError
+
+    assert Settings.from_env({"LINLI_STAGE": "test", "LINLI_PASSWORD_HASH_PROFILE": "fast"}).password_hash_profile \
+        == "fast"
+    assert Settings.from_env({"LINLI_STAGE": "prod"}).password_hash_profile == "standard"
+    for env in ({"LINLI_STAGE": "prod", "LINLI_PASSWORD_HASH_PROFILE": "fast"},
+                {"LINLI_STAGE": "local", "LINLI_PASSWORD_HASH_PROFILE": "weak"}):
+        with pytest.raises(SettingsError):
+            Settings.from_env(env)
