@@ -85,7 +85,7 @@ def violations_of(path: Path, imported: set[str]) -> list[str]:
 
 def test_the_layering_holds():
     problems = [p for path in modules() for p in violations_of(path, imports_of(path))]
-    assert problems == []
+    assert not problems, "layering broken:\n" + "\n".join(problems)
 
 
 @pytest.mark.parametrize(("module", "imported", "broken"), [
