@@ -6,13 +6,15 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Callable, Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.residents.domain import Building, Community, Otp, Resident, Unit
+from chalicelib.residents.people import ResidentService
+from chalicelib.residents.places import PlaceService
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
 
 Row = TypeVar("Row")
@@ -234,3 +236,20 @@ class InMemoryOtpRepository:
             return False
         del self.codes[(tenant_id, phone)]
         return True
+
+
+@dataclass
+class ResidentDesk:
+    """The residents' services on one in-memory store: what service tests are given."""
+
+    store: MemoryStore
+    repo: InMemoryResidentRepository
+    places: PlaceService
+    residents: ResidentService
+
+    @classmethod
+    def empty(cls) -> ResidentDesk:
+        store = MemoryStore()
+        repo = InMemoryResidentRepository(store)
+        places = PlaceService(repo, store.unit_of_work)
+        return cls(store, repo, places, ResidentService(repo, store.unit_of_work, places))

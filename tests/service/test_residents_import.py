@@ -10,9 +10,8 @@ from chalicelib.core.errors import ValidationFailedError
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.residents.people import ResidentService
-from chalicelib.residents.places import PlaceService
 from chalicelib.residents.schemas import CommunityIn, CommunityOut
-from tests.fakes.residents import InMemoryResidentRepository
+from tests.fakes.residents import InMemoryResidentRepository, ResidentDesk
 from tests.fakes.storage import MemoryStore
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
@@ -33,10 +32,8 @@ class World:
 @pytest.fixture
 def world() -> World:
     """Given the community 翠苑 and nothing in it."""
-    store = MemoryStore()
-    repo = InMemoryResidentRepository(store)
-    places = PlaceService(repo, store.unit_of_work)
-    residents = ResidentService(repo, store.unit_of_work, places)
+    desk = ResidentDesk.empty()
+    store, repo, places, residents = desk.store, desk.repo, desk.places, desk.residents
     community = places.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
     store.events.clear()
     return World(store, repo, residents, community)

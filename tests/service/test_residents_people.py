@@ -10,7 +10,6 @@ from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFai
 from chalicelib.core.permissions import Permission, Role, permissions_for
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.residents.people import ResidentService
-from chalicelib.residents.places import PlaceService
 from chalicelib.residents.schemas import (
     BuildingIn,
     CommunityIn,
@@ -20,7 +19,7 @@ from chalicelib.residents.schemas import (
     UnitIn,
     UnitOut,
 )
-from tests.fakes.residents import InMemoryResidentRepository
+from tests.fakes.residents import InMemoryResidentRepository, ResidentDesk
 from tests.fakes.storage import MemoryStore
 
 NOW = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)
@@ -39,10 +38,8 @@ class World:
 @pytest.fixture
 def world() -> World:
     """Given 翠苑, building 3栋 and unit 3栋2单元1201."""
-    store = MemoryStore()
-    repo = InMemoryResidentRepository(store)
-    places = PlaceService(repo, store.unit_of_work)
-    residents = ResidentService(repo, store.unit_of_work, places)
+    desk = ResidentDesk.empty()
+    store, repo, places, residents = desk.store, desk.repo, desk.places, desk.residents
     community = places.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
     building = places.create_building(ADMIN, community.id, BuildingIn(name="3栋"), NOW)
     unit = places.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, entrance="2单元",
