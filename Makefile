@@ -1,21 +1,45 @@
 # Linli — the two commands a new user needs: `make run` and `make test`.
 SHELL := /bin/bash
-PYTHON ?= $(shell command -v python3.11 || command -v python3)
+# The one Python the project runs on, here and in Lambda (pyproject's requires-python, infra/package.py's runtime;
+# tests/infra/test_python_version.py keeps the three equal). Anything else is refused below, in one line.
+PYTHON_VERSION := 3.11
+PYTHON ?= $(shell command -v python$(PYTHON_VERSION) || command -v python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
+# Refuse a wrong interpreter before doing anything: the venv's once it exists, else the one that would make it.
+ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),install)),)
+CHECKED_PYTHON := $(if $(wildcard $(PY)),$(PY),$(PYTHON))
+FOUND_VERSION := $(shell "$(CHECKED_PYTHON)" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
+ifneq ($(FOUND_VERSION),$(PYTHON_VERSION))
+ifneq ($(wildcard $(PY)),)
+$(error Linli needs Python $(PYTHON_VERSION) ($(VENV)/ was made with Python $(or $(FOUND_VERSION),that no longer runs)): run make clean, then make again with python$(PYTHON_VERSION) on PATH)
+else
+$(error Linli needs Python $(PYTHON_VERSION) (found $(if $(CHECKED_PYTHON),$(or $(FOUND_VERSION),nothing that runs) at $(CHECKED_PYTHON),no python3 on PATH)): install python$(PYTHON_VERSION) (apt install python$(PYTHON_VERSION)-venv, brew install python@$(PYTHON_VERSION) or pyenv install $(PYTHON_VERSION)) or name it: make PYTHON=/path/to/python$(PYTHON_VERSION))
+endif
+endif
+endif
+
 .PHONY: run test test-fast lint bench package install clean
 
 install: $(STAMP)
 
+# One line of progress while pip works quietly (its output is shown only if it fails).
 $(STAMP): pyproject.toml
-	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
-	@$(PY) -m pip install --quiet --disable-pip-version-check "pip>=24,<26.3"
-	@$(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
-	  print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements.txt
-	@$(PY) -m pip install --quiet --disable-pip-version-check -r $(VENV)/requirements.txt
+	@log=$$(mktemp); started=$$SECONDS; \
+	printf 'Installing Python dependencies into $(VENV)/ (first run takes about 2 minutes)… '; \
+	( set -e; test -x $(PY) || $(PYTHON) -m venv $(VENV); \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --progress-bar off "pip>=24,<26.3"; \
+	  $(PY) -c 'import tomllib; p = tomllib.load(open("pyproject.toml", "rb"))["project"]; \
+	    print("\n".join(p["dependencies"] + p["optional-dependencies"]["dev"]))' > $(VENV)/requirements.txt; \
+	  $(PY) -m pip install --quiet --disable-pip-version-check --progress-bar off -r $(VENV)/requirements.txt \
+	) >"$$log" 2>&1 & pid=$$!; \
+	while kill -0 $$pid 2>/dev/null; do \
+	  if [ -t 1 ]; then printf '%4ss\b\b\b\b\b' $$((SECONDS - started)); fi; sleep 0.5; done; \
+	if wait $$pid; then printf 'done in %s s.\n' $$((SECONDS - started)); rm -f "$$log"; \
+	else echo "failed:"; cat "$$log" >&2; rm -f "$$log"; exit 1; fi
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
 run: $(STAMP) ## Start the embedded stack with demo data (Ctrl-C stops it)

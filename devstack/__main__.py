@@ -6,7 +6,7 @@ import signal
 import sys
 import threading
 
-from devstack.demo import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF
+from devstack.banner import LOG_LEVELS, banner
 from devstack.stack import LocalStack, PortBusyError
 
 
@@ -17,26 +17,17 @@ def main() -> int:
     except ValueError:
         print("LINLI_HTTP_PORT and LINLI_AWS_PORT must be port numbers.", file=sys.stderr)
         return 2
-    stack = LocalStack(http_port=http_port, aws_port=aws_port)
+    log_level = os.environ.get("LINLI_LOG_LEVEL", "WARNING").strip().upper()
+    if log_level not in LOG_LEVELS:
+        print(f"LINLI_LOG_LEVEL must be one of {', '.join(LOG_LEVELS)} (got {log_level!r}).", file=sys.stderr)
+        return 2
+    stack = LocalStack(http_port=http_port, aws_port=aws_port, log_level=log_level)
     try:
         stack.start()
     except PortBusyError as exc:
         print(exc, file=sys.stderr)
         return 1
-    staff = "\n".join(f"    {email:<18} {role.value:<11} password {DEMO_PASSWORD}" for email, _, role in DEMO_STAFF)
-    print(f"""
-Linli is running (stage: local)
-  API              {stack.api_url}
-  OpenAPI          {stack.api_url}/v1/openapi.json
-  Demo branding    {stack.api_url}/v1/public/tenants/{DEMO_SLUG}/branding
-  Sent messages    {stack.api_url}/v1/dev/messages   (SMS, WeChat and e-mail the local providers recorded)
-  Webhooks         POST {stack.api_url}/v1/webhooks  (loopback allowed locally; retries compressed 100×)
-  AWS emulator     {stack.endpoint}   (table {stack.table_name}; stream and queues emulated)
-
-Demo tenant slug: {DEMO_SLUG}
-{staff}
-
-Press Ctrl-C to stop.""", flush=True)
+    print(banner(stack.api_url, stack.endpoint, stack.table_name, log_level=log_level), flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())
     try:

@@ -1,6 +1,9 @@
 """Demo data for the embedded stack. Idempotent: seeding twice changes nothing."""
 from __future__ import annotations
 
+import csv
+import io
+
 from chalicelib import bootstrap
 from chalicelib.core.clock import utcnow
 from chalicelib.core.permissions import Permission, Role
@@ -20,6 +23,18 @@ DEMO_STAFF = (
     ("agent@demo.test", "李娜 (客服)", Role.AGENT),
     ("tech@demo.test", "张强 (维修工)", Role.TECHNICIAN),
 )
+
+
+def demo_residents() -> list[tuple[str, str, str]]:
+    """(phone, name, home) of the demo residents, as the CSV lists them.
+
+    Example
+    -------
+    >>> demo_residents()[0]
+    ('13800000001', '陈阿姨', '翠苑1栋1单元101')
+    """
+    return [(row["手机"], row["姓名"], row["小区"] + row["楼栋"] + row["单元"] + row["房号"])
+            for row in csv.DictReader(io.StringIO(DEMO_RESIDENTS_CSV))]
 
 
 def seed_demo() -> str:

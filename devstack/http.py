@@ -15,6 +15,14 @@ class LinliRequestHandler(ChaliceRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - quiet access log
         return
 
+    def handle(self) -> None:
+        """A client that hangs up mid-request or mid-response (an interrupted curl, a closed tab) just ends its
+        connection, as it does behind API Gateway: no traceback in the terminal."""
+        try:
+            super().handle()
+        except ConnectionError:  # BrokenPipeError, ConnectionResetError, ConnectionAbortedError
+            self.close_connection = True
+
     def _send_error_response(self, error: LocalGatewayException) -> None:
         request_id = str(uuid.uuid4())
         status = 404 if error.CODE == 403 else error.CODE

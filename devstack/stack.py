@@ -49,6 +49,7 @@ class LocalStack:
     seed: bool = True
     table_name: str = "linli-local"
     failure_visibility_seconds: int = 2
+    log_level: str | None = None  # what the app logs (make run: LINLI_LOG_LEVEL); None keeps POWERTOOLS_LOG_LEVEL
     consumers: dict[str, Any] = field(default_factory=dict)
     endpoint: str = ""
     resources: LocalResources | None = None
@@ -116,6 +117,8 @@ class LocalStack:
         if not os.environ.get("LINLI_JWT_KEYS"):
             os.environ["LINLI_JWT_KEYS"] = json.dumps({"local-1": secrets.token_urlsafe(48)})
             os.environ["LINLI_JWT_ACTIVE_KID"] = "local-1"
+        if self.log_level:
+            os.environ["POWERTOOLS_LOG_LEVEL"] = self.log_level.upper()
         for name, value in (("LINLI_WEBHOOK_ALLOW_LOOPBACK", "true"), ("LINLI_WEBHOOK_RETRY_SCALE", "0.01"),
                             ("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true"),
                             ("POWERTOOLS_LOG_LEVEL", "WARNING")):

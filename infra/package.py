@@ -2,11 +2,18 @@
 
 Usage: ``python -m infra.package OUT_DIR [--stage prod] [--no-deps]``. ``--no-deps`` skips
 bundling the runtime wheels (tests use it to read the template quickly).
+
+The Lambda runtime comes from the project, not from the laptop: ``chalice package`` names the
+runtime after the interpreter running it and bundles wheels built for that interpreter, so a
+package made on another Python is refused, and every function's ``Runtime`` in the template is
+set from :data:`RUNTIME` (``python`` + pyproject's one allowed minor version).
 """
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -15,9 +22,63 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
+
+
+def python_version(pyproject: Path = ROOT / "pyproject.toml") -> str:
+    """The one ``major.minor`` that pyproject's ``requires-python`` (``>=3.11,<3.12``) allows.
+
+    Example
+    -------
+    >>> python_version()
+    '3.11'
+    """
+    spec = tomllib.loads(pyproject.read_text())["project"]["requires-python"]
+    bounds = re.fullmatch(r">=3\.(\d+),<3\.(\d+)", spec.replace(" ", ""))
+    if bounds is None or int(bounds[2]) != int(bounds[1]) + 1:
+        raise ValueError(f"requires-python must read '>=3.N,<3.N+1' (one Lambda runtime), not {spec!r}")
+    return f"3.{bounds[1]}"
+
+
+PYTHON_VERSION = python_version()
+RUNTIME = f"python{PYTHON_VERSION}"
+
+
+class WrongPythonError(RuntimeError):
+    pass
+
+
+def check_interpreter(version_info: tuple[int, ...] = tuple(sys.version_info)) -> None:
+    """``chalice package`` runs on this interpreter and bundles wheels for it: it must be the project's.
+
+    Example
+    -------
+    >>> check_interpreter((3, 12, 1))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    infra.package.WrongPythonError: Linli packages for python3.11 (Lambda runtime); this is Python 3.12, ...
+    """
+    found = ".".join(str(n) for n in version_info[:2])
+    if found != PYTHON_VERSION:
+        raise WrongPythonError(
+            f"Linli packages for {RUNTIME} (Lambda runtime); this is Python {found}, whose wheels would not load "
+            f"there: run make package with python{PYTHON_VERSION} (make clean first if .venv/ holds another Python).")
+
+
+def pin_runtime(template: dict) -> list[str]:
+    """Set every function's ``Runtime`` (and the functions' Globals, if any) to :data:`RUNTIME`; returns the
+    functions' logical ids."""
+    functions = [name for name, resource in template.get("Resources", {}).items()
+                 if resource.get("Type") in FUNCTION_TYPES]
+    for name in functions:
+        template["Resources"][name].setdefault("Properties", {})["Runtime"] = RUNTIME
+    if "Runtime" in template.get("Globals", {}).get("Function", {}):
+        template["Globals"]["Function"]["Runtime"] = RUNTIME
+    return functions
 
 
 def build(out_dir: Path, stage: str = "prod", with_deps: bool = True) -> Path:
+    check_interpreter()
     out_dir = out_dir.resolve()
     with tempfile.TemporaryDirectory(prefix="linli-package-") as tmp:
         project = Path(tmp) / "linli"
@@ -36,7 +97,11 @@ def build(out_dir: Path, stage: str = "prod", with_deps: bool = True) -> Path:
                        cwd=project, check=True,
                        env={**{k: v for k, v in os.environ.items() if not k.startswith("LINLI_")},  # the stage's own
                             "AWS_DEFAULT_REGION": os.environ.get("AWS_DEFAULT_REGION", "us-east-1")})
-    return out_dir / "sam.json"
+    template_path = out_dir / "sam.json"
+    template = json.loads(template_path.read_text())
+    pin_runtime(template)
+    template_path.write_text(json.dumps(template, indent=2))
+    return template_path
 
 
 def main() -> None:
@@ -45,7 +110,10 @@ def main() -> None:
     parser.add_argument("--stage", default="prod")
     parser.add_argument("--no-deps", action="store_true")
     args = parser.parse_args()
-    template = build(args.out_dir, args.stage, with_deps=not args.no_deps)
+    try:
+        template = build(args.out_dir, args.stage, with_deps=not args.no_deps)
+    except WrongPythonError as exc:
+        sys.exit(str(exc))
     print(f"template: {template}")
 
 

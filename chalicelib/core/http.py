@@ -16,6 +16,7 @@ from typing import Any, Literal, Protocol
 
 from chalice import Blueprint, CORSConfig, Response
 
+from chalicelib.core.auth import API_KEY_PREFIX, constant_time_equal
 from chalicelib.core.errors import (
     ForbiddenError,
     LinliError,
@@ -37,7 +38,7 @@ request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id
 
 CORS = CORSConfig(
     allow_origin="*",
-    allow_headers=["Authorization", "Content-Type", "Idempotency-Key", "If-Match"],
+    allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match"],
     expose_headers=["X-Request-Id", "Retry-After", "ETag"],
     max_age=600,
 )
@@ -243,18 +244,51 @@ class Api:
     def _authenticate(self, auth: AuthMode, headers: dict[str, str], request_id: str) -> TenantContext | None:
         if auth == "public":
             return None
-        scheme, _, token = headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            raise UnauthenticatedError()
+        token = presented_credential(headers)
         if self.authenticator is None:
             raise UnauthenticatedError()
-        ctx = self.authenticator.authenticate(token.strip(), request_id)
+        ctx = self.authenticator.authenticate(token, request_id)
         kind = ctx.principal.kind
         if auth == "staff" and kind not in ("staff", "api_key"):
             raise ForbiddenError()
         if auth == "resident" and kind != "resident":
             raise ForbiddenError()
         return ctx
+
+
+def presented_credential(headers: dict[str, str]) -> str:
+    """The one credential a request presents: ``Authorization: Bearer <token>`` (an access token or an API key)
+    or ``X-API-Key: lk_live_…`` (API keys only, as integrators' tools send them). Both headers are accepted
+    together only when they carry the same key: two different credentials are refused, never chosen between.
+
+    Example
+    -------
+    >>> presented_credential({"x-api-key": "lk_live_abc"})
+    'lk_live_abc'
+    >>> presented_credential({"authorization": "Bearer lk_live_abc", "x-api-key": "lk_live_abc"})
+    'lk_live_abc'
+    >>> presented_credential({"authorization": "Bearer eyJ.a.b", "x-api-key": "lk_live_abc"})
+    Traceback (most recent call last):
+    ...
+    chalicelib.core.errors.UnauthenticatedError: Authorization and X-API-Key carry different credentials; send one.
+    """
+    bearer = None
+    if "authorization" in headers:
+        scheme, _, token = headers["authorization"].partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthenticatedError()
+        bearer = token.strip()
+    if "x-api-key" not in headers:
+        if bearer is None:
+            raise UnauthenticatedError()
+        return bearer
+    key = headers["x-api-key"].strip()
+    if not key.startswith(API_KEY_PREFIX):
+        raise UnauthenticatedError("X-API-Key takes an API key (lk_live_…); send access tokens as "
+                                   "Authorization: Bearer.")
+    if bearer is not None and not constant_time_equal(bearer, key):
+        raise UnauthenticatedError("Authorization and X-API-Key carry different credentials; send one.")
+    return key
 
 
 api = Api()

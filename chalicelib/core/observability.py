@@ -12,6 +12,8 @@ from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.logging.formatter import LambdaPowertoolsFormatter
+from aws_lambda_powertools.metrics.functions import is_metrics_disabled
+from aws_lambda_powertools.metrics.provider.cloudwatch_emf.cloudwatch import AmazonCloudWatchEMFProvider
 
 SERVICE = "linli"
 
@@ -55,8 +57,27 @@ class RedactingFormatter(LambdaPowertoolsFormatter):
         return super().serialize({k: redact(v, k) for k, v in log.items()})
 
 
+class QuietEMFProvider(AmazonCloudWatchEMFProvider):
+    """Powertools' CloudWatch EMF provider, silent when metrics are off and when there is nothing to say.
+
+    Powertools honours ``POWERTOOLS_METRICS_DISABLED`` only when flushing; with metrics off it never clears the
+    set, so values pile up until the 100th of one metric, which ``add_metric`` prints unconditionally (the EMF
+    lines ``make run`` used to show). It also warns "No application metrics to publish" on every flush of an
+    invocation that recorded none (schedules, most requests). Here a disabled metric is never recorded and an
+    empty flush is a no-op. Both checks read the environment when called, so import order does not matter.
+    """
+
+    def add_metric(self, name: str, unit: Any, value: float, resolution: Any = 60) -> None:
+        if not is_metrics_disabled():
+            super().add_metric(name=name, unit=unit, value=value, resolution=resolution)
+
+    def flush_metrics(self, raise_on_empty_metrics: bool = False) -> None:
+        if self.metric_set or raise_on_empty_metrics:
+            super().flush_metrics(raise_on_empty_metrics=raise_on_empty_metrics)
+
+
 logger = Logger(service=SERVICE, logger_formatter=RedactingFormatter())
-metrics = Metrics(namespace="Linli", service=SERVICE)
+metrics = Metrics(provider=QuietEMFProvider(namespace="Linli", service=SERVICE))
 
 
 def tracing_middleware() -> Callable[..., Any] | None:

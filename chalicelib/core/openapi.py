@@ -18,6 +18,21 @@ _ERRORS = {"400": "Malformed request", "401": "Unauthenticated", "403": "Role no
            "409": "Conflict", "412": "Version mismatch", "413": "Body too large", "422": "Invalid field",
            "429": "Too many requests"}
 
+SECURITY_SCHEMES = {
+    "bearer": {"type": "http", "scheme": "bearer",
+               "description": "`Authorization: Bearer …`: a staff or resident access token (JWT), or an API key "
+                              "(lk_live_…)."},
+    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key",
+               "description": "An API key (lk_live_…) as integrators' tools send it; access tokens are refused "
+                              "here. With both headers, they must carry the same key (otherwise 401)."},
+}
+# Each entry is an alternative (OpenAPI ORs the list): resident routes take only a resident's access token.
+SECURITY: dict[str, list[dict[str, list[str]]]] = {
+    "staff": [{"bearer": []}, {"apiKey": []}],
+    "any": [{"bearer": []}, {"apiKey": []}],
+    "resident": [{"bearer": []}],
+}
+
 
 def _schema(model: Any, components: dict[str, Any]) -> dict[str, Any]:
     schema = model.model_json_schema(ref_template=REF, mode="serialization")
@@ -52,7 +67,7 @@ def build_document(registry: Api) -> dict[str, Any]:
         operation["responses"] = {str(op.status): ok, **{
             code: {"description": text, "content": error} for code, text in _ERRORS.items()}}
         if op.auth != "public":
-            operation["security"] = [{"bearer": []}]
+            operation["security"] = SECURITY[op.auth]
         if op.permission is not None:
             operation["x-linli-permission"] = op.permission.value
         paths.setdefault(op.path, {})[op.method.lower()] = operation
@@ -62,9 +77,7 @@ def build_document(registry: Api) -> dict[str, Any]:
                  "description": "Customer-service desk for residential property companies (邻里)."},
         "servers": [{"url": "/"}],
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": {"bearer": {
-            "type": "http", "scheme": "bearer",
-            "description": "A staff or resident access token (JWT), or an API key (lk_live_…)."}}},
+        "components": {"schemas": components, "securitySchemes": SECURITY_SCHEMES},
     }
 
 

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # models and services load on first use, keeping cold starts 
         CommentList,
         CommentOut,
         EventList,
+        ResidentEventList,
         TicketOut,
         TicketPage,
     )
@@ -55,7 +56,8 @@ def create_ticket(call: Call) -> TicketOut:
 @api.route(bp, "GET", "/v1/tickets", permission=Permission.TICKETS_READ, query=schemas.TicketQuery,
            response=schemas.TicketPage,
            tags=STAFF, summary="The queue: filter by bucket, status, kind, priority, community, assignee, pool, "
-                               "created range; most urgent first; one query per page")
+                               "created range; most urgent first; one query per page. bucket=flagged is the "
+                               "follow-up list: low-rated tickets awaiting a return visit (回访), newest flag first")
 def list_tickets(call: Call) -> TicketPage:
     from chalicelib.tickets.schemas import TicketPage
 
@@ -160,12 +162,12 @@ def my_get(call: Call) -> TicketOut:
     return queries().get(call.tenant, call.path["ticket_id"], utcnow())
 
 
-@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/events", auth="resident", response=schemas.EventList, tags=RESIDENT,
-           summary="The public timeline of my ticket")
-def my_events(call: Call) -> EventList:
-    from chalicelib.tickets.schemas import EventList
+@api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/events", auth="resident", response=schemas.ResidentEventList,
+           tags=RESIDENT, summary="What happened to my ticket, in plain words: who (as a role) did what, and when")
+def my_events(call: Call) -> ResidentEventList:
+    from chalicelib.tickets.schemas import ResidentEventList
 
-    return EventList(items=queries().timeline(call.tenant, call.path["ticket_id"]))
+    return ResidentEventList(items=queries().public_timeline(call.tenant, call.path["ticket_id"]))
 
 
 @api.route(bp, "GET", "/v1/me/tickets/{ticket_id}/comments", auth="resident", response=schemas.CommentList,
@@ -178,7 +180,8 @@ def my_comments(call: Call) -> CommentList:
 
 
 @api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/comments", auth="resident", body=schemas.ResidentCommentIn,
-           response=schemas.CommentOut, status=201, tags=RESIDENT, summary="Add to the conversation")
+           response=schemas.CommentOut, status=201, tags=RESIDENT,
+           summary="Add to the conversation; a reply to a ticket waiting on me resumes it (not while a quote waits)")
 def my_comment(call: Call) -> CommentOut:
     return transitions().comment(call.tenant, call.path["ticket_id"], call.body.body, "public", call.body.attachments,
                              utcnow())
@@ -196,6 +199,14 @@ def my_confirm(call: Call) -> TicketOut:
     from chalicelib.tickets.schemas import ActionIn
 
     return _resident_action(call, "confirm", ActionIn())
+
+
+@api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/resume", auth="resident", response=schemas.TicketOut,
+           tags=RESIDENT, summary="Done what was asked, nothing to add: carry on (replying resumes too)")
+def my_resume(call: Call) -> TicketOut:
+    from chalicelib.tickets.schemas import ActionIn
+
+    return _resident_action(call, "resume", ActionIn())
 
 
 @api.route(bp, "POST", "/v1/me/tickets/{ticket_id}/rate", auth="resident", body=schemas.RatingIn,

@@ -1,6 +1,6 @@
 """The ticket lifecycle as pure rules: who may do what, from which state, with what effect.
 
-(Just over ~350 lines: the whole state machine — actors, guards and effects of every action — reads best in
+(Some 400 lines: the whole state machine — actors, guards and effects of every action — reads best in
 one place.)
 
 Nothing here does I/O; ``now`` is passed in. The service turns a :class:`Decision` into one
@@ -144,6 +144,7 @@ class TicketState:
     quote: dict[str, Any] | None = None
     rating: dict[str, Any] | None = None
     reopen_count: int = 0
+    flagged: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -230,6 +231,40 @@ def _state_allows(state: TicketState, action: Action, actor: Actor, now: datetim
         case Action.RETURN_VISIT:
             return status in (Status.RESOLVED, Status.CLOSED)
     return False
+
+
+def needs_follow_up(flagged: dict[str, Any] | None) -> bool:
+    """A flag (a low rating) waits for a return visit (回访) until one is recorded; the flag itself stays as history.
+
+    Example
+    -------
+    >>> needs_follow_up({"reason": "low_rating", "at": "2026-11-27T02:00:00.000Z"})
+    True
+    >>> needs_follow_up({"reason": "low_rating", "at": "2026-11-27T02:00:00.000Z",
+    ...                  "followed_up_at": "2026-11-28T01:00:00.000Z"})
+    False
+    """
+    return bool(flagged) and not (flagged or {}).get("followed_up_at")
+
+
+def reply_resumes(state: TicketState, actor: Actor, now: datetime) -> bool:
+    """Whether a public reply by ``actor`` is also the answer a waiting ticket waits for: the ticket's own resident
+    replying while it waits on them resumes it (exactly as :attr:`Action.RESUME` would), except while a quote is
+    pending — that wait ends only by approving or declining the quote.
+
+    Example
+    -------
+    >>> waiting = TicketState(Status.WAITING_ON_RESIDENT, "res_1", previous_status=Status.ASSIGNED)
+    >>> now, mine, neighbour = datetime(2026, 11, 27), Actor("resident", "res_1"), Actor("resident", "res_2")
+    >>> reply_resumes(waiting, mine, now), reply_resumes(waiting, neighbour, now)
+    (True, False)
+    >>> reply_resumes(waiting, Actor("staff", "usr_1", Role.AGENT), now)
+    False
+    >>> reply_resumes(replace(waiting, quote={"status": "pending"}), mine, now)
+    False
+    """
+    return actor.kind == "resident" and may_act(state, Action.RESUME, actor) \
+        and _state_allows(state, Action.RESUME, actor, now, Policy())
 
 
 def allowed_actions(state: TicketState, actor: Actor, now: datetime, policy: Policy = Policy()) -> list[str]:
@@ -351,6 +386,10 @@ def decide(state: TicketState, action: Action, actor: Actor, params: dict[str, A
                      "outcome": params.get("outcome") or "completed", "by": actor.id, "at": stamp}
             changes = {"return_visit": visit}
             data = {"outcome": visit["outcome"]}
+            # the follow-up a flag asks for is done — unless nobody could be reached: then it stays on the list
+            if needs_follow_up(state.flagged) and visit["outcome"] != "unreachable":
+                changes["flagged"] = {**(state.flagged or {}), "followed_up_at": stamp}
+                data["followed_up"] = True
     event_type = EVENT_TYPES.get(action, "ticket.status_changed")
     visibility = "internal" if action in INTERNAL_ACTIONS else "public"
     return Decision(action, status, changes, event_type, visibility, {"action": action.value, **data})

@@ -8,8 +8,9 @@ from chalicelib.core.tenancy import TenantContext
 from chalicelib.sla import domain as sla
 from chalicelib.tickets import domain
 from chalicelib.tickets.ports import AttachmentSigner, TenantConfigs
+from chalicelib.tickets.public_timeline import PublicEntry
 from chalicelib.tickets.records import Comment, Ticket, actor_of
-from chalicelib.tickets.schemas import AttachmentOut, CommentOut, EventOut, TicketOut
+from chalicelib.tickets.schemas import AttachmentOut, CommentOut, EventOut, ResidentEventOut, TicketOut
 
 
 class TicketPresenter:
@@ -51,5 +52,14 @@ class TicketPresenter:
 
     @staticmethod
     def event(message: dict[str, Any]) -> EventOut:
+        """A staff member's view of an event: the audit record as it is."""
         return EventOut(id=message["id"], type=message["type"], occurred_at=message["occurred_at"],
                         actor=message["actor"], changes=message.get("changes") or {}, data=message.get("data") or {})
+
+    @staticmethod
+    def resident_event(entry: PublicEntry) -> ResidentEventOut:
+        """A resident's view of an event: its public projection (``tickets.public_timeline``), field for field."""
+        return ResidentEventOut(id=entry.id, type=entry.type, occurred_at=entry.occurred_at, title=entry.title,
+                                title_en=entry.title_en, actor_label=entry.actor_label,
+                                actor_label_en=entry.actor_label_en, status=entry.status, price=entry.price,
+                                eta=entry.eta, score=entry.score)

@@ -11,8 +11,9 @@ from chalicelib.core.tenancy import TenantContext
 from chalicelib.tickets.access import TicketAccess
 from chalicelib.tickets.ports import TicketStore
 from chalicelib.tickets.presentation import TicketPresenter
+from chalicelib.tickets.public_timeline import project_timeline
 from chalicelib.tickets.records import QueueFilter
-from chalicelib.tickets.schemas import CommentOut, EventOut, TicketOut, TicketQuery
+from chalicelib.tickets.schemas import CommentOut, EventOut, ResidentEventOut, TicketOut, TicketQuery
 
 TicketsPage = tuple[list[TicketOut], str | None]
 
@@ -33,7 +34,8 @@ class TicketQueries:
         return self.get(ctx, ticket_id, now)
 
     def queue(self, ctx: TenantContext, query: TicketQuery, now: datetime) -> TicketsPage:
-        """A queue page; technicians see only their own jobs or the grab pool of a team they are in."""
+        """A queue page; technicians see only their own jobs or the grab pool of a team they are in. The ``flagged``
+        bucket is the follow-up list: low-rated tickets no return visit has answered yet, newest flag first."""
         assignee, pool = query.assignee_id, query.pool
         if ctx.principal.role == Role.TECHNICIAN:
             if pool and ctx.principal.id not in self.access.team_members(ctx, pool):
@@ -58,10 +60,18 @@ class TicketQueries:
         return [self.presenter.ticket(ctx, t, now) for t in tickets], next_cursor
 
     def timeline(self, ctx: TenantContext, ticket_id: str) -> list[EventOut]:
+        """The audit log of a ticket, for staff and integrations. Residents read :meth:`public_timeline`."""
+        if ctx.principal.kind == "resident":
+            raise ForbiddenError("Residents read the public timeline of their ticket.")
         self.access.visible(ctx, ticket_id)
-        resident = ctx.principal.kind == "resident"
-        return [self.presenter.event(message) for message in self.tickets.timeline(ctx, ticket_id)
-                if not (resident and (message.get("data") or {}).get("visibility") == "internal")]
+        return [self.presenter.event(message) for message in self.tickets.timeline(ctx, ticket_id)]
+
+    def public_timeline(self, ctx: TenantContext, ticket_id: str) -> list[ResidentEventOut]:
+        """What the ticket's resident sees of its history: the public projection of each event (plain words, roles,
+        whitelisted facts), never the audit record itself."""
+        ticket = self.access.visible(ctx, ticket_id)
+        return [self.presenter.resident_event(entry)
+                for entry in project_timeline(self.tickets.timeline(ctx, ticket_id), ticket.resident_id)]
 
     def comments(self, ctx: TenantContext, ticket_id: str) -> list[CommentOut]:
         self.access.visible(ctx, ticket_id)

@@ -62,7 +62,8 @@ class Ticket:
             grab_team=self.grab_team,
             previous_status=Status(self.previous_status) if self.previous_status else None,
             acknowledged_at=self.acknowledged_at, arrived_at=self.arrived_at, resolved_at=self.resolved_at,
-            closed_at=self.closed_at, quote=self.quote, rating=self.rating, reopen_count=self.reopen_count or 0)
+            closed_at=self.closed_at, quote=self.quote, rating=self.rating, reopen_count=self.reopen_count or 0,
+            flagged=self.flagged)
 
 
 # Fields a change may set on a ticket (everything but identity and bookkeeping).

@@ -22,7 +22,7 @@ from chalicelib.sla import domain as sla_domain
 from chalicelib.storage import keys
 from chalicelib.storage.table import GSI1, GSI2, GSI3, GSI4, CounterItem, DueIndex, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import EventItem, UnitOfWork
-from chalicelib.tickets.domain import OPEN, Status, bucket
+from chalicelib.tickets.domain import OPEN, Status, bucket, needs_follow_up
 from chalicelib.tickets.errors import (
     DailyTicketLimitError,
     DuplicateSeenError,
@@ -45,7 +45,8 @@ class TicketItem(LinliModel, discriminator="ticket"):
     GSI2SK = UnicodeAttribute(null=True)
     GSI3PK = UnicodeAttribute(null=True)   # T#tid#RES#<resident>: "my tickets"
     GSI3SK = UnicodeAttribute(null=True)
-    GSI4PK = UnicodeAttribute(null=True)   # T#tid#RISK while a clock runs: "what breaches next"
+    GSI4PK = UnicodeAttribute(null=True)   # T#tid#RISK while a clock runs: "what breaches next"; T#tid#FLAG while
+    #                                        a closed or resolved low-rated ticket awaits its return visit
     GSI4SK = UnicodeAttribute(null=True)
     due_bucket = UnicodeAttribute(null=True)  # DueIndex (platform-wide, sparse): SLA marks due, or auto-close
     due_at = UnicodeAttribute(null=True)
@@ -147,8 +148,11 @@ def attachment_pk(tenant_id: str, attachment_id: str) -> str:
 
 
 def index_keys(ticket: Ticket) -> dict[str, str | None]:
-    """Where a ticket appears: its status queue, its assignee's (or grab pool's) queue, its resident's list and,
-    while a clock runs, the at-risk view. Queues sort by priority (P1 first), then oldest first."""
+    """Where a ticket appears: its status queue, its assignee's (or grab pool's) queue, its resident's list and, on
+    the sparse GSI4, either the at-risk view (open, a clock running: by the next breach) or the follow-up list
+    (flagged by a low rating, no return visit yet, not open: newest flag first). An open ticket is never flagged
+    for follow-up and a closed one runs no clock, so the two never claim GSI4 at once. Queues sort by priority
+    (P1 first), then oldest first."""
     tenant_id, box = ticket.tenant_id, bucket(Status(ticket.status))
     urgency = f"{ticket.priority}#{ticket.created_at}#{ticket.ticket_id}"
     if ticket.assignee_id:
@@ -158,13 +162,19 @@ def index_keys(ticket: Ticket) -> dict[str, str | None]:
     else:
         owner_pk = None
     breach = sla_domain.next_breach(ticket.sla or {}) if box == "open" else None
+    flagged_at = (ticket.flagged or {}).get("at") if box != "open" and needs_follow_up(ticket.flagged) else None
+    if breach:
+        watch_pk, watch_sk = keys.tenant_pk(tenant_id, "RISK"), f"{breach}#{ticket.ticket_id}"
+    elif flagged_at:
+        watch_pk, watch_sk = keys.tenant_pk(tenant_id, "FLAG"), f"{flagged_at}#{ticket.ticket_id}"
+    else:
+        watch_pk = watch_sk = None
     return {
         "GSI1PK": owner_pk, "GSI1SK": f"{box}#{urgency}" if owner_pk else None,
         "GSI2PK": keys.tenant_pk(tenant_id, "TQ", box), "GSI2SK": urgency,
         "GSI3PK": keys.tenant_pk(tenant_id, "RES", ticket.resident_id),
         "GSI3SK": f"TKT#{ticket.created_at}#{ticket.ticket_id}",
-        "GSI4PK": keys.tenant_pk(tenant_id, "RISK") if breach else None,
-        "GSI4SK": f"{breach}#{ticket.ticket_id}" if breach else None,
+        "GSI4PK": watch_pk, "GSI4SK": watch_sk,
     }
 
 
@@ -262,8 +272,10 @@ class TicketRepository:
 
     def queue(self, ctx: TenantContext, spec: QueueFilter, limit: int, cursor: str | None
               ) -> tuple[list[Ticket], str | None]:
-        """One page of a queue: one Query on the index that serves it, filters applied by DynamoDB."""
+        """One page of a queue: one Query on the index that serves it, filters applied by DynamoDB. The ``flagged``
+        bucket reads the follow-up list on GSI4 (newest flag first); assignee and pool filter it there."""
         tenant_id = ctx.tenant_id
+        follow_ups = spec.bucket == "flagged" and not spec.resident_id
         condition = None
         for clause in (
             TicketItem.status == spec.status if spec.status else None,
@@ -273,6 +285,8 @@ class TicketRepository:
             TicketItem.created_at >= spec.created_from if spec.created_from else None,
             TicketItem.created_at <= spec.created_to if spec.created_to else None,
             TicketItem.sla_state == spec.sla_state if spec.sla_state else None,
+            TicketItem.assignee_id == spec.assignee_id if follow_ups and spec.assignee_id else None,
+            TicketItem.grab_team == spec.pool if follow_ups and spec.pool else None,
         ):
             if clause is not None:
                 condition = clause if condition is None else condition & clause
@@ -281,6 +295,9 @@ class TicketRepository:
             index, partition = TicketItem.by_resident, keys.tenant_pk(tenant_id, "RES", spec.resident_id)
             range_condition: Any = TicketItem.GSI3SK.startswith("TKT#")
             newest_first = True
+        elif follow_ups:
+            index, partition = TicketItem.by_risk, keys.tenant_pk(tenant_id, "FLAG")
+            range_condition, newest_first = None, True
         elif spec.assignee_id:
             index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "ASG", spec.assignee_id)
             range_condition = TicketItem.GSI1SK.startswith(f"{spec.bucket}#")

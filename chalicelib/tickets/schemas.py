@@ -146,7 +146,9 @@ class TicketPage(Schema):
 
 
 class TicketQuery(ListQuery):
-    bucket: Literal["open", "resolved", "closed", "cancelled"] = "open"
+    bucket: Literal["open", "resolved", "closed", "cancelled", "flagged"] = Field(
+        "open", description="open, resolved, closed, cancelled — or flagged: low-rated tickets still waiting for a "
+                            "return visit (回访), newest flag first")
     status: Status | None = None
     kind: str | None = Field(None, max_length=32)
     priority: Priority | None = None
@@ -193,6 +195,27 @@ class EventOut(Schema):
 
 class EventList(Schema):
     items: list[EventOut]
+
+
+class ResidentEventOut(Schema):
+    """One line of a resident's timeline (``tickets.public_timeline``): what happened in plain words and who did it
+    as a role — no staff ids, internal reasons, return visits or SLA details; only the whitelisted facts."""
+
+    id: str
+    type: str
+    occurred_at: str
+    title: str = Field(description="What happened, in plain words (zh-CN)")
+    title_en: str = Field(description="The same in English")
+    actor_label: str = Field(description="Who did it, as a role: 您, 客服, 维修师傅, 管家, 系统…")
+    actor_label_en: str
+    status: str | None = Field(None, description="The ticket's status after this step, when the step changed it")
+    price: str | None = Field(None, description="A quote's price (yuan)")
+    eta: str | None = Field(None, description="A quote's time")
+    score: int | None = Field(None, description="Your rating (1–5)")
+
+
+class ResidentEventList(Schema):
+    items: list[ResidentEventOut]
 
 
 class AttachmentIn(Request):

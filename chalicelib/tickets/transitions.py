@@ -124,6 +124,15 @@ class TicketTransitions:
 
     def comment(self, ctx: TenantContext, ticket_id: str, body: str, visibility: str, attachments: list[str],
                 now: datetime) -> CommentOut:
+        """Add to the conversation. A public staff reply is the first response if none came before.
+
+        A resident's reply to a ticket that waits on them is their answer, so it also resumes the ticket in the same
+        transaction (status back to where it was, paused clocks run again, a ``ticket.status_changed`` event with
+        ``action: resume`` after the ``ticket.commented`` one): someone asked "请提供照片" or "什么时候方便上门？",
+        and a resident answers by replying — not by finding a separate "resume" button and hoping staff notice.
+        Not while a quote is pending: that wait ends only by approving or declining the quote (a question about the
+        price must not count as accepting it), so the reply stays just a reply. See ``domain.reply_resumes``.
+        """
         ticket = self.access.visible(ctx, ticket_id, consistent=True)
         staff = ctx.principal.kind == "staff"
         if ctx.principal.kind == "resident":
@@ -140,14 +149,24 @@ class TicketTransitions:
         first_response = staff and visibility == "public" and ticket.acknowledged_at is None
         changes = {"acknowledged_at": stamp} if first_response else {}
         status = Status.ACKNOWLEDGED if first_response and ticket.status == Status.NEW else Status(ticket.status)
+        actor, state = actor_of(ctx), ticket.state()
+        resumes = domain.reply_resumes(state, actor, now)
+        resume = domain.decide(state, Action.RESUME, actor, {}, now) if resumes else None
+        if resume is not None:
+            status, changes = resume.status, {**changes, **resume.changes}
         reply = Reply.STAFF_PUBLIC if staff and visibility == "public" else (
             Reply.RESIDENT if ctx.principal.kind == "resident" else Reply.INTERNAL)
         change = apply_change(self.configs.config(ctx.tenant_id), ticket, status, changes, now,
                               Cause(reply.value, reply))
         self.tickets.stage_update(uow, ctx, ticket, change.after, on_conflict=version_conflict(None))
         uow.record("ticket.commented", subject=("ticket", ticket_id), subject_version=change.after.version,
-                   changes=change.changes, data={"comment_id": comment.comment_id, "visibility": visibility,
-                                                 "first_response": first_response})
+                   changes={} if resume else change.changes,
+                   data={"comment_id": comment.comment_id, "visibility": visibility,
+                         "first_response": first_response})
+        if resume is not None:
+            uow.record(resume.event_type, subject=("ticket", ticket_id), subject_version=change.after.version,
+                       changes=change.changes, data={**resume.data, "via": "reply", "comment_id": comment.comment_id,
+                                                     "visibility": resume.visibility, "status": resume.status.value})
         record_ledger(uow, ticket_id, change.ledger)
         uow.commit()
         return self.presenter.comment(ctx, comment)

@@ -180,6 +180,54 @@ def test_at_risk_lists_running_clocks_by_the_next_breach(subject):
                                                                                      later.ticket_id]
 
 
+def a_flag(at: str, **fields: Any) -> dict[str, Any]:
+    return {"reason": "low_rating", "at": at, **fields}
+
+
+def test_the_follow_up_list_holds_flagged_tickets_not_yet_visited_newest_flag_first(subject):
+    ctx = subject.ctx
+    older = file(subject, a_ticket(ctx, status="closed", assignee_id="usr_tech",
+                                   flagged=a_flag("2026-11-27T03:00:00.000Z")))
+    newer = file(subject, a_ticket(ctx, status="resolved", kind="complaint",
+                                   flagged=a_flag("2026-11-27T05:00:00.000Z")))
+    file(subject, a_ticket(ctx, status="closed", flagged=a_flag("2026-11-27T04:00:00.000Z",
+                                                                  followed_up_at="2026-11-27T06:00:00.000Z")))
+    reopened = file(subject, a_ticket(ctx, status="assigned", assignee_id="usr_tech",
+                                      flagged=a_flag("2026-11-27T04:30:00.000Z")))
+    file(subject, a_ticket(ctx, status="closed"))
+
+    def ids(spec: QueueFilter, limit: int = 25, cursor: str | None = None) -> list[str]:
+        return [t.ticket_id for t in subject.repo.queue(ctx, spec, limit, cursor)[0]]
+
+    assert ids(QueueFilter(bucket="flagged")) == [newer.ticket_id, older.ticket_id]
+    assert ids(QueueFilter(bucket="flagged", kind="complaint")) == [newer.ticket_id]
+    assert ids(QueueFilter(bucket="flagged", assignee_id="usr_tech")) == [older.ticket_id]
+    first, cursor = subject.repo.queue(ctx, QueueFilter(bucket="flagged"), 1, None)
+    assert [t.ticket_id for t in first] == [newer.ticket_id] and cursor
+    assert ids(QueueFilter(bucket="flagged"), 1, cursor) == [older.ticket_id]
+    # an open ticket is never on the follow-up list, and a flagged one never on the at-risk view
+    assert [t.ticket_id for t in subject.repo.at_risk(ctx, 25, None)[0]] == [reopened.ticket_id]
+
+    visited = dataclasses.replace(older, flagged={**older.flagged, "followed_up_at": "2026-11-27T07:00:00.000Z"},
+                                  version=2)
+    subject.commit(lambda uow: subject.repo.stage_update(uow, ctx, older, visited,
+                                                         on_conflict=PreconditionFailedError()))
+    assert ids(QueueFilter(bucket="flagged")) == [newer.ticket_id]
+    assert subject.repo.get(ctx, older.ticket_id, consistent=True).flagged == visited.flagged
+
+
+def test_another_tenants_flagged_tickets_never_appear(subject):
+    mine = file(subject, a_ticket(subject.ctx, status="closed", flagged=a_flag("2026-11-27T03:00:00.000Z")))
+    theirs_ctx = TenantContext(new_id("tnt"), subject.ctx.principal)
+    theirs = Subject(subject.repo, subject.backend, theirs_ctx)
+    file(theirs, a_ticket(theirs_ctx, status="closed", flagged=a_flag("2026-11-27T04:00:00.000Z")))
+    assert [t.ticket_id for t in subject.repo.queue(subject.ctx, QueueFilter(bucket="flagged"), 25, None)[0]] == [
+        mine.ticket_id]
+    assert len(subject.repo.queue(theirs_ctx, QueueFilter(bucket="flagged"), 25, None)[0]) == 1
+    assert subject.repo.queue(TenantContext(new_id("tnt"), subject.ctx.principal), QueueFilter(bucket="flagged"),
+                              25, None)[0] == []
+
+
 def test_comments_and_the_timeline_belong_to_their_ticket(subject):
     ticket = file(subject, a_ticket(subject.ctx))
     note = Comment(new_id("cmt"), ticket.ticket_id, {"type": "staff", "id": "usr_a", "role": "agent"}, "内部备注",

@@ -80,3 +80,45 @@ def test_openapi_document_covers_every_route(api: ApiClient, stack):
     assert set(spec["components"]["schemas"][schema_name]["required"]) == {"tenant_slug", "email", "password"}
     assert "security" in spec["paths"]["/v1/tenant"]["get"]
     assert "security" not in spec["paths"]["/v1/signup"]["post"]
+
+
+def _api_key(api: ApiClient, tenant) -> str:
+    created = api.post("/v1/api-keys", token=tenant.token, json={"name": "ERP", "scopes": ["tenant:read"]})
+    assert created.status_code == 201, created.text
+    return created.json()["key"]
+
+
+def test_api_keys_are_accepted_as_x_api_key(api: ApiClient, tenant):
+    key = _api_key(api, tenant)
+    response = api.get("/v1/tenant", headers={"X-API-Key": key})
+    assert response.status_code == 200, response.text
+    assert response.json()["id"] == tenant.id
+    both = api.get("/v1/tenant", headers={"X-API-Key": key, "Authorization": f"Bearer {key}"})  # the same key twice
+    assert both.status_code == 200 and both.json()["id"] == tenant.id
+
+
+def test_x_api_key_takes_only_a_valid_api_key(api: ApiClient, tenant):
+    error = assert_error(api.get("/v1/tenant", headers={"X-API-Key": tenant.token}), 401, "unauthenticated")
+    assert "X-API-Key" in error["message"]                                     # a staff JWT is not an API key
+    assert_error(api.get("/v1/tenant", headers={"X-API-Key": "lk_live_" + "x" * 43}), 401, "unauthenticated")
+    assert_error(api.get("/v1/tenant", headers={"X-API-Key": ""}), 401, "unauthenticated")
+
+
+def test_two_different_credentials_are_refused_not_chosen_between(api: ApiClient, tenant, other_tenant):
+    key, others = _api_key(api, tenant), _api_key(api, other_tenant)
+    for headers in ({"X-API-Key": key, "Authorization": f"Bearer {others}"},
+                    {"X-API-Key": key, "Authorization": f"Bearer {tenant.token}"},  # each valid on its own
+                    {"X-API-Key": key, "Authorization": "Basic abc"}):
+        error = assert_error(api.get("/v1/tenant", headers=headers), 401, "unauthenticated")
+        assert error["message"] in ("Authorization and X-API-Key carry different credentials; send one.",
+                                    "Missing or invalid credentials.")
+
+
+def test_openapi_documents_both_ways_of_sending_a_credential(api: ApiClient):
+    spec = api.get("/v1/openapi.json").json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["bearer"] == {**schemes["bearer"], "type": "http", "scheme": "bearer"}
+    assert schemes["apiKey"] == {**schemes["apiKey"], "type": "apiKey", "in": "header", "name": "X-API-Key"}
+    assert spec["paths"]["/v1/tenant"]["get"]["security"] == [{"bearer": []}, {"apiKey": []}]  # either one
+    assert spec["paths"]["/v1/me/tickets"]["get"]["security"] == [{"bearer": []}]          # residents' tokens only
+    assert "security" not in spec["paths"]["/v1/signup"]["post"]

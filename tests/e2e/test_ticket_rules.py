@@ -53,6 +53,7 @@ def test_other_residents_and_tenants_see_nothing(api: ApiClient, tenant, other_t
                  f"/v1/me/tickets/{ticket['id']}/comments"):
         assert_error(api.get(path, token=neighbour_token), 404, "not_found")
     assert_error(api.post(f"/v1/me/tickets/{ticket['id']}/cancel", token=neighbour_token, json={}), 404)
+    assert_error(api.post(f"/v1/me/tickets/{ticket['id']}/resume", token=neighbour_token), 404)
     assert api.get("/v1/me/tickets", token=neighbour_token).json()["items"] == []
 
     for path in (f"/v1/tickets/{ticket['id']}", f"/v1/tickets/by-number/{ticket['number']}",

@@ -245,12 +245,12 @@ class TenantServices:
 
 def tenant_services(store: MemoryStore | None = None, *, settings: Settings | None = None,
                     now: datetime | None = None) -> TenantServices:
-    """Build every tenant service on fakes; ``clock[0]`` is what the API-key service stamps as "now"."""
+    """Build every tenant service on fakes; ``clock[0]`` is "now" for the API-key stamps and token checks."""
     store = store or MemoryStore()
     settings = settings or Settings()
     repo = InMemoryTenantRepository(store)
-    codec = TokenCodec({"test": "k" * 48}, "test", settings.access_token_ttl_seconds)
     clock = [now or datetime(2026, 11, 27, 8, 0, tzinfo=UTC)]
+    codec = TokenCodec({"test": "k" * 48}, "test", settings.access_token_ttl_seconds, clock=lambda: clock[0])
     configs = TenantConfigs(repo, store.unit_of_work, cache_seconds=settings.config_cache_seconds)
     api_keys = ApiKeyService(repo, store.unit_of_work, cache_seconds=settings.api_key_cache_seconds,
                              clock=lambda: clock[0])

@@ -58,6 +58,12 @@ class InMemoryTicketRepository:
         if spec.resident_id:
             rows = sorted((t for t in mine if t.resident_id == spec.resident_id),
                           key=lambda t: index_keys(t)["GSI3SK"], reverse=True)
+        elif spec.bucket == "flagged":  # the follow-up list on GSI4, assignee and pool as filters
+            rows = sorted((t for t in mine if index_keys(t)["GSI4PK"] == f"T#{ctx.tenant_id}#FLAG"),
+                          key=lambda t: index_keys(t)["GSI4SK"], reverse=True)
+            return self._page(rows, limit, cursor, keep=lambda t: _matches(t, spec) and (
+                not spec.assignee_id or t.assignee_id == spec.assignee_id) and (
+                not spec.pool or t.grab_team == spec.pool))
         elif spec.assignee_id or spec.pool:
             owner = ("ASG", spec.assignee_id) if spec.assignee_id else ("POOL", spec.pool)
             prefix = f"{spec.bucket}#" if spec.assignee_id else "open#"
@@ -70,7 +76,8 @@ class InMemoryTicketRepository:
         return self._page(rows, limit, cursor, keep=lambda t: _matches(t, spec))
 
     def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
-        rows = [t for (tenant, _), t in self.tickets.items() if tenant == ctx.tenant_id and index_keys(t)["GSI4SK"]]
+        rows = [t for (tenant, _), t in self.tickets.items()
+                if tenant == ctx.tenant_id and index_keys(t)["GSI4PK"] == f"T#{ctx.tenant_id}#RISK"]
         return self._page(sorted(rows, key=lambda t: index_keys(t)["GSI4SK"]), limit, cursor)
 
     def timeline(self, ctx: TenantContext, ticket_id: str) -> list[dict[str, Any]]:

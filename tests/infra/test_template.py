@@ -143,3 +143,32 @@ def test_the_lambda_package_holds_only_runtime_code(sam):
     for name in sources:
         text = zipfile.ZipFile(path.parent / "deployment.zip").read(name).decode()
         assert "import moto" not in text and "from moto" not in text and "devstack" not in text, name
+
+
+def test_every_function_runs_on_the_projects_python(sam):
+    """The runtime comes from the project (pyproject's requires-python), never from the packaging laptop."""
+    _, doc = sam
+    functions = {name: resource["Properties"] for name, resource in doc["Resources"].items()
+                 if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")}
+    assert {"APIHandler", "EventDispatcher", "SlaSweep", "SlaConsumer", "AutoClose", "NotificationsConsumer",
+            "WebhooksConsumer"} <= set(functions)
+    assert {name: props.get("Runtime") for name, props in functions.items()} == dict.fromkeys(functions, "python3.11")
+    assert doc.get("Globals", {}).get("Function", {}).get("Runtime", "python3.11") == "python3.11"
+
+
+def test_routes_carry_v1_once_and_the_stage_is_not_v1(sam):
+    """Deployed URLs read …/v1/tickets once: the stage has a neutral name, the routes carry the version."""
+    _, doc = sam
+    rest_api = doc["Resources"]["RestAPI"]["Properties"]
+    stage = rest_api["StageName"]
+    assert stage != "v1" and not stage.rstrip("/").endswith("v1"), stage
+    paths = list(rest_api["DefinitionBody"]["paths"])
+    assert paths and all(p.startswith("/v1/") and "/v1/" not in p[len("/v1"):] for p in paths), paths
+    endpoint = doc["Outputs"]["EndpointURL"]["Value"]["Fn::Sub"]
+    assert endpoint.endswith(f"/{stage}/") and "/v1" not in endpoint
+
+
+def test_no_deployed_stage_is_named_v1():
+    config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
+    stages = {name: stage.get("api_gateway_stage", "api") for name, stage in config["stages"].items()}
+    assert {name: s for name, s in stages.items() if s == "v1" or s.endswith("/v1")} == {}

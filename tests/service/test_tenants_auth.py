@@ -1,11 +1,11 @@
 """Signup, sign-in with lock-out, refresh rotation, sign-out and bearer → TenantContext, on in-memory fakes."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from chalicelib.core.clock import to_rfc3339, utcnow
+from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import (
     ConflictError,
     InvalidCredentialsError,
@@ -18,7 +18,7 @@ from chalicelib.core.tenancy import UnitClaim
 from chalicelib.tenants.schemas import ApiKeyIn, LoginIn, SignupIn, StaffPatch
 from tests.fakes.tenants import TenantServices, tenant_services
 
-NOW = utcnow().replace(microsecond=0)  # access tokens are verified against the real clock
+NOW = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)  # the fakes' token codec checks expiry against this clock
 PASSWORD = "Correct-horse-42"
 
 

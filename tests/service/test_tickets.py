@@ -11,6 +11,7 @@ import pytest
 
 from chalicelib.core.errors import (
     ConflictError,
+    ForbiddenError,
     LinliError,
     NotFoundError,
     PreconditionFailedError,
@@ -26,7 +27,7 @@ from chalicelib.tickets.intake import TicketIntake
 from chalicelib.tickets.presentation import TicketPresenter
 from chalicelib.tickets.queries import TicketQueries
 from chalicelib.tickets.scheduled import TicketSchedules
-from chalicelib.tickets.schemas import ActionIn, StaffTicketIn, TicketIn, TicketQuery
+from chalicelib.tickets.schemas import ActionIn, StaffTicketIn, TicketIn, TicketOut, TicketQuery
 from chalicelib.tickets.transitions import TicketTransitions
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
 from tests.fakes.tickets import InMemoryTicketRepository, RecordingAttachments
@@ -247,7 +248,119 @@ def test_an_internal_note_never_reaches_the_resident(desk):
     assert len(desk.queries.comments(AGENT, ticket.id)) == 2
     seen = desk.queries.get(RESIDENT, ticket.id, NOW)
     assert seen.acknowledged_at == "2026-11-27T02:01:00.000Z"  # the public reply was the first response
-    assert all(e.data.get("visibility") != "internal" for e in desk.queries.timeline(RESIDENT, ticket.id))
+    assert [e.title for e in desk.queries.public_timeline(RESIDENT, ticket.id)] == ["工单已提交", "收到新回复"]
+
+
+def test_the_residents_timeline_says_what_happened_and_keeps_staff_internals_out(desk):
+    ticket = desk.intake.create(RESIDENT, LEAK, None, NOW)
+    desk.transitions.act(AGENT, ticket.id, Action.ASSIGN, ActionIn(assignee_id="usr_tech"), None, NOW)
+    desk.transitions.act(AGENT, ticket.id, Action.ASSIGN, ActionIn(assignee_id="usr_agent", reason="师傅请假，换人"),
+                         None, NOW + timedelta(minutes=5))
+    desk.transitions.comment(AGENT, ticket.id, "业主脾气急", "internal", [], NOW + timedelta(minutes=6))
+    desk.transitions.act(AGENT, ticket.id, Action.RESOLVE, ActionIn(note="已更换水管"), None, NOW + timedelta(hours=1))
+    desk.transitions.act(RESIDENT, ticket.id, Action.RATE, ActionIn(score=1), None, NOW + timedelta(hours=2))
+    desk.transitions.act(AGENT, ticket.id, Action.RETURN_VISIT, ActionIn(note="住户仍不满意", outcome="unsatisfied"),
+                         None, NOW + timedelta(hours=3))
+
+    mine = desk.queries.public_timeline(RESIDENT, ticket.id)
+    assert [(e.type, e.title, e.actor_label) for e in mine] == [
+        ("ticket.created", "工单已提交", "您"), ("ticket.assigned", "已安排专人处理", "客服"),
+        ("ticket.assigned", "已转交其他同事处理", "客服"), ("ticket.resolved", "已处理完成，请确认", "客服"),
+        ("ticket.rated", "您评价了本次服务", "您")]
+    assert mine[-1].score == 1 and mine[-1].status == "closed"
+    shown = "".join(e.model_dump_json() for e in mine)
+    for leak in ("usr_", "师傅请假", "业主脾气急", "住户仍不满意", "return_visit", "sla", "flagged", "reason"):
+        assert leak not in shown, leak
+    audit = desk.queries.timeline(AGENT, ticket.id)  # staff keep the full audit log
+    assert any(e.data.get("reason") == "师傅请假，换人" for e in audit)
+    assert "ticket.return_visited" in [e.type for e in audit]
+    with pytest.raises(ForbiddenError):
+        desk.queries.timeline(RESIDENT, ticket.id)
+
+
+def _waiting(desk: Desk) -> TicketOut:
+    ticket = desk.intake.create(RESIDENT, LEAK, None, NOW)
+    desk.transitions.act(AGENT, ticket.id, Action.ASSIGN, ActionIn(assignee_id="usr_tech"), None, NOW)
+    return desk.transitions.act(TECH, ticket.id, Action.WAIT_ON_RESIDENT, ActionIn(reason="请拍一张漏水处的照片"),
+                                None, NOW + timedelta(hours=1))
+
+
+def test_a_residents_reply_to_a_ticket_waiting_on_them_resumes_it_in_the_same_commit(desk):
+    ticket = _waiting(desk)
+    desk.transitions.comment(AGENT, ticket.id, "麻烦您拍照后回复", "public", [], NOW + timedelta(hours=2))
+    assert desk.tickets.get(AGENT, ticket.id).status == "waiting_on_resident"  # staff talking does not resume
+    commits, seen = desk.store.commits, len(desk.store.events_of(ticket.id))
+
+    desk.transitions.comment(RESIDENT, ticket.id, "照片在这里，水管接口处一直滴水", "public", [],
+                             NOW + timedelta(hours=5))
+
+    after = desk.queries.get(AGENT, ticket.id, NOW + timedelta(hours=5))
+    assert after.status == "assigned" and desk.store.commits == commits + 1
+    resolution = next(c for c in after.sla if c["clock"] == "resolution")
+    assert resolution["state"] == "running" and resolution["due_at"] == "2026-11-28T06:00:00.000Z"  # +4 h paused
+    new = desk.store.events_of(ticket.id)[seen:]
+    assert [e.type for e in new] == ["ticket.commented", "ticket.status_changed", "sla.resumed"]
+    assert new[1].data["action"] == "resume" and new[1].data["via"] == "reply"
+    assert new[1].data["comment_id"] == new[0].data["comment_id"]
+    assert new[1].changes["status"] == {"before": "waiting_on_resident", "after": "assigned"}
+    assert new[2].data["reason"] == "reply by resident"
+    assert desk.tickets.get(AGENT, ticket.id).previous_status is None
+    titles = [e.title for e in desk.queries.public_timeline(RESIDENT, ticket.id)][-3:]
+    assert titles == ["收到新回复", "您补充了留言", "继续处理"]
+
+
+def test_a_reply_while_a_quote_waits_is_only_a_reply(desk):
+    service = LEAK.model_copy(update={"kind": "service", "category": "家政保洁", "description": "周六深度保洁"})
+    ticket = desk.intake.create(RESIDENT, service, None, NOW)
+    desk.transitions.act(AGENT, ticket.id, Action.ACKNOWLEDGE, ActionIn(), None, NOW)
+    quoted = desk.transitions.act(AGENT, ticket.id, Action.QUOTE, ActionIn(price="280.00", eta="周六上午"), None, NOW)
+    assert quoted.status == "waiting_on_resident"
+    seen = len(desk.store.events_of(ticket.id))
+
+    desk.transitions.comment(RESIDENT, ticket.id, "能便宜一点吗？", "public", [], NOW + timedelta(hours=1))
+
+    still = desk.tickets.get(AGENT, ticket.id)
+    assert still.status == "waiting_on_resident" and still.quote["status"] == "pending"
+    assert [e.type for e in desk.store.events_of(ticket.id)[seen:]] == ["ticket.commented"]
+    with pytest.raises(ConflictError) as refused:  # nor does the explicit resume: approve or decline the quote
+        desk.transitions.act(RESIDENT, ticket.id, Action.RESUME, ActionIn(), None, NOW + timedelta(hours=1))
+    assert set(refused.value.details["allowed_actions"]) >= {"approve_quote", "decline_quote"}
+
+
+def _resolved(desk: Desk, category: str, by: TenantContext = AGENT) -> str:
+    ticket = desk.intake.create(RESIDENT, LEAK.model_copy(update={"category": category}), None, NOW)
+    if by is TECH:
+        desk.transitions.act(AGENT, ticket.id, Action.ASSIGN, ActionIn(assignee_id="usr_tech"), None, NOW)
+    desk.transitions.act(by, ticket.id, Action.RESOLVE, ActionIn(note="已处理"), None, NOW + timedelta(minutes=30))
+    return ticket.id
+
+
+def _follow_ups(desk: Desk, ctx: TenantContext = AGENT) -> list[str]:
+    return [t.id for t in desk.queries.queue(ctx, TicketQuery(bucket="flagged"), NOW)[0]]
+
+
+def test_a_low_rating_waits_on_the_follow_up_list_until_a_return_visit(desk):
+    older, happy, newer = _resolved(desk, "水电", by=TECH), _resolved(desk, "门窗"), _resolved(desk, "家电")
+    desk.transitions.act(RESIDENT, older, Action.RATE, ActionIn(score=1), None, NOW + timedelta(hours=1))
+    desk.transitions.act(RESIDENT, happy, Action.RATE, ActionIn(score=5), None, NOW + timedelta(hours=1))
+    desk.transitions.act(RESIDENT, newer, Action.RATE, ActionIn(score=2), None, NOW + timedelta(hours=2))
+
+    assert _follow_ups(desk) == [newer, older]  # newest flag first
+    assert _follow_ups(desk, TECH) == [older]  # a technician sees their own jobs only
+    unreachable = ActionIn(note="电话无人接听", outcome="unreachable")
+    desk.transitions.act(AGENT, newer, Action.RETURN_VISIT, unreachable, None, NOW + timedelta(hours=3))
+    assert _follow_ups(desk) == [newer, older]  # nobody reached: still to do
+    visited = desk.transitions.act(AGENT, newer, Action.RETURN_VISIT, ActionIn(note="住户表示理解"), None,
+                                   NOW + timedelta(hours=4))
+    assert _follow_ups(desk) == [older]
+    assert visited.flagged == {"reason": "low_rating", "at": "2026-11-27T04:00:00.000Z",
+                               "followed_up_at": "2026-11-27T06:00:00.000Z"}  # the flag stays, as history
+    desk.transitions.act(RESIDENT, older, Action.REOPEN, ActionIn(reason="又漏了"), None, NOW + timedelta(hours=5))
+    assert _follow_ups(desk) == []  # back at work: it is on the at-risk view instead, never on both
+    assert [t.id for t in desk.queries.at_risk(AGENT, 25, None, NOW)[0]] == [older]
+    desk.transitions.act(TECH, older, Action.RESOLVE, ActionIn(note="重新密封"), None, NOW + timedelta(hours=6))
+    assert _follow_ups(desk) == [older]  # still owed a return visit
+    assert desk.queries.at_risk(AGENT, 25, None, NOW)[0] == []
 
 
 def test_an_sla_breach_is_recorded_once_however_often_it_is_checked(desk):

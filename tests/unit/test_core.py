@@ -137,3 +137,69 @@ def test_the_cheap_password_profile_is_for_local_stages_only():
                 {"LINLI_STAGE": "local", "LINLI_PASSWORD_HASH_PROFILE": "weak"}):
         with pytest.raises(SettingsError):
             Settings.from_env(env)
+
+
+@pytest.mark.parametrize("headers, expected", [
+    ({"authorization": "Bearer eyJ.a.b"}, "eyJ.a.b"),
+    ({"authorization": "bearer  lk_live_k "}, "lk_live_k"),
+    ({"x-api-key": " lk_live_k"}, "lk_live_k"),
+    ({"x-api-key": "lk_live_k", "authorization": "Bearer lk_live_k"}, "lk_live_k"),
+])
+def test_a_request_presents_one_credential(headers, expected):
+    from chalicelib.core.http import presented_credential
+
+    assert presented_credential(headers) == expected
+
+
+@pytest.mark.parametrize("headers", [
+    {},
+    {"authorization": "Basic abc"},
+    {"authorization": "Bearer "},
+    {"x-api-key": "eyJhbGciOiJIUzI1NiJ9.e30.sig"},                       # an access token is not an API key
+    {"x-api-key": ""},
+    {"x-api-key": "lk_live_a", "authorization": "Bearer lk_live_b"},     # two credentials: refuse, don't choose
+    {"x-api-key": "lk_live_a", "authorization": "Bearer eyJ.a.b"},
+    {"x-api-key": "lk_live_a", "authorization": "Basic abc"},
+])
+def test_missing_malformed_or_conflicting_credentials_are_refused(headers):
+    from chalicelib.core.http import presented_credential
+
+    with pytest.raises(UnauthenticatedError):
+        presented_credential(headers)
+
+
+def test_metrics_say_nothing_when_disabled_or_empty(monkeypatch, capsys, recwarn):
+    """Disabled, Powertools would keep every value and print the set at the 100th of one metric; empty, it warns."""
+    from chalicelib.core.observability import QuietEMFProvider
+
+    provider = QuietEMFProvider(namespace="Test", service="test")
+    handler = provider.log_metrics(lambda event, context: None)
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    for _ in range(150):
+        provider.add_metric(name="Http2xx", unit="Count", value=1)
+        handler({}, None)
+    assert provider.metric_set == {}
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "false")
+    handler({}, None)                                                     # nothing recorded: nothing to publish
+    assert capsys.readouterr().out == "" and not [w for w in recwarn if "metrics" in str(w.message)]
+    provider.add_metric(name="Http2xx", unit="Count", value=1)
+    handler({}, None)
+    assert '"Http2xx":[1.0]' in capsys.readouterr().out                   # enabled: one EMF line per invocation
+
+
+def test_a_token_is_good_from_its_issue_until_its_expiry_on_the_codecs_clock():
+    from datetime import UTC, datetime, timedelta
+
+    from chalicelib.core.errors import UnauthenticatedError
+
+    issued = datetime(2026, 11, 27, 2, 0, tzinfo=UTC)
+    moment = [issued]
+    codec = TokenCodec({"k1": "x" * 32}, "k1", ttl_seconds=900, clock=lambda: moment[0])
+    token = codec.issue(tenant_id="tnt_1", subject="usr_1", kind="staff", role="agent", now=issued)
+    for offset, good in ((-1, False), (0, True), (899, True), (900, False)):
+        moment[0] = issued + timedelta(seconds=offset)
+        if good:
+            assert codec.verify(token).subject == "usr_1"
+        else:
+            with pytest.raises(UnauthenticatedError):
+                codec.verify(token)
