@@ -45,7 +45,9 @@ class GSI3(GlobalSecondaryIndex):
 
 
 class GSI4(GlobalSecondaryIndex):
-    """Sparse, per tenant: open tickets with a running SLA clock, by the next deadline (the at-risk view)."""
+    """Sparse, per tenant, overloaded: open tickets with a running SLA clock by the next deadline (``…#RISK``,
+    the at-risk view), and closed or resolved tickets flagged for follow-up by flag time (``…#FLAG``).
+    ``tickets.repository.index_keys`` decides which (never both)."""
 
     class Meta:
         index_name = "GSI4"
