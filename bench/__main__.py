@@ -2,10 +2,8 @@
 from __future__ import annotations
 
 import os
-import warnings
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
-warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 from bench import coldstart, roundtrips, sweep  # noqa: E402
 

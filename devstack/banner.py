@@ -31,9 +31,10 @@ Linli is running (stage: local)
   AWS emulator     {aws_endpoint}   (table {table_name}; stream and queues emulated)
 
 Demo tenant slug: {DEMO_SLUG}
+  Staff
 {staff}
-  Residents sign in with an SMS code: POST {api_url}/v1/public/tenants/{DEMO_SLUG}/otp {{"phone": "…"}},
-  then read the code at {api_url}/v1/dev/messages?to=<phone>
+  Residents (sign in with an SMS code: POST /v1/public/tenants/{DEMO_SLUG}/otp {{"phone": "…"}},
+             then read it at GET /v1/dev/messages?to=<phone>)
 {residents}
 
 {quiet} Press Ctrl-C to stop."""
