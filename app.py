@@ -23,7 +23,7 @@ app.register_middleware(http_middleware, "http")
 for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, webhooks_api.bp, notifications_api.bp,
                   openapi.bp):
     app.register_blueprint(blueprint)
-if get_settings().is_local:  # the recorded messages exist only where nothing is really sent
+if get_settings().serves_dev_routes:  # recorded messages: only in the local stage, only when listening on loopback
     from chalicelib.notifications import dev_api
 
     app.register_blueprint(dev_api.bp)

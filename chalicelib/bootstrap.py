@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.auth import TokenCodec
 from chalicelib.core.http import Api
-from chalicelib.core.settings import Settings, get_settings
+from chalicelib.core.settings import Settings, SettingsError, get_settings
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork
 from chalicelib.storage.table import configure_storage
@@ -70,7 +70,8 @@ def keyring() -> tuple[dict[str, str], str]:
         return document["keys"], document["active_kid"]
     if settings.is_local:
         return {"local": secrets.token_urlsafe(48)}, "local"
-    raise RuntimeError("No JWT signing keys configured: set LINLI_JWT_SECRET_NAME or LINLI_JWT_KEYS")
+    raise SettingsError(f"No JWT signing keys for stage {settings.stage}: "
+                        "set LINLI_JWT_SECRET_NAME (or LINLI_JWT_KEYS)")
 
 
 @lru_cache(maxsize=1)
@@ -160,14 +161,15 @@ def resident_service() -> ResidentService:
 
 @lru_cache(maxsize=1)
 def sms_channel() -> Channel:
-    """The SMS channel: the recording local provider in local stages, Alibaba Cloud SMS elsewhere."""
+    """The SMS channel: the recording local provider in the local stage only, Alibaba Cloud SMS elsewhere (a
+    deployed stage without its secret refuses to start: never a silent fallback to the recorder)."""
     from chalicelib.notifications.channels import AliyunSms, LocalOutbox
 
     settings = get_settings()
     if settings.is_local:
         return LocalOutbox()
     if not settings.sms_secret_name:
-        raise RuntimeError("LINLI_SMS_SECRET_NAME is not set")
+        raise SettingsError(f"LINLI_SMS_SECRET_NAME is not set: stage {settings.stage} needs the real SMS provider")
     from aws_lambda_powertools.utilities.parameters import get_secret
 
     secret = json.loads(get_secret(settings.sms_secret_name, max_age=300))
@@ -185,14 +187,15 @@ def resident_login() -> ResidentLogin:
 
 @lru_cache(maxsize=1)
 def wechat_auth() -> WeChatAuth:
-    """WeChat code → openid: a stable local stand-in in local stages, WeChat's API elsewhere."""
+    """WeChat code → openid: a stable local stand-in in the local stage only, WeChat's API elsewhere (a deployed
+    stage without its secret refuses to start: never the stand-in)."""
     from chalicelib.residents.wechat import LocalWeChat, WeChatMiniProgram
 
     settings = get_settings()
     if settings.is_local:
         return LocalWeChat()
     if not settings.wechat_secret_name:
-        raise RuntimeError("LINLI_WECHAT_SECRET_NAME is not set")
+        raise SettingsError(f"LINLI_WECHAT_SECRET_NAME is not set: stage {settings.stage} needs WeChat's API")
     from aws_lambda_powertools.utilities.parameters import get_secret
 
     return WeChatMiniProgram(json.loads(get_secret(settings.wechat_secret_name, max_age=300)))
@@ -288,7 +291,8 @@ def sla_sweep() -> SlaSweep:
 
 @lru_cache(maxsize=1)
 def wechat_channel() -> Channel | None:
-    """WeChat subscribe messages: the local recorder in local stages, WeChat's API elsewhere (if configured)."""
+    """WeChat subscribe messages: the local recorder in the local stage only, WeChat's API elsewhere (if
+    configured; without it a deployed stage has no WeChat channel, never the recorder)."""
     settings = get_settings()
     if settings.is_local:
         return sms_channel()
@@ -303,7 +307,8 @@ def wechat_channel() -> Channel | None:
 
 @lru_cache(maxsize=1)
 def email_channel() -> Channel | None:
-    """E-mail: the local recorder in local stages, Amazon SES elsewhere (if a sender is configured)."""
+    """E-mail: the local recorder in the local stage only, Amazon SES elsewhere (if a sender is configured;
+    without one a deployed stage sends no e-mail, never to the recorder)."""
     settings = get_settings()
     if settings.is_local:
         return sms_channel()
@@ -342,11 +347,15 @@ def notification_consumer() -> NotificationConsumer:
 
 @lru_cache(maxsize=1)
 def secret_box() -> SecretBox:
-    """Seals webhook secrets under a key derived from the keyring (rotating JWT keys keeps old kids)."""
+    """Seals webhook secrets by envelope encryption under the secrets KMS key (one KMS client per container),
+    independent of the JWT keyring; secrets sealed under the keyring before are still read while their key exists."""
+    import boto3
+
     from chalicelib.webhooks.signing import SecretBox
 
-    keys, active = keyring()
-    return SecretBox(keys, active)
+    settings = get_settings()
+    kms = boto3.client("kms", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    return SecretBox(kms, settings.secrets_kms_key, legacy_keys=lambda: keyring()[0])
 
 
 @lru_cache(maxsize=1)
@@ -440,7 +449,7 @@ def _wire_notifications_and_webhooks() -> None:
 
     notifications_api.inbox.provide(inbox_service)
     webhooks_api.webhooks.provide(webhook_service)
-    if get_settings().is_local:  # the recorded messages exist (and their route is registered) only locally
+    if get_settings().serves_dev_routes:  # the recorded messages' route: local stage on loopback only (app.py)
         from chalicelib.notifications import dev_api
 
         dev_api.tenants.provide(tenant_configs)

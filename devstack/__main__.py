@@ -6,6 +6,7 @@ import signal
 import sys
 import threading
 
+from chalicelib.core.settings import SettingsError
 from devstack.banner import LOG_LEVELS, banner
 from devstack.stack import LocalStack, PortBusyError
 
@@ -27,6 +28,9 @@ def main() -> int:
     except PortBusyError as exc:
         print(exc, file=sys.stderr)
         return 1
+    except SettingsError as exc:  # e.g. LINLI_STAGE=prod in the shell: the embedded stack is the local stage
+        print(f"Settings: {exc}", file=sys.stderr)
+        return 2
     print(banner(stack.api_url, stack.endpoint, stack.table_name, log_level=log_level), flush=True)
     stopped = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stopped.set())

@@ -72,7 +72,32 @@ def create_resources(session: Any, table_name: str, prefix: str) -> LocalResourc
         cors = resources["AttachmentsBucket"]["Properties"]["CorsConfiguration"]
         rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()} for rule in cors["CorsRules"]]
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
+    create_secrets_key(session, resources)
     return LocalResources(table_name, stream_arn, queue_urls, dead_letter_urls, bucket)
+
+
+def secrets_key_alias() -> str:
+    """The alias the app seals webhook secrets under locally (``LINLI_SECRETS_KMS_KEY`` or the settings' default)."""
+    import os
+
+    from chalicelib.core.settings import Settings
+
+    return os.environ.get("LINLI_SECRETS_KMS_KEY") or Settings.secrets_kms_key
+
+
+def create_secrets_key(session: Any, resources: dict[str, Any] | None = None) -> str:
+    """Create (or find) the secrets KMS key and its alias, as ``SecretsKey`` declares it. Idempotent."""
+    props = (resources or template()["Resources"])["SecretsKey"]["Properties"]
+    alias, kms = secrets_key_alias(), session.client("kms")
+    for existing in kms.list_aliases().get("Aliases", []):
+        if existing["AliasName"] == alias and existing.get("TargetKeyId"):
+            return existing["TargetKeyId"]
+    key_id = kms.create_key(Description=props["Description"], KeySpec=props["KeySpec"],
+                            KeyUsage=props["KeyUsage"])["KeyMetadata"]["KeyId"]
+    if props.get("EnableKeyRotation"):
+        kms.enable_key_rotation(KeyId=key_id)
+    kms.create_alias(AliasName=alias, TargetKeyId=key_id)
+    return key_id
 
 
 def event_source_settings(logical_id: str) -> dict[str, Any]:

@@ -113,6 +113,7 @@ class LocalStack:
         os.environ.setdefault("AWS_DEFAULT_REGION", os.environ["AWS_REGION"])
         os.environ["AWS_ENDPOINT_URL"] = self.endpoint
         os.environ.setdefault("LINLI_STAGE", "local")
+        os.environ["LINLI_LISTEN"] = "loopback"  # the API binds HOST (127.0.0.1): what lets the dev routes exist
         os.environ["LINLI_TABLE_NAME"] = self.table_name
         if not os.environ.get("LINLI_JWT_KEYS"):
             os.environ["LINLI_JWT_KEYS"] = json.dumps({"local-1": secrets.token_urlsafe(48)})
@@ -165,7 +166,7 @@ class LocalStack:
             LambdaContext("auto_close")), interval)
         self.emulator.start()
 
-    def settle(self, queue: str, timeout: float = 30.0) -> None:
+    def settle(self, queue: str, timeout: float = 60.0) -> None:
         """Wait until every event written so far has been dispatched and ``queue`` holds nothing visible or in
         flight: its consumer has handled all it was given (delayed messages, such as retries, are not waited for).
         What a test uses to show that something did *not* happen, instead of sleeping."""

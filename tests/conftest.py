@@ -15,7 +15,7 @@ from tests.helpers import ApiClient
 def stack() -> Iterator["LocalStack"]:  # noqa: F821
     from devstack.stack import LocalStack, free_port
 
-    os.environ["LINLI_STAGE"] = "test"
+    os.environ["LINLI_STAGE"] = "local"  # the only stage with local providers (devstack adds LINLI_LISTEN)
     os.environ["LINLI_PASSWORD_HASH_PROFILE"] = "fast"  # argon2id at a test cost; the profile is unit-tested
     os.environ["POWERTOOLS_LOG_LEVEL"] = "INFO"
     instance = LocalStack(http_port=free_port(), aws_port=free_port(), table_name=f"linli-test-{uuid.uuid4().hex[:6]}")

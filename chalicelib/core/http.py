@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextvars
 import functools
 import json
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -34,7 +35,15 @@ AuthMode = Literal["public", "staff", "resident", "any"]
 JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 MAX_BODY_BYTES = 1024 * 1024
 
+MAX_JSON_DEPTH = 32
+_IF_MATCH = re.compile(r'(?:W/)?(?:"([0-9]{1,9})"|([0-9]{1,9}))', re.ASCII)
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+_JSON_BRACKET = re.compile(rb"[\[\]{}]")
+
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
+# The list a request reads: route, path values, principal and query (less cursor and limit). The edge sets it;
+# core.pagination signs it into every cursor and checks it on the way back, so a cursor pages only its own list.
+list_scope_var: contextvars.ContextVar[str] = contextvars.ContextVar("list_scope", default="")
 
 CORS = CORSConfig(
     allow_origin="*",
@@ -59,6 +68,7 @@ class Call:
     headers: dict[str, str]
     request_id: str
     raw_body: bytes = b""
+    source_ip: str = "-"  # the caller's address as API Gateway saw it (requestContext.identity.sourceIp)
 
     @property
     def tenant(self) -> TenantContext:
@@ -68,13 +78,16 @@ class Call:
 
     @property
     def if_match(self) -> int | None:
+        """The version of ``If-Match``: 1–9 ASCII digits, optionally quoted and weak (``W/"3"``); anything else
+        (``²``, 5,000 digits, ``"3``) is 400 ``invalid_if_match``, never a 500."""
         raw = self.headers.get("if-match")
         if raw is None:
             return None
-        raw = raw.strip().removeprefix("W/").strip('"')
-        if not raw.isdigit():
-            raise MalformedRequestError("If-Match must be a resource version number.", code="invalid_if_match")
-        return int(raw)
+        match = _IF_MATCH.fullmatch(raw.strip())
+        if match is None:
+            raise MalformedRequestError("If-Match must be a resource version number (at most 9 digits).",
+                                        code="invalid_if_match")
+        return int(match.group(1) or match.group(2))
 
     @property
     def idempotency_key(self) -> str | None:
@@ -166,6 +179,27 @@ def _validate(model: Any, data: Any) -> Any:
         raise ValidationFailedError(details=_validation_details(exc)) from exc
 
 
+def nests_deeper_than(raw: bytes, limit: int) -> bool:
+    """Whether the arrays and objects of a JSON text nest deeper than ``limit``, found without parsing it
+    (brackets inside strings do not count), so a hostile body is refused before any parser recurses.
+
+    Example
+    -------
+    >>> nests_deeper_than(b'{"a": [1, {"b": "[[[["}]}', 3), nests_deeper_than(b'[[[[]]]]', 3)
+    (False, True)
+    >>> nests_deeper_than(b"[" * 1000 + b"]" * 1000, 32)
+    True
+    """
+    if raw.count(b"[") + raw.count(b"{") <= limit:
+        return False
+    depth = 0
+    for bracket in _JSON_BRACKET.finditer(_JSON_STRING.sub(b'""', raw)):
+        depth += 1 if bracket.group() in (b"[", b"{") else -1
+        if depth > limit:
+            return True
+    return False
+
+
 def _parse_json_body(raw: bytes | None, content_type: str | None) -> Any:
     if not raw:
         return {}
@@ -173,13 +207,33 @@ def _parse_json_body(raw: bytes | None, content_type: str | None) -> Any:
         raise PayloadTooLargeError()
     if content_type and "json" not in content_type.lower():
         raise UnsupportedMediaTypeError()
+    if nests_deeper_than(raw, MAX_JSON_DEPTH):
+        raise MalformedRequestError(f"The body nests deeper than {MAX_JSON_DEPTH} levels.", code="malformed_json")
     try:
         data = json.loads(raw.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise MalformedRequestError("The body is not valid JSON.", code="malformed_json") from exc
     if not isinstance(data, dict):
         raise MalformedRequestError("The body must be a JSON object.", code="malformed_json")
     return data
+
+
+def list_scope(method: str, path: str, path_params: dict[str, str], ctx: TenantContext | None, query: Any) -> str:
+    """What a cursor is bound to besides its tenant: the route, its path values, who asks, and the query's
+    filters in canonical form (``cursor`` and ``limit`` left out: the page size may change between pages).
+
+    Example
+    -------
+    >>> list_scope("GET", "/v1/staff", {}, None, None)
+    'GET /v1/staff {} - {}'
+    """
+    filters = {}
+    dump = getattr(query, "model_dump", None)
+    if callable(dump):
+        filters = {k: v for k, v in dump(mode="json").items() if k not in ("cursor", "limit")}
+    principal = f"{ctx.principal.kind}:{ctx.principal.id}" if ctx is not None else "-"
+    return (f"{method} {path} {json.dumps(path_params, sort_keys=True, ensure_ascii=False)} {principal} "
+            f"{json.dumps(filters, sort_keys=True, ensure_ascii=False, default=str)}")
 
 
 def _serialise(result: Any) -> Any:
@@ -226,8 +280,13 @@ class Api:
                     raw = request.raw_body or b""
                     if len(raw) > MAX_BODY_BYTES:
                         raise PayloadTooLargeError()
-                    call = Call(ctx, parsed_body, parsed_query, path_params, headers, request_id, raw)
-                    result = handler(call)
+                    call = Call(ctx, parsed_body, parsed_query, path_params, headers, request_id, raw,
+                                source_ip=((request.context or {}).get("identity") or {}).get("sourceIp") or "-")
+                    scope = list_scope_var.set(list_scope(method, path, path_params, ctx, parsed_query))
+                    try:
+                        result = handler(call)
+                    finally:
+                        list_scope_var.reset(scope)
                 except LinliError as exc:
                     return error_response(exc)
                 if isinstance(result, Response):

@@ -1,4 +1,4 @@
-"""The one pagination helper: opaque cursors bound to the tenant that minted them."""
+"""The one pagination helper: opaque cursors bound to the tenant and the list that minted them."""
 from __future__ import annotations
 
 import base64
@@ -10,6 +10,7 @@ from typing import Any
 from pydantic import ConfigDict, Field
 
 from chalicelib.core.errors import InvalidCursorError
+from chalicelib.core.http import list_scope_var
 from chalicelib.core.schema import Schema
 
 DEFAULT_LIMIT = 25
@@ -25,8 +26,26 @@ class ListQuery(Schema):
     cursor: str | None = Field(None, max_length=2048)
 
 
+_KEY_TYPES = ("S", "N", "B")
+
+
+def _is_attribute(attr: Any) -> bool:
+    return isinstance(attr, str) or (isinstance(attr, dict) and len(attr) == 1 and next(iter(attr)) in _KEY_TYPES
+                                     and isinstance(next(iter(attr.values())), str))
+
+
+def _is_key(value: Any) -> bool:
+    """A key as PynamoDB gives it: a few named attributes, each ``{"S"|"N"|"B": str}`` (or a plain string)."""
+    return (isinstance(value, dict) and 1 <= len(value) <= 4
+            and all(isinstance(name, str) and _is_attribute(attr) for name, attr in value.items()))
+
+
 class CursorCodec:
-    """Signs DynamoDB ``LastEvaluatedKey`` values so they can't be forged or moved across tenants.
+    """Signs DynamoDB ``LastEvaluatedKey`` values so they can't be forged or moved across tenants or lists.
+
+    A cursor carries its tenant and a digest of the list it came from (``core.http.list_scope_var``, set by
+    the HTTP edge: route, path values, principal, filters); anything else on the way back is
+    ``invalid_cursor``, never a key handed to DynamoDB for another index.
 
     Example
     -------
@@ -42,10 +61,15 @@ class CursorCodec:
     def _sign(self, payload: bytes) -> bytes:
         return hmac.new(self._key, payload, hashlib.sha256).digest()[:16]
 
+    @staticmethod
+    def _scope() -> str:
+        return hashlib.sha256(list_scope_var.get().encode()).hexdigest()[:16]
+
     def encode(self, tenant_id: str, last_key: dict[str, Any] | None) -> str | None:
         if not last_key:
             return None
-        payload = json.dumps({"t": tenant_id, "k": last_key}, separators=(",", ":"), sort_keys=True).encode()
+        payload = json.dumps({"t": tenant_id, "s": self._scope(), "k": last_key}, separators=(",", ":"),
+                             sort_keys=True).encode()
         return base64.urlsafe_b64encode(self._sign(payload) + payload).decode().rstrip("=")
 
     def page(self, tenant_id: str, results: Any) -> tuple[list[Any], str | None]:
@@ -64,6 +88,8 @@ class CursorCodec:
             data = json.loads(payload)
         except (ValueError, TypeError) as exc:
             raise InvalidCursorError() from exc
-        if data.get("t") != tenant_id or not isinstance(data.get("k"), dict):
+        if not isinstance(data, dict) or data.get("t") != tenant_id or data.get("s") != self._scope():
+            raise InvalidCursorError()
+        if not _is_key(data.get("k")):
             raise InvalidCursorError()
         return data["k"]

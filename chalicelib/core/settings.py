@@ -10,7 +10,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from functools import lru_cache
 
-STAGES = ("local", "test", "dev", "prod")
+STAGES = ("local", "dev", "prod")
+LOCAL_STAGE = "local"  # the only stage that may use local providers (recorded messages, the WeChat stand-in)
+LISTEN_MODES = ("any", "loopback")  # "loopback": the API is reachable from this machine only (the embedded stack)
 
 
 class SettingsError(ValueError):
@@ -25,6 +27,10 @@ class Settings:
     -------
     >>> Settings.from_env({"LINLI_STAGE": "prod", "LINLI_TABLE_NAME": "linli-prod"}).table_name
     'linli-prod'
+    >>> Settings.from_env({})
+    Traceback (most recent call last):
+    ...
+    chalicelib.core.settings.SettingsError: LINLI_STAGE is not set; set it to one of local, dev, prod
     """
 
     stage: str = "local"
@@ -37,6 +43,7 @@ class Settings:
     jwt_keys: dict[str, str] = field(default_factory=dict, repr=False)
     jwt_active_kid: str | None = None
     jwt_secret_name: str | None = None
+    secrets_kms_key: str = "alias/linli-local-secrets"  # the KMS key (id, ARN or alias) that seals webhook secrets
     access_token_ttl_seconds: int = 900
     refresh_token_ttl_seconds: int = 30 * 24 * 3600
     config_cache_seconds: int = 60
@@ -56,23 +63,36 @@ class Settings:
     webhook_timeout_seconds: int = 15
     webhook_disable_after_seconds: int = 5 * 86400
     password_hash_profile: str = "standard"
+    listen: str = "any"
 
     def __post_init__(self) -> None:
         if self.stage not in STAGES:
-            raise SettingsError(f"LINLI_STAGE must be one of {', '.join(STAGES)}")
-        if self.webhook_allow_loopback and not self.is_local:
-            raise SettingsError("LINLI_WEBHOOK_ALLOW_LOOPBACK is for the local stage only")
+            raise SettingsError(f"LINLI_STAGE must be one of {', '.join(STAGES)} (got {self.stage!r})")
+        if self.listen not in LISTEN_MODES:
+            raise SettingsError(f"LINLI_LISTEN must be one of {', '.join(LISTEN_MODES)}")
+        if self.listen == "loopback" and not self.is_local:
+            raise SettingsError("LINLI_LISTEN=loopback is for the local stage only")
+        if self.webhook_allow_loopback and not self.serves_dev_routes:
+            raise SettingsError("LINLI_WEBHOOK_ALLOW_LOOPBACK is for the local stage listening on loopback only "
+                                "(LINLI_STAGE=local, LINLI_LISTEN=loopback)")
         if self.password_hash_profile not in ("standard", "fast"):
             raise SettingsError("LINLI_PASSWORD_HASH_PROFILE must be standard or fast")
         if self.password_hash_profile != "standard" and not self.is_local:
-            raise SettingsError("LINLI_PASSWORD_HASH_PROFILE=fast is for the local stages only")
+            raise SettingsError("LINLI_PASSWORD_HASH_PROFILE=fast is for the local stage only")
         for kid, secret in self.jwt_keys.items():
             if len(secret) < 32:
                 raise SettingsError(f"JWT key {kid!r} is shorter than 32 characters")
 
     @property
     def is_local(self) -> bool:
-        return self.stage in ("local", "test")
+        """Only ``local`` may use local providers; every other stage is deployed and needs the real ones."""
+        return self.stage == LOCAL_STAGE
+
+    @property
+    def serves_dev_routes(self) -> bool:
+        """The dev-only routes (``/v1/dev/messages``) and loopback webhooks: local *and* reachable from loopback only
+        (the embedded stack binds 127.0.0.1 and says so with ``LINLI_LISTEN=loopback``)."""
+        return self.is_local and self.listen == "loopback"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> Settings:
@@ -81,7 +101,8 @@ class Settings:
             "notifications_queue_url": "LINLI_NOTIFICATIONS_QUEUE_URL",
             "webhooks_queue_url": "LINLI_WEBHOOKS_QUEUE_URL",
             "sla_queue_url": "LINLI_SLA_QUEUE_URL", "jwt_active_kid": "LINLI_JWT_ACTIVE_KID",
-            "jwt_secret_name": "LINLI_JWT_SECRET_NAME", "access_token_ttl_seconds": "LINLI_ACCESS_TOKEN_TTL_SECONDS",
+            "jwt_secret_name": "LINLI_JWT_SECRET_NAME", "secrets_kms_key": "LINLI_SECRETS_KMS_KEY",
+            "access_token_ttl_seconds": "LINLI_ACCESS_TOKEN_TTL_SECONDS",
             "refresh_token_ttl_seconds": "LINLI_REFRESH_TOKEN_TTL_SECONDS",
             "config_cache_seconds": "LINLI_CONFIG_CACHE_SECONDS",
             "api_key_cache_seconds": "LINLI_API_KEY_CACHE_SECONDS",
@@ -92,8 +113,10 @@ class Settings:
             "webhook_retry_scale": "LINLI_WEBHOOK_RETRY_SCALE",
             "webhook_timeout_seconds": "LINLI_WEBHOOK_TIMEOUT_SECONDS",
             "webhook_disable_after_seconds": "LINLI_WEBHOOK_DISABLE_AFTER_SECONDS",
-            "password_hash_profile": "LINLI_PASSWORD_HASH_PROFILE",
+            "password_hash_profile": "LINLI_PASSWORD_HASH_PROFILE", "listen": "LINLI_LISTEN",
         }
+        if not (env.get("LINLI_STAGE") or "").strip():
+            raise SettingsError(f"LINLI_STAGE is not set; set it to one of {', '.join(STAGES)}")
         types = {f.name: f.type for f in fields(cls)}
         values: dict[str, object] = {}
         for attribute, variable in names.items():

@@ -9,7 +9,7 @@ from chalicelib.core.changes import field_changes
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailedError
 from chalicelib.core.ids import new_id
-from chalicelib.core.permissions import Permission
+from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.residents import domain
@@ -33,6 +33,18 @@ def resident_out(resident: Resident, *, reveal_phone: bool = False) -> ResidentO
                        phone=resident.phone if reveal_phone else domain.mask_phone(resident.phone),
                        units=[ResidentUnitOut(**u) for u in resident.units], created_at=resident.created_at,
                        updated_at=resident.updated_at, version=resident.version)
+
+
+def in_buildings(resident: Resident, building_ids: frozenset[str]) -> bool:
+    """Whether any of the resident's units is in one of ``building_ids``.
+
+    Example
+    -------
+    >>> r = Resident("res_1", "王", "13812345678", [{"unit_id": "u", "building_id": "bld_1"}], "t", "t")
+    >>> in_buildings(r, frozenset({"bld_1"})), in_buildings(r, frozenset({"bld_2"}))
+    (True, False)
+    """
+    return any(u.get("building_id") in building_ids for u in resident.units)
 
 
 def _phone_taken() -> ConflictError:
@@ -69,11 +81,20 @@ class ResidentService:
         return resident_out(self._resident(ctx, ctx.principal.id), reveal_phone=True)
 
     def get_resident(self, ctx: TenantContext, resident_id: str) -> ResidentOut:
-        return resident_out(self._resident(ctx, resident_id), reveal_phone=self._may_see_phones(ctx))
+        resident = self._resident(ctx, resident_id)
+        scope = self._building_scope(ctx)
+        if scope is not None and not in_buildings(resident, scope):
+            raise NotFoundError()  # outside a butler's buildings: identical to missing
+        return resident_out(resident, reveal_phone=self._may_see_phones(ctx))
 
     def list_residents(self, ctx: TenantContext, limit: int,
                        cursor: str | None) -> tuple[list[ResidentOut], str | None]:
+        """A page of residents; a butler's pages hold only the residents of their own buildings (a page may
+        then be shorter than ``limit`` while a next cursor remains)."""
         residents, next_cursor = self.repo.list_residents(ctx, limit, cursor)
+        scope = self._building_scope(ctx)
+        if scope is not None:
+            residents = [r for r in residents if in_buildings(r, scope)]
         return [resident_out(r) for r in residents], next_cursor
 
     def update_resident(self, ctx: TenantContext, resident_id: str, patch: ResidentPatch, if_match: int | None,
@@ -194,6 +215,13 @@ class ResidentService:
         if resident is None:
             raise NotFoundError()
         return resident
+
+    def _building_scope(self, ctx: TenantContext) -> frozenset[str] | None:
+        """The buildings a butler looks after (``None``: everyone else reads the whole tenant)."""
+        if ctx.principal.kind != "staff" or ctx.principal.role != Role.BUTLER:
+            return None
+        return frozenset(b.building_id for c in self._all_communities(ctx)
+                         for b in self.repo.all_buildings(ctx, c.community_id) if b.butler_id == ctx.principal.id)
 
     @staticmethod
     def _may_see_phones(ctx: TenantContext) -> bool:

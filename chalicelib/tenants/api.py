@@ -53,7 +53,7 @@ def signup(call: Call) -> SignupOut:
 @api.route(bp, "POST", "/v1/auth/login", auth="public", body=schemas.LoginIn, response=schemas.TokensOut,
            tags=AUTH, summary="Staff sign-in: a short-lived access token and a rotating refresh token")
 def login(call: Call) -> TokensOut:
-    return staff_auth().login(call.body, utcnow())
+    return staff_auth().login(call.body, utcnow(), call.source_ip)
 
 
 @api.route(bp, "POST", "/v1/auth/refresh", auth="public", body=schemas.RefreshIn, response=schemas.TokensOut,

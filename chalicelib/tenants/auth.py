@@ -21,6 +21,7 @@ from chalicelib.tenants.domain import (
     check_password,
     normalise_email,
     normalise_slug,
+    throttles_after,
 )
 from chalicelib.tenants.passwords import Passwords
 from chalicelib.tenants.ports import TenantStore
@@ -30,6 +31,18 @@ from chalicelib.tenants.staff import stage_new_member
 from chalicelib.tenants.views import staff_out, tenant_out
 
 REFRESH_PREFIX = "rt_"
+LOGIN_BACKOFF_BASE_SECONDS = 60  # the first lock; each further failure doubles it, up to login_lock_seconds
+
+
+def login_source_key(source_ip: str) -> str:
+    """The key of a sign-in source: a short digest of the address (raw addresses are not stored).
+
+    Example
+    -------
+    >>> login_source_key("203.0.113.7") == login_source_key("203.0.113.7") != login_source_key("-")
+    True
+    """
+    return digest(f"login-source:{source_ip}")[:16]
 
 
 def _invalid_refresh() -> UnauthenticatedError:
@@ -93,8 +106,12 @@ class StaffAuth:
         return SignupOut(tenant=tenant_out(tenant), user=staff_out(admin), access_token=tokens.access_token,
                          refresh_token=tokens.refresh_token, expires_in=tokens.expires_in)
 
-    def login(self, cmd: LoginIn, now: datetime) -> TokensOut:
-        """Sign in by slug, e-mail and password; wrong password, unknown e-mail and unknown slug look alike."""
+    def login(self, cmd: LoginIn, now: datetime, source_ip: str = "-") -> TokensOut:
+        """Sign in by slug, e-mail and password; wrong password, unknown e-mail and unknown slug look alike.
+
+        Failures lock by (account, source) with back-off: a flood from one address cannot keep the member
+        out from another. A successful sign-in costs two round trips (the lookup and the commit)."""
+        source = login_source_key(source_ip)
         tenant_id = self._configs.resolve_slug(cmd.tenant_slug)
         try:
             email = normalise_email(cmd.email)
@@ -104,19 +121,20 @@ class StaffAuth:
         logger.info("login attempt", extra={"email": email, "known_account": user is not None})
         if user is None:
             self._passwords.verify(None, cmd.password)
-            self._fail_unknown(tenant_id or "-", email, now)
+            self._fail_unknown(tenant_id or "-", email, source, now)
             raise InvalidCredentialsError()
-        attempts = user.login_attempts
+        attempts = user.login_attempts(source)
         self._raise_if_locked(attempts, now)
         if not self._passwords.verify(user.password_hash, cmd.password) or user.status != "active":
-            after = attempts.after_failure(now, max_failures=self._settings.login_max_failures,
-                                           window_seconds=self._settings.login_lock_seconds)
-            self._store.record_login_failure(user, after)
+            after = self._after_failure(attempts, now)
+            self._store.record_login_failure(user, throttles_after(
+                user.login_throttles, source, after, now, max_seconds=self._settings.login_lock_seconds))
             self._raise_if_locked(after, now)
             raise InvalidCredentialsError()
         ctx = staff_context(user.tenant_id, user.user_id, user.role)
         uow = self._new_uow(user.tenant_id, ctx.actor, now)
-        self._store.stage_sign_in(uow, ctx, user, to_rfc3339(now))
+        self._store.stage_sign_in(uow, ctx, user, to_rfc3339(now), login_throttles=throttles_after(
+            user.login_throttles, source, None, now, max_seconds=self._settings.login_lock_seconds))
         tokens = self._issue_tokens(uow, ctx, user, now)
         uow.commit()
         return tokens
@@ -190,13 +208,18 @@ class StaffAuth:
             raise RateLimitedError("Too many failed sign-ins; try again later.", code="too_many_attempts",
                                    retry_after=seconds)
 
-    def _fail_unknown(self, tenant_id: str, email: str, now: datetime) -> None:
-        """Unknown accounts are throttled like known ones, so a lock-out reveals nothing."""
-        email_digest = digest(email)
+    def _after_failure(self, attempts: LoginAttempts, now: datetime) -> LoginAttempts:
+        return attempts.after_failure_backing_off(now, max_failures=self._settings.login_max_failures,
+                                                  base_seconds=LOGIN_BACKOFF_BASE_SECONDS,
+                                                  max_seconds=self._settings.login_lock_seconds)
+
+    def _fail_unknown(self, tenant_id: str, email: str, source: str, now: datetime) -> None:
+        """Unknown accounts are throttled like known ones — by (e-mail digest, source), with the same
+        back-off — so a lock-out reveals nothing."""
+        email_digest = digest(f"{email}|{source}")
         attempts = self._store.unknown_login_attempts(tenant_id, email_digest)
         self._raise_if_locked(attempts, now)
-        after = attempts.after_failure(now, max_failures=self._settings.login_max_failures,
-                                       window_seconds=self._settings.login_lock_seconds)
+        after = self._after_failure(attempts, now)
         expires_at = int((now + timedelta(seconds=2 * self._settings.login_lock_seconds)).timestamp())
         self._store.save_unknown_login_attempts(tenant_id, email_digest, after, expires_at=expires_at)
         self._raise_if_locked(after, now)

@@ -6,12 +6,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
 from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
 
-from chalicelib.core.clock import from_rfc3339
+from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.errors import ValidationFailedError
 from chalicelib.core.schema import Schema
 from chalicelib.notifications.rules import NotificationSettings
@@ -313,3 +313,72 @@ class LoginAttempts:
         first = self.first_failed_at if window_open else now
         locked_until = now + window if failures >= max_failures else None
         return LoginAttempts(failures, first, locked_until)
+
+    def after_failure_backing_off(self, now: datetime, *, max_failures: int, base_seconds: int,
+                                  max_seconds: int) -> "LoginAttempts":
+        """One more failure, with back-off: ``max_failures`` lock for ``base_seconds``, each further failure
+        doubles the lock up to ``max_seconds``; the count is forgotten ``max_seconds`` after the last lock
+        (or the first failure) with nothing since.
+
+        Example
+        -------
+        >>> from datetime import UTC
+        >>> at, state = datetime(2026, 11, 27, tzinfo=UTC), LoginAttempts()
+        >>> for _ in range(5):
+        ...     state = state.after_failure_backing_off(at, max_failures=5, base_seconds=60, max_seconds=900)
+        >>> state.locked_for(at), state.after_failure_backing_off(
+        ...     at, max_failures=5, base_seconds=60, max_seconds=900).locked_for(at)
+        (61, 121)
+        """
+        if self.is_stale(now, max_seconds):
+            failures, first = 1, now
+        else:
+            failures, first = self.failures + 1, self.first_failed_at or now
+        locked_until = None
+        if failures >= max_failures:
+            seconds = min(base_seconds * 2 ** min(failures - max_failures, 16), max_seconds)
+            locked_until = now + timedelta(seconds=seconds)
+        return LoginAttempts(failures, first, locked_until)
+
+    def is_stale(self, now: datetime, max_seconds: int) -> bool:
+        """Whether this state is forgotten: nothing within ``max_seconds`` of its last lock or first failure."""
+        last = self.locked_until or self.first_failed_at
+        return last is None or now - last >= timedelta(seconds=max_seconds)
+
+    def as_entry(self) -> list[Any]:
+        """The stored form of one source's state: ``[failures, first_failed_at, locked_until]``."""
+        return [self.failures, to_rfc3339(self.first_failed_at) if self.first_failed_at else None,
+                to_rfc3339(self.locked_until) if self.locked_until else None]
+
+    @classmethod
+    def from_entry(cls, entry: list[Any] | None) -> LoginAttempts:
+        """The inverse of :meth:`as_entry` (fresh when there is none)."""
+        if not entry:
+            return cls()
+        return cls.from_stamps(int(entry[0]), entry[1], entry[2])
+
+
+MAX_LOGIN_SOURCES = 32  # per account: the most recent sources' failure states kept on the staff item
+
+
+def throttles_after(throttles: dict[str, list[Any]] | None, source_key: str, attempts: LoginAttempts | None,
+                    now: datetime, *, max_seconds: int) -> dict[str, list[Any]]:
+    """An account's per-source failure states with ``source_key`` set (or dropped when ``attempts`` is None),
+    stale ones pruned and at most :data:`MAX_LOGIN_SOURCES` kept (the most recently active).
+
+    Example
+    -------
+    >>> from datetime import UTC
+    >>> at = datetime(2026, 11, 27, tzinfo=UTC)
+    >>> throttles_after({"old": [1, "2026-11-26T00:00:00.000Z", None]}, "src", LoginAttempts(1, at), at,
+    ...                 max_seconds=900)
+    {'src': [1, '2026-11-27T00:00:00.000Z', None]}
+    """
+    kept = {key: entry for key, entry in (throttles or {}).items()
+            if key != source_key and not LoginAttempts.from_entry(entry).is_stale(now, max_seconds)}
+    if attempts is not None:
+        kept[source_key] = attempts.as_entry()
+    if len(kept) > MAX_LOGIN_SOURCES:
+        recent = sorted(kept, key=lambda k: max(s or "" for s in kept[k][1:]), reverse=True)[:MAX_LOGIN_SOURCES]
+        kept = {key: kept[key] for key in recent}
+    return kept

@@ -45,15 +45,13 @@ class Staff:
     phone: str | None = None
     on_duty: bool | None = None
     password_hash: str = field(default="", repr=False)
-    failed_logins: int = 0
-    first_failed_at: str | None = None
-    locked_until: str | None = None
     last_login_at: str | None = None
+    # failed sign-ins per source (a digest of the address): key → [failures, first_failed_at, locked_until]
+    login_throttles: dict[str, list[Any]] | None = field(default=None, repr=False)
 
-    @property
-    def login_attempts(self) -> LoginAttempts:
-        """The member's failed-login state (for the lock-out rule)."""
-        return LoginAttempts.from_stamps(self.failed_logins, self.first_failed_at, self.locked_until)
+    def login_attempts(self, source_key: str) -> LoginAttempts:
+        """The member's failed-login state from one source (for the lock-out rule)."""
+        return LoginAttempts.from_entry((self.login_throttles or {}).get(source_key))
 
 
 @dataclass(frozen=True)
@@ -94,8 +92,8 @@ def new_staff(tenant_id: str, user_id: str, *, email: str, name: str, role: Role
     -------
     >>> staff = new_staff("tnt_1", "usr_1", email="li@x.cn", name="李", role=Role.AGENT, password_hash="h",
     ...                   phone=None, on_duty=None, stamp="2026-11-27T08:00:00.000Z")
-    >>> (staff.role, staff.status, staff.version, staff.failed_logins)
-    ('agent', 'active', 1, 0)
+    >>> (staff.role, staff.status, staff.version, staff.login_throttles)
+    ('agent', 'active', 1, None)
     """
     return Staff(tenant_id=tenant_id, user_id=user_id, email=email, name=name, role=role.value, status="active",
                  phone=phone, on_duty=on_duty, password_hash=password_hash, created_at=stamp, updated_at=stamp,

@@ -55,9 +55,7 @@ class StaffItem(LinliModel, discriminator="staff"):
     phone = UnicodeAttribute(null=True)
     on_duty = BooleanAttribute(null=True)  # None: on duty (pages for emergencies reach on-duty supervisors)
     password_hash = UnicodeAttribute()
-    failed_logins = NumberAttribute(default=0)
-    first_failed_at = UnicodeAttribute(null=True)
-    locked_until = UnicodeAttribute(null=True)
+    login_throttles = JSONAttribute(null=True)  # source key → [failures, first_failed_at, locked_until]
     last_login_at = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -183,14 +181,15 @@ class TenantRepository:
                 user = _staff(item)
         return token, user
 
-    def record_login_failure(self, staff: Staff, attempts: LoginAttempts) -> None:
-        """Store a known account's failed-login state (one UpdateItem, outside any unit of work)."""
-        StaffItem(keys.tenant_pk(staff.tenant_id), staff_sk(staff.user_id)).update(actions=[
-            StaffItem.failed_logins.set(attempts.failures),
-            StaffItem.first_failed_at.set(_stamp(attempts.first_failed_at)),
-            StaffItem.locked_until.set(_stamp(attempts.locked_until)) if attempts.locked_until
-            else StaffItem.locked_until.remove(),
-        ])
+    def record_login_failure(self, staff: Staff, throttles: dict[str, list[Any]]) -> None:
+        """Store a known account's per-source failed-login states (one UpdateItem, outside any unit of work;
+        nothing when the member is gone)."""
+        try:
+            StaffItem(keys.tenant_pk(staff.tenant_id), staff_sk(staff.user_id)).update(
+                actions=[StaffItem.login_throttles.set(throttles)], condition=StaffItem.PK.exists())
+        except UpdateError as exc:
+            if exc.cause_response_code != "ConditionalCheckFailedException":
+                raise
 
     def unknown_login_attempts(self, tenant_id: str, email_digest: str) -> LoginAttempts:
         """Failed sign-ins for an e-mail without an account (fresh when there were none)."""
@@ -310,11 +309,12 @@ class TenantRepository:
                    condition=StaffItem.version == expected_version, on_conflict=on_conflict)
         uow.delete(UniqueItem(email_claim_pk(ctx.tenant_id, staff.email), keys.UNIQUE_SK))
 
-    def stage_sign_in(self, uow: UnitOfWork, ctx: TenantContext, staff: Staff, signed_in_at: str) -> None:
-        """A successful sign-in: failures forgotten, the time stamped."""
+    def stage_sign_in(self, uow: UnitOfWork, ctx: TenantContext, staff: Staff, signed_in_at: str, *,
+                      login_throttles: dict[str, list[Any]] | None = None) -> None:
+        """A successful sign-in: the time stamped, the failure states replaced (those of other sources kept)."""
         uow.update(StaffItem(keys.tenant_pk(ctx.tenant_id), staff_sk(staff.user_id)),
-                   [StaffItem.failed_logins.set(0), StaffItem.first_failed_at.remove(),
-                    StaffItem.locked_until.remove(), StaffItem.last_login_at.set(signed_in_at)])
+                   [StaffItem.login_throttles.set(login_throttles) if login_throttles
+                    else StaffItem.login_throttles.remove(), StaffItem.last_login_at.set(signed_in_at)])
 
     def stage_refresh_token(self, uow: UnitOfWork, ctx: TenantContext, token: RefreshToken) -> None:
         uow.put(RefreshTokenItem(keys.tenant_pk(ctx.tenant_id), refresh_sk(token.user_id, token.token_id),

@@ -65,11 +65,11 @@ class StaffService:
         return self.get_staff(ctx, ctx.principal.id)
 
     def get_staff(self, ctx: TenantContext, user_id: str) -> StaffOut:
-        return staff_out(self._staff_or_404(ctx, user_id))
+        return staff_out(self._staff_or_404(ctx, user_id), ctx)
 
     def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[StaffOut], str | None]:
         members, next_cursor = self._store.list_staff(ctx, limit, cursor)
-        return [staff_out(m) for m in members], next_cursor
+        return [staff_out(m, ctx) for m in members], next_cursor
 
     def create_staff(self, ctx: TenantContext, cmd: StaffIn, now: datetime) -> StaffOut:
         check_password(cmd.password, email=cmd.email)
@@ -81,7 +81,7 @@ class StaffService:
         if cmd.role == Role.ADMIN:
             self._store.stage_admin_added(uow, ctx)
         uow.commit()
-        return staff_out(staff)
+        return staff_out(staff, ctx)
 
     def update_staff(self, ctx: TenantContext, user_id: str, patch: StaffPatch, if_match: int | None,
                      now: datetime) -> StaffOut:
@@ -99,7 +99,7 @@ class StaffService:
             check_password(password, email=staff.email)
             changes["password"] = {"before": None, "after": None}
         if not changes:
-            return staff_out(staff)
+            return staff_out(staff, ctx)
         for pii in PII_FIELDS:
             if pii in changes:
                 changes[pii] = {"before": "[redacted]", "after": "[redacted]"}
@@ -115,7 +115,7 @@ class StaffService:
         uow.commit()
         if updated.status != "active" or password is not None or updated.role != staff.role:
             self._store.revoke_refresh_tokens(ctx, user_id)
-        return staff_out(updated)
+        return staff_out(updated, ctx)
 
     def delete_staff(self, ctx: TenantContext, user_id: str, if_match: int | None, now: datetime) -> None:
         staff = self._staff_or_404(ctx, user_id, consistent=True)

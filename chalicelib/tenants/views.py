@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from chalicelib.core.permissions import Role
+from chalicelib.core.privacy import mask_phone
+from chalicelib.core.tenancy import TenantContext
 from chalicelib.tenants.domain import TenantConfig
 from chalicelib.tenants.records import ApiKey, Staff, Tenant
 from chalicelib.tenants.schemas import ApiKeyOut, PublicBrandingOut, StaffOut, TenantOut
@@ -30,9 +32,18 @@ def public_branding_out(tenant: Tenant) -> PublicBrandingOut:
                              ticket_kinds=[k for k in config.ticket_kinds if k.resident_visible])
 
 
-def staff_out(staff: Staff) -> StaffOut:
+def sees_staff_phone(viewer: TenantContext, staff: Staff) -> bool:
+    """Staff phones are shown whole to admins and to the member themselves; everyone else (agents,
+    supervisors, technicians, butlers, API keys) sees them masked."""
+    principal = viewer.principal
+    return principal.kind == "staff" and (principal.role == Role.ADMIN or principal.id == staff.user_id)
+
+
+def staff_out(staff: Staff, viewer: TenantContext | None = None) -> StaffOut:
+    """The member as ``viewer`` may see them (``None``: the member themselves, e.g. at signup)."""
+    phone = staff.phone if viewer is None or sees_staff_phone(viewer, staff) else mask_phone(staff.phone)
     return StaffOut(id=staff.user_id, email=staff.email, name=staff.name, role=Role(staff.role), status=staff.status,
-                    phone=staff.phone, on_duty=staff.on_duty is not False, last_login_at=staff.last_login_at,
+                    phone=phone, on_duty=staff.on_duty is not False, last_login_at=staff.last_login_at,
                     created_at=staff.created_at, updated_at=staff.updated_at, version=staff.version)
 
 

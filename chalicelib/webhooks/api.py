@@ -69,10 +69,13 @@ def delete_webhook(call: Call) -> None:
     webhooks().delete(call.tenant, call.path["webhook_id"], call.if_match, utcnow())
 
 
-@api.route(bp, "POST", "/v1/webhooks/{webhook_id}/rotate-secret", permission=MANAGE, response=schemas.WebhookSecretOut,
-           tags=TAGS, summary="New signing secret (shown once); the old one keeps signing beside it for 24 h")
+@api.route(bp, "POST", "/v1/webhooks/{webhook_id}/rotate-secret", permission=MANAGE, query=schemas.RotateQuery,
+           response=schemas.WebhookSecretOut, tags=TAGS,
+           summary="New signing secret (shown once); the replaced one keeps signing beside it for 24 h, or stops "
+                   "at once with ?expire_previous=true. Older secrets stop now: at most two ever sign")
 def rotate_webhook_secret(call: Call) -> WebhookSecretOut:
-    return webhooks().rotate_secret(call.tenant, call.path["webhook_id"], utcnow())
+    return webhooks().rotate_secret(call.tenant, call.path["webhook_id"], utcnow(),
+                                    expire_previous=call.query.expire_previous)
 
 
 @api.route(bp, "POST", "/v1/webhooks/{webhook_id}/test", permission=MANAGE, response=schemas.DeliveryOut, status=202,

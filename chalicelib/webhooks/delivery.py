@@ -161,7 +161,7 @@ class WebhookDeliverer:
     def _send(self, delivery: Delivery, endpoint: Endpoint, n: int, now: datetime, manual: bool
               ) -> tuple[dict[str, Any], Outcome]:
         now_text = to_rfc3339(now)
-        secrets = [self.box.open(s["sealed"]) for s in active_secrets(endpoint.secrets, now_text)]
+        secrets = self.box.open_signing([s["sealed"] for s in active_secrets(endpoint.secrets, now_text)])
         headers = {**sign_headers(delivery.webhook_id, now, delivery.body, secrets),
                    "content-type": "application/json", "user-agent": "Linli-Webhooks/1.0"}
         record: dict[str, Any] = {"attempt": n, "at": now_text, "manual": manual}

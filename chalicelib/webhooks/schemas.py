@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from chalicelib.core.pagination import ListQuery
 from chalicelib.core.schema import Request, Schema
@@ -89,3 +89,12 @@ class EventTypeList(Schema):
 
 class DeliveryQuery(ListQuery):
     status: Literal["pending", "succeeded", "failed"] | None = None
+
+
+class RotateQuery(Schema):
+    """``?expire_previous=true``: the replaced secret stops signing now (a leaked secret), not in 24 hours."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    expire_previous: bool = Field(False, description="Stop the replaced secret signing at once instead of "
+                                                     "keeping it beside the new one for 24 hours")

@@ -133,6 +133,8 @@ class WebhookService:
             return endpoint_out(endpoint, stamp)
         version = endpoint.version
         update: dict[str, Any] = {**after, "updated_at": stamp, "version": version + 1}
+        if any(self.box.is_legacy(e["sealed"]) for e in endpoint.secrets):  # the next write re-seals with KMS
+            update["secrets"] = self._resealed(endpoint.secrets, stamp)
         if after["enabled"] and not before["enabled"]:  # re-enabled: a fresh start
             update.update(disabled_reason=None, disabled_at=None, failing_since=None)
         elif not after["enabled"] and before["enabled"]:
@@ -155,20 +157,24 @@ class WebhookService:
         uow.record("webhook.deleted", subject=("webhook", endpoint_id), data={"url": endpoint.url})
         uow.commit()
 
-    def rotate_secret(self, ctx: TenantContext, endpoint_id: str, now: datetime) -> WebhookSecretOut:
-        """A new secret signs from now on; the previous one keeps signing too for 24 hours."""
+    def rotate_secret(self, ctx: TenantContext, endpoint_id: str, now: datetime, *,
+                      expire_previous: bool = False) -> WebhookSecretOut:
+        """A new secret signs from now on. The one it replaces keeps signing beside it for 24 hours — or stops at
+        once with ``expire_previous`` (a leaked secret). Older secrets stop now: at most two ever sign. Every kept
+        secret is sealed with KMS (secrets sealed the old way, under the JWT keyring, are re-sealed here)."""
         endpoint = self._endpoint_or_404(ctx, endpoint_id, consistent=True)
         stamp, secret = to_rfc3339(now), new_secret()
         overlap_end = to_rfc3339(now + ROTATION_OVERLAP)
-        kept = [{**s, "expires_at": s.get("expires_at") or overlap_end}
-                for s in active_secrets(endpoint.secrets, stamp)]
+        previous = [] if expire_previous else active_secrets(endpoint.secrets, stamp)[:1]
+        kept = [{**s, "sealed": sealed, "expires_at": min(s.get("expires_at") or overlap_end, overlap_end)}
+                for s in previous if (sealed := self._reseal(s["sealed"]))]  # an unreadable one cannot sign: gone
         version = endpoint.version
         update = {"secrets": [self._sealed(secret, stamp), *kept], "updated_at": stamp, "version": version + 1}
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
         self.store.stage_update_endpoint(uow, ctx, endpoint_id, update, expected_version=version,
                                          on_conflict=ConflictError(code="write_conflict"))
         uow.record("webhook.secret_rotated", subject=("webhook", endpoint_id), subject_version=version + 1,
-                   data={"previous_valid_until": overlap_end})
+                   data={"previous_valid_until": kept[0]["expires_at"] if kept else stamp})
         uow.commit()
         return WebhookSecretOut(**endpoint_out(replace(endpoint, **update), stamp).model_dump(), secret=secret)
 
@@ -214,6 +220,16 @@ class WebhookService:
     # --- helpers ----------------------------------------------------------------------------------
     def _sealed(self, secret: str, stamp: str) -> dict[str, str]:
         return {"sealed": self.box.seal(secret), "hint": secret[:10] + "…", "created_at": stamp}
+
+    def _resealed(self, entries: list[dict[str, Any]], stamp: str) -> list[dict[str, Any]]:
+        """The secrets that still sign, sealed with KMS (those sealed under the JWT keyring opened and re-sealed)."""
+        return [{**e, "sealed": self._reseal(e["sealed"]) or e["sealed"]} for e in active_secrets(entries, stamp)]
+
+    def _reseal(self, sealed: str) -> str | None:
+        try:
+            return self.box.reseal(sealed)
+        except (KeyError, ValueError):  # sealed under a JWT key that is gone (or damaged): nothing to re-seal
+            return None
 
     def _endpoint_or_404(self, ctx: TenantContext, endpoint_id: str, *, consistent: bool = False) -> Endpoint:
         endpoint = self.store.get_endpoint(ctx, endpoint_id, consistent=consistent)

@@ -204,15 +204,25 @@ def test_the_active_staff_check_passes_only_for_an_active_member(harness: Harnes
 def test_login_failures_are_recorded_and_a_sign_in_clears_them(harness: Harness):
     ctx, tenant, admin = signed_up(harness)
     attempts = LoginAttempts(5, NOW, NOW + timedelta(minutes=15))
-    harness.repo.record_login_failure(admin, attempts)
+    harness.repo.record_login_failure(admin, {"src-a": attempts.as_entry(), "src-b": LoginAttempts(1, NOW).as_entry()})
     failed = harness.repo.get_staff(ctx, admin.user_id, consistent=True)
-    assert failed.login_attempts == attempts and failed.failed_logins == 5
-    harness.repo.record_login_failure(admin, LoginAttempts(1, NOW))
-    assert harness.repo.get_staff(ctx, admin.user_id, consistent=True).locked_until is None
+    assert failed.login_attempts("src-a") == attempts and failed.login_attempts("src-b").failures == 1
+    assert failed.login_attempts("src-c") == LoginAttempts()
+    assert harness.repo.find_staff_by_email(ctx.tenant_id, admin.email).login_throttles == failed.login_throttles
 
-    harness.commit(ctx, lambda uow: harness.repo.stage_sign_in(uow, ctx, admin, STAMP))
+    harness.commit(ctx, lambda uow: harness.repo.stage_sign_in(
+        uow, ctx, admin, STAMP, login_throttles={"src-a": attempts.as_entry()}))
     signed_in = harness.repo.get_staff(ctx, admin.user_id, consistent=True)
-    assert signed_in == replace(admin, last_login_at=STAMP)
+    assert signed_in == replace(admin, last_login_at=STAMP, login_throttles={"src-a": attempts.as_entry()})
+    harness.commit(ctx, lambda uow: harness.repo.stage_sign_in(uow, ctx, admin, STAMP))
+    assert harness.repo.get_staff(ctx, admin.user_id, consistent=True) == replace(admin, last_login_at=STAMP)
+
+
+def test_a_login_failure_for_a_removed_member_writes_nothing(harness: Harness):
+    ctx, tenant, admin = signed_up(harness)
+    ghost = replace(admin, user_id="usr_gone")
+    harness.repo.record_login_failure(ghost, {"src": LoginAttempts(1, NOW).as_entry()})
+    assert harness.repo.get_staff(ctx, "usr_gone", consistent=True) is None
 
 
 def test_unknown_accounts_have_their_own_attempts(harness: Harness):

@@ -8,10 +8,10 @@ from tests.helpers import ApiClient, assert_error
 pytestmark = pytest.mark.e2e
 
 
-def make_place(api: ApiClient, tenant, name="翠苑"):
+def make_place(api: ApiClient, tenant, name="翠苑", butler_id=None):
     community = api.post("/v1/communities", token=tenant.token, json={"name": name, "city": "杭州"}).json()
     building = api.post(f"/v1/communities/{community['id']}/buildings", token=tenant.token,
-                        json={"name": "3栋"}).json()
+                        json={"name": "3栋", "butler_id": butler_id}).json()
     unit = api.post(f"/v1/communities/{community['id']}/units", token=tenant.token,
                     json={"building_id": building["id"], "entrance": "2单元", "number": "1201"}).json()
     return community, building, unit
@@ -40,7 +40,8 @@ def test_communities_buildings_units(api: ApiClient, tenant):
 
 
 def test_residents_phone_masking_and_units(api: ApiClient, tenant):
-    community, _, unit = make_place(api, tenant)
+    butler, butler_token = api.add_staff(tenant, "butler")
+    community, _, unit = make_place(api, tenant, butler_id=butler["id"])
     created = api.post("/v1/residents", token=tenant.token, json={
         "name": "陈阿姨", "phone": "+86 138-1234-5678",
         "units": [{"unit_id": unit["id"], "community_id": community["id"], "relation": "owner"}]})
@@ -51,7 +52,6 @@ def test_residents_phone_masking_and_units(api: ApiClient, tenant):
                                   "label": "3栋2单元1201", "building_id": unit["building_id"]}]
     listed = api.get("/v1/residents", token=tenant.token).json()["items"]
     assert [r["phone"] for r in listed] == ["138****5678"]
-    _, butler_token = api.add_staff(tenant, "butler")
     assert api.get(f"/v1/residents/{resident['id']}", token=butler_token).json()["phone"] == "138****5678"
     assert_error(api.post("/v1/residents", token=tenant.token, json={"name": "重复", "phone": "13812345678"}), 409,
                  "phone_taken")
@@ -64,6 +64,22 @@ def test_residents_phone_masking_and_units(api: ApiClient, tenant):
     moved = api.patch(f"/v1/residents/{resident['id']}", token=tenant.token, json={"phone": "13912345678"})
     assert moved.json()["phone"] == "13912345678"
     assert api.post("/v1/residents", token=tenant.token, json={"name": "新", "phone": "13812345678"}).status_code == 201
+
+
+def test_butler_gets_404_for_a_resident_of_another_building(api: ApiClient, tenant):
+    butler, butler_token = api.add_staff(tenant, "butler")
+    ids = []
+    for name, butler_id, phone in (("翠苑", butler["id"], "13800000011"), ("荷塘", None, "13800000012")):
+        community, _, unit = make_place(api, tenant, name, butler_id=butler_id)
+        ids.append(api.post("/v1/residents", token=tenant.token, json={"name": name, "phone": phone, "units": [
+            {"unit_id": unit["id"], "community_id": community["id"]}]}).json()["id"])
+    own, other = ids
+    assert [r["id"] for r in api.get("/v1/residents", token=butler_token).json()["items"]] == [own]
+    assert api.get(f"/v1/residents/{own}", token=butler_token).status_code == 200
+    outside = api.get(f"/v1/residents/{other}", token=butler_token)
+    missing = api.get("/v1/residents/res_nobody", token=butler_token)
+    assert_error(outside, 404) and assert_error(missing, 404)
+    assert outside.json()["error"] | {"request_id": None} == missing.json()["error"] | {"request_id": None}
 
 
 CSV = "小区,楼栋,单元,房号,姓名,手机,身份\n翠苑,1栋,1单元,101,陈阿姨,13800000001,业主\n" \

@@ -107,3 +107,24 @@ def test_api_keys_cannot_hold_administrative_scopes(api: ApiClient, tenant):
 
 def test_unknown_api_key_is_401(api: ApiClient):
     assert_error(api.get("/v1/tenant", token="lk_live_" + "x" * 43), 401, "unauthenticated")
+
+
+def test_staff_phones_are_masked_for_everyone_but_admins_and_the_member(api: ApiClient, tenant):
+    member = api.post("/v1/staff", token=tenant.token, json={
+        "email": "wang@example.com", "name": "王师傅", "role": "technician", "password": PASSWORD,
+        "phone": "13912345678"}).json()
+    assert member["phone"] == "13912345678"
+    key = api.post("/v1/api-keys", token=tenant.token, json={"name": "ERP", "scopes": ["staff:read"]}).json()["key"]
+    readers = {role: api.add_staff(tenant, role)[1] for role in ("agent", "supervisor", "technician", "butler")}
+    for reader, token in {**readers, "api_key": key}.items():  # the role matrix: who reads another's phone
+        one = api.get(f"/v1/staff/{member['id']}", token=token)
+        if one.status_code == 403:  # technicians and butlers may not read the directory at all
+            assert reader in ("technician", "butler")
+            continue
+        listed = [m for m in api.get("/v1/staff", token=token, params={"limit": 100}).json()["items"]
+                  if m["id"] == member["id"]]
+        assert one.json()["phone"] == "139****5678" and [m["phone"] for m in listed] == ["139****5678"], reader
+    assert api.get(f"/v1/staff/{member['id']}", token=tenant.token).json()["phone"] == "13912345678"
+    login = api.post("/v1/auth/login", json={"tenant_slug": tenant.slug, "email": "wang@example.com",
+                                             "password": PASSWORD}).json()
+    assert api.get("/v1/me", token=login["access_token"]).json()["phone"] == "13912345678"

@@ -53,10 +53,11 @@ def wait_for_log(api: ApiClient, tenant, webhook_id: str, done, timeout: float =
         time.sleep(0.2)
 
 
-def test_created_acknowledged_and_resolved_arrive_signed(api: ApiClient, stack, tenant, estate,  # noqa: F811
-                                                         receiver):
+def test_created_acknowledged_and_resolved_arrive_signed(api: ApiClient, tenant, estate, receiver):  # noqa: F811
     hook = register(api, tenant, receiver.base_url + "/ok",
                     ["ticket.created", "ticket.acknowledged", "ticket.resolved"])
+    # A witness subscribed to the assignment: once it has it, that event was fanned out to every endpoint.
+    register(api, tenant, receiver.base_url + "/witness", ["ticket.assigned"])
     assert hook["secret"].startswith("whsec_") and hook["enabled"] is True
     assert "secret" not in api.get(f"/v1/webhooks/{hook['id']}", token=tenant.token).json()
     ticket = file_ticket(api, estate)
@@ -76,8 +77,8 @@ def test_created_acknowledged_and_resolved_arrive_signed(api: ApiClient, stack, 
     assert resolved["data"]["changes"]["status"] == "resolved"
     assert len({r.headers["webhook-id"] for r in got}) == 3
 
-    stack.settle("webhooks")  # every event handled: the assignment was filtered out, not late
-    assert len([r for r in receiver.requests if r.path == "/ok"]) == 3
+    assert len(receiver.wait_count(lambda r: r.path == "/witness", 1)) == 1
+    assert len([r for r in receiver.requests if r.path == "/ok"]) == 3  # the assignment was filtered out, not late
     log = wait_for_log(api, tenant, hook["id"], lambda items: len(items) == 3)
     assert [d["status"] for d in log] == ["succeeded"] * 3
     assert all(len(d["attempts"]) == 1 and d["attempts"][0]["status_code"] == 204 for d in log)
@@ -121,6 +122,20 @@ def test_a_receiver_failing_twice_gets_it_on_the_third_attempt_and_a_replay_keep
     assert json.loads(again[3].body) == json.loads(got[2].body)
     log = wait_for_log(api, tenant, hook["id"], lambda items: len(items[0]["attempts"]) == 4)
     assert log[0]["attempts"][3]["manual"] is True and log[0]["status"] == "succeeded"
+
+
+def test_rotate_with_expire_previous_signs_with_the_new_secret_only(api: ApiClient, tenant, receiver):
+    hook = register(api, tenant, receiver.base_url + "/expire", ["sla.breached"])
+    rotated = api.post(f"/v1/webhooks/{hook['id']}/rotate-secret?expire_previous=true", token=tenant.token)
+    assert rotated.status_code == 200, rotated.text
+    new = rotated.json()
+    assert new["rotating_until"] is None and new["secret"] != hook["secret"]
+    assert api.post(f"/v1/webhooks/{hook['id']}/test", token=tenant.token).status_code == 202
+    got = receiver.wait_count(lambda r: r.path == "/expire", 1)
+    assert len(got[0].headers["webhook-signature"].split(" ")) == 1
+    assert Webhook(new["secret"]).verify(got[0].body, got[0].headers)["type"] == "webhook.test"
+    params = api.get("/v1/openapi.json").json()["paths"]["/v1/webhooks/{webhook_id}/rotate-secret"]["post"]
+    assert any(p["name"] == "expire_previous" for p in params.get("parameters", []))
 
 
 def test_rotation_signs_with_both_secrets_and_a_ping_reaches_the_endpoint(api: ApiClient, tenant, receiver):
@@ -168,14 +183,15 @@ def test_bad_input_changes_nothing(api: ApiClient, tenant, receiver):
     assert all("staff." not in t["type"] for t in types)
 
 
-def test_disable_enable_and_delete(api: ApiClient, stack, tenant, estate, receiver):  # noqa: F811
+def test_disable_enable_and_delete(api: ApiClient, tenant, estate, receiver):  # noqa: F811
     hook = register(api, tenant, receiver.base_url + "/ok", ["ticket.created"])
+    register(api, tenant, receiver.base_url + "/witness", ["ticket.created"])  # shows when the event was handled
     off = api.patch(f"/v1/webhooks/{hook['id']}", token=tenant.token, json={"enabled": False})
     assert off.status_code == 200 and off.json()["enabled"] is False
     assert off.json()["disabled_reason"] == "disabled by the tenant"
     file_ticket(api, estate)
-    stack.settle("webhooks")  # the ticket.created event was handled, and found no enabled endpoint
-    assert receiver.requests == [] and deliveries(api, tenant, hook["id"]) == []
+    assert len(receiver.wait_count(lambda r: r.path == "/witness", 1)) == 1  # the event was handled…
+    assert [r for r in receiver.requests if r.path == "/ok"] == [] and deliveries(api, tenant, hook["id"]) == []
     on = api.patch(f"/v1/webhooks/{hook['id']}", token=tenant.token, json={"enabled": True})
     assert on.json()["enabled"] is True and on.json()["disabled_reason"] is None
     assert api.delete(f"/v1/webhooks/{hook['id']}", token=tenant.token).status_code == 204

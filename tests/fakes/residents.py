@@ -36,7 +36,7 @@ class InMemoryResidentRepository:
               keep: Callable[[Row], bool] | None = None) -> tuple[list[Row], str | None]:
         """What PynamoDB's ``query(limit=…)`` gives: DynamoDB pages of ``limit`` rows read in key order, then
         filtered, until ``limit`` rows matched; the cursor resumes after the last row returned."""
-        after = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("after", "")
+        after = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("after", {}).get("S", "")  # a key's shape
         remaining = [(key, row) for key, row in sorted(rows, key=lambda pair: pair[0]) if key > after]
         returned: list[tuple[str, Row]] = []
         while True:
@@ -51,7 +51,7 @@ class InMemoryResidentRepository:
             if len(matches) == wanted or last_read is None:
                 last_key = last_read
                 break
-        next_cursor = self.cursors.encode(ctx.tenant_id, {"after": last_key}) if last_key else None
+        next_cursor = self.cursors.encode(ctx.tenant_id, {"after": {"S": last_key}}) if last_key else None
         return [copy.deepcopy(row) for _, row in returned], next_cursor
 
     # --- communities --------------------------------------------------------------------------------

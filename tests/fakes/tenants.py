@@ -6,10 +6,9 @@ import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from chalicelib.core.auth import TokenCodec
-from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.settings import Settings
@@ -53,13 +52,11 @@ class InMemoryTenantRepository:
                                ) -> tuple[RefreshToken | None, Staff | None]:
         return self.refresh_tokens.get((tenant_id, user_id, token_id)), self.staff.get((tenant_id, user_id))
 
-    def record_login_failure(self, staff: Staff, attempts: LoginAttempts) -> None:
+    def record_login_failure(self, staff: Staff, throttles: dict[str, list[Any]]) -> None:
         key = (staff.tenant_id, staff.user_id)
         stored = self.staff.get(key)
         if stored is not None:
-            self.staff[key] = replace(stored, failed_logins=attempts.failures,
-                                      first_failed_at=_stamp(attempts.first_failed_at),
-                                      locked_until=_stamp(attempts.locked_until))
+            self.staff[key] = replace(stored, login_throttles=copy.deepcopy(throttles))
 
     def unknown_login_attempts(self, tenant_id: str, email_digest: str) -> LoginAttempts:
         found = self.throttles.get((tenant_id, email_digest))
@@ -148,9 +145,10 @@ class InMemoryTenantRepository:
                   on_conflict=on_conflict)
         uow.stage(lambda: self.emails.pop((ctx.tenant_id, staff.email), None))
 
-    def stage_sign_in(self, uow: InMemoryUnitOfWork, ctx: TenantContext, staff: Staff, signed_in_at: str) -> None:
+    def stage_sign_in(self, uow: InMemoryUnitOfWork, ctx: TenantContext, staff: Staff, signed_in_at: str, *,
+                      login_throttles: dict[str, list[Any]] | None = None) -> None:
         key = (ctx.tenant_id, staff.user_id)
-        uow.stage(lambda: self._replace_staff(key, failed_logins=0, first_failed_at=None, locked_until=None,
+        uow.stage(lambda: self._replace_staff(key, login_throttles=copy.deepcopy(login_throttles) or None,
                                               last_login_at=signed_in_at))
 
     def stage_refresh_token(self, uow: InMemoryUnitOfWork, ctx: TenantContext, token: RefreshToken) -> None:
@@ -190,11 +188,11 @@ class InMemoryTenantRepository:
     def _page(self, ctx: TenantContext, rows: Iterable[tuple[str, Row]], limit: int, cursor: str | None, *,
               descending: bool = False) -> tuple[list[Row], str | None]:
         """What a DynamoDB Query with ``Limit`` gives: a cursor whenever ``limit`` rows were read."""
-        after = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("after")
+        after = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("after", {}).get("S")  # a key's shape
         if after is not None:
             rows = [(k, r) for k, r in rows if (k < after if descending else k > after)]
         read = list(rows)[:limit]
-        next_cursor = self.cursors.encode(ctx.tenant_id, {"after": read[-1][0]}) if len(read) == limit else None
+        next_cursor = self.cursors.encode(ctx.tenant_id, {"after": {"S": read[-1][0]}}) if len(read) == limit else None
         return [r for _, r in read], next_cursor
 
     def _tenant_version(self, ctx: TenantContext) -> int | None:
@@ -213,10 +211,6 @@ class InMemoryTenantRepository:
     def _replace_staff(self, key: tuple[str, str], **changes: object) -> None:
         if key in self.staff:
             self.staff[key] = replace(self.staff[key], **changes)
-
-
-def _stamp(moment: datetime | None) -> str | None:
-    return to_rfc3339(moment) if moment else None
 
 
 class PlainPasswords:

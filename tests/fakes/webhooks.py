@@ -5,8 +5,12 @@
 from __future__ import annotations
 
 import copy
+import json
+import os
 from dataclasses import replace
 from typing import Any
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
@@ -35,10 +39,10 @@ class InMemoryWebhookRepository:
 
     def list_endpoints(self, ctx: TenantContext, limit: int, cursor: str | None
                        ) -> tuple[list[Endpoint], str | None]:
-        after = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("after", "")
+        after = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("after", {}).get("S", "")
         page = [e for e in self.endpoints(ctx) if e.endpoint_id > after][:limit]
-        next_cursor = self.cursors.encode(ctx.tenant_id, {"after": page[-1].endpoint_id}) if len(page) == limit \
-            else None
+        last = {"after": {"S": page[-1].endpoint_id}} if len(page) == limit else None
+        next_cursor = self.cursors.encode(ctx.tenant_id, last) if last else None
         return page, next_cursor
 
     def stage_new_endpoint(self, uow: InMemoryUnitOfWork, ctx: TenantContext, endpoint: Endpoint) -> None:
@@ -101,14 +105,14 @@ class InMemoryWebhookRepository:
 
     def list_deliveries(self, ctx: TenantContext, endpoint_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Delivery], str | None]:
-        before = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("before")
+        before = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("before", {}).get("S")
         mine = sorted((d for (tenant, endpoint, _), d in self.deliveries.items()
                        if tenant == ctx.tenant_id and endpoint == endpoint_id), key=lambda d: d.delivery_id,
                       reverse=True)
         page = [copy.deepcopy(d) for d in mine if (before is None or d.delivery_id < before)
                 and (status is None or d.status == status)][:limit]
-        next_cursor = self.cursors.encode(ctx.tenant_id, {"before": page[-1].delivery_id}) if len(page) == limit \
-            else None
+        last = {"before": {"S": page[-1].delivery_id}} if len(page) == limit else None
+        next_cursor = self.cursors.encode(ctx.tenant_id, last) if last else None
         return page, next_cursor
 
     def create_delivery(self, ctx: TenantContext, delivery: Delivery) -> Delivery:
@@ -143,3 +147,27 @@ class InMemoryWebhookRepository:
             return False
         self.deliveries[key] = replace(held, **changes)
         return True
+
+
+class FakeKms:
+    """KMS's GenerateDataKey/Decrypt for one key, in memory: data keys wrapped with AES-GCM under a master key.
+
+    Counts its calls (``decrypts``) so tests can see the data-key cache at work.
+    """
+
+    def __init__(self, key_id: str = "alias/linli-test-secrets") -> None:
+        self.key_id, self.master, self.decrypts = key_id, os.urandom(32), 0
+
+    def generate_data_key(self, *, KeyId: str, KeySpec: str, EncryptionContext: dict[str, str]  # noqa: N803
+                          ) -> dict[str, Any]:
+        assert KeyId == self.key_id and KeySpec == "AES_256"
+        plaintext, nonce = os.urandom(32), os.urandom(12)
+        aad = json.dumps(EncryptionContext, sort_keys=True).encode()
+        return {"Plaintext": plaintext, "CiphertextBlob": nonce + AESGCM(self.master).encrypt(nonce, plaintext, aad),
+                "KeyId": KeyId}
+
+    def decrypt(self, *, CiphertextBlob: bytes, EncryptionContext: dict[str, str], KeyId: str | None = None  # noqa: N803
+                ) -> dict[str, Any]:
+        self.decrypts += 1
+        aad = json.dumps(EncryptionContext, sort_keys=True).encode()
+        return {"Plaintext": AESGCM(self.master).decrypt(CiphertextBlob[:12], CiphertextBlob[12:], aad)}

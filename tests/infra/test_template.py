@@ -130,6 +130,33 @@ def test_webhooks_consumer_is_wired_with_least_privilege(sam):
     assert email["Action"] == ["ses:SendEmail"]
 
 
+def test_webhook_secrets_have_their_own_rotating_kms_key_only_webhook_functions_use(sam):
+    _, doc = sam
+    resources = doc["Resources"]
+    key = resources["SecretsKey"]
+    assert key["Type"] == "AWS::KMS::Key" and key["Properties"]["EnableKeyRotation"] is True
+    assert key["DeletionPolicy"] == "Retain"
+    assert doc["Globals"]["Function"]["Environment"]["Variables"]["LINLI_SECRETS_KMS_KEY"] == {
+        "Fn::GetAtt": ["SecretsKey", "Arn"]}
+    key_arn = {"Fn::GetAtt": ["SecretsKey", "Arn"]}
+    uses: dict[str, set[str]] = {}
+    for resource in resources.values():
+        if resource["Type"] != "AWS::IAM::Policy":
+            continue
+        for statement in resource["Properties"]["PolicyDocument"]["Statement"]:
+            if any(a.startswith("kms:") for a in statement["Action"]):
+                assert statement["Resource"] == key_arn, statement
+                for role in resource["Properties"]["Roles"]:
+                    uses.setdefault(role["Ref"], set()).update(statement["Action"])
+    assert uses == {"ApiHandlerRole": {"kms:GenerateDataKey"}, "WebhooksConsumerRole": {"kms:Decrypt"}}
+    granted = {s["Sid"]: s for s in key["Properties"]["KeyPolicy"]["Statement"]}
+    assert all(not a.startswith(("kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey", "kms:ReEncrypt"))
+               for a in granted["KeyAdministration"]["Action"])  # the account administers, it does not decrypt
+    assert granted["OpenWebhookSecrets"]["Principal"] == {"AWS": {"Fn::GetAtt": ["WebhooksConsumerRole", "Arn"]}}
+    assert granted["OpenWebhookSecrets"]["Action"] == ["kms:Decrypt"]
+    assert granted["SealWebhookSecrets"]["Action"] == ["kms:GenerateDataKey"]
+
+
 def test_the_lambda_package_holds_only_runtime_code(sam):
     """``make package`` ships app.py and chalicelib/: no embedded stack, emulator, tests or bench."""
     import zipfile

@@ -37,11 +37,11 @@ class World:
 
 @pytest.fixture
 def world() -> World:
-    """Given 翠苑, building 3栋 and unit 3栋2单元1201."""
+    """Given 翠苑, building 3栋 (looked after by the butler) and unit 3栋2单元1201."""
     desk = ResidentDesk.empty()
     store, repo, places, residents = desk.store, desk.repo, desk.places, desk.residents
     community = places.create_community(ADMIN, CommunityIn(name="翠苑"), NOW)
-    building = places.create_building(ADMIN, community.id, BuildingIn(name="3栋"), NOW)
+    building = places.create_building(ADMIN, community.id, BuildingIn(name="3栋", butler_id="usr_butler"), NOW)
     unit = places.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, entrance="2单元",
                                                              number="1201"), NOW)
     store.events.clear()

@@ -15,7 +15,7 @@ from chalicelib.webhooks.schemas import WebhookIn
 from chalicelib.webhooks.service import WebhookService
 from chalicelib.webhooks.signing import SecretBox
 from tests.fakes.storage import MemoryStore
-from tests.fakes.webhooks import InMemoryWebhookRepository
+from tests.fakes.webhooks import FakeKms, InMemoryWebhookRepository
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
 ADMIN = TenantContext("tnt_1", Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
@@ -27,7 +27,7 @@ class World:
         self.store, self.queued, self.sent = MemoryStore(), [], []
         self.answers = list(answers or [])
         self.repo = InMemoryWebhookRepository(self.store)
-        box = SecretBox({"k1": "s" * 32}, "k1")
+        box = SecretBox(FakeKms(), FakeKms().key_id)
         enqueue = self.queued.append
         self.service = WebhookService(self.repo, self.store.unit_of_work, box, lambda body, delay: enqueue(
             (body, delay)), https_only=True, allow_loopback=False, resolve=lambda host, port: [PUBLIC])

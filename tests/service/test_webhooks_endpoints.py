@@ -15,7 +15,7 @@ from chalicelib.webhooks.schemas import WebhookIn, WebhookPatch
 from chalicelib.webhooks.service import MAX_ENDPOINTS, WebhookService
 from chalicelib.webhooks.signing import SecretBox
 from tests.fakes.storage import MemoryStore
-from tests.fakes.webhooks import InMemoryWebhookRepository
+from tests.fakes.webhooks import FakeKms, InMemoryWebhookRepository
 
 T0 = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
 ADMIN = TenantContext("tnt_1", Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
@@ -29,7 +29,7 @@ class World:
     def __init__(self) -> None:
         self.store, self.queued = MemoryStore(), []
         self.repo = InMemoryWebhookRepository(self.store)
-        self.service = WebhookService(self.repo, self.store.unit_of_work, SecretBox({"k1": "s" * 32}, "k1"),
+        self.service = WebhookService(self.repo, self.store.unit_of_work, SecretBox(FakeKms(), FakeKms().key_id),
                                       lambda body, delay: self.queued.append((body, delay)), https_only=True,
                                       allow_loopback=False, resolve=resolver)
 
@@ -91,6 +91,17 @@ def test_re_enabling_starts_afresh(world):
     assert enabled.enabled and enabled.disabled_reason is None and enabled.failing_since is None
     stored = world.repo.get_endpoint(ADMIN, created.id)
     assert (stored.disabled_reason, stored.disabled_at, stored.failing_since) == (None, None, None)
+
+
+def test_rotation_keeps_only_the_newest_previous_secret_and_can_expire_it_now(world):
+    created = world.register()
+    for hour in (1, 2, 3):
+        world.service.rotate_secret(ADMIN, created.id, T0 + timedelta(hours=hour))
+    secrets = world.repo.get_endpoint(ADMIN, created.id).secrets
+    assert len(secrets) == 2 and [s.get("expires_at") for s in secrets] == [None, "2026-11-28T12:00:00.000Z"]
+    now = world.service.rotate_secret(ADMIN, created.id, T0 + timedelta(hours=4), expire_previous=True)
+    assert now.rotating_until is None and len(world.repo.get_endpoint(ADMIN, created.id).secrets) == 1
+    assert world.store.events[-1].data == {"previous_valid_until": "2026-11-27T13:00:00.000Z"}
 
 
 def test_rotation_keeps_the_old_secret_for_a_day_and_delete_records_the_url(world):

@@ -15,12 +15,12 @@ from chalicelib.core.permissions import API_KEY_SCOPES, ROLE_PERMISSIONS, Permis
 from chalicelib.events.catalogue import Queue, queues_for
 from devstack.emulator import matches
 
-NOW = datetime.now(timezone.utc)
+NOW = datetime.now(timezone.utc)  # the codecs below check expiry against NOW, not the wall clock
 KEYS = {"2026-a": "a" * 64, "2026-b": "b" * 64}
 
 
 def test_tokens_verify_and_carry_tenant_role_and_kid():
-    codec = TokenCodec(KEYS, "2026-b", ttl_seconds=900)
+    codec = TokenCodec(KEYS, "2026-b", ttl_seconds=900, clock=lambda: NOW)
     token = codec.issue(tenant_id="tnt_1", subject="usr_1", kind="staff", role="agent", now=NOW)
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "kid": "2026-b", "typ": "JWT"}
     claims = codec.verify(token)
@@ -28,15 +28,16 @@ def test_tokens_verify_and_carry_tenant_role_and_kid():
 
 
 def test_rotation_keeps_old_kids_valid_until_removed():
-    old = TokenCodec(KEYS, "2026-a", 900).issue(tenant_id="t", subject="u", kind="staff", role=None, now=NOW)
-    assert TokenCodec(KEYS, "2026-b", 900).verify(old).subject == "u"
+    old = TokenCodec(KEYS, "2026-a", 900, clock=lambda: NOW).issue(tenant_id="t", subject="u", kind="staff",
+                                                                   role=None, now=NOW)
+    assert TokenCodec(KEYS, "2026-b", 900, clock=lambda: NOW).verify(old).subject == "u"
     with pytest.raises(UnauthenticatedError):
-        TokenCodec({"2026-b": KEYS["2026-b"]}, "2026-b", 900).verify(old)
+        TokenCodec({"2026-b": KEYS["2026-b"]}, "2026-b", 900, clock=lambda: NOW).verify(old)
 
 
 @pytest.mark.parametrize("tamper", ["expired", "none_alg", "other_key", "wrong_issuer", "hs512"])
 def test_bad_tokens_are_refused(tamper):
-    codec = TokenCodec(KEYS, "2026-a", 900)
+    codec = TokenCodec(KEYS, "2026-a", 900, clock=lambda: NOW)
     claims = {"iss": "linli", "sub": "u", "tid": "t", "typ": "staff", "iat": int(NOW.timestamp()),
               "exp": int((NOW + timedelta(minutes=5)).timestamp())}
     headers = {"kid": "2026-a"}
@@ -76,6 +77,57 @@ def test_cursors_round_trip_and_refuse_tampering_or_another_tenant():
                                    ("tnt_a", CursorCodec(b"x" * 32).encode("tnt_a", key))):
         with pytest.raises(InvalidCursorError):
             codec.decode(bad_tenant, bad_cursor)
+
+
+def _in_scope(scope: str, action):
+    from chalicelib.core.http import list_scope_var
+
+    token = list_scope_var.set(scope)
+    try:
+        return action()
+    finally:
+        list_scope_var.reset(token)
+
+
+def test_a_cursor_pages_only_the_list_it_came_from():
+    codec = CursorCodec(b"k" * 32)
+    key = {"PK": {"S": "T#tnt_a"}, "SK": {"S": "USR#usr_9"}}
+    staff = _in_scope("GET /v1/staff {} staff:usr_1 {}", lambda: codec.encode("tnt_a", key))
+    assert _in_scope("GET /v1/staff {} staff:usr_1 {}", lambda: codec.decode("tnt_a", staff)) == key
+    for other in ("GET /v1/tickets {} staff:usr_1 {}", 'GET /v1/staff {} staff:usr_1 {"status": "x"}',
+                  "GET /v1/staff {} staff:usr_2 {}", ""):
+        with pytest.raises(InvalidCursorError):
+            _in_scope(other, lambda: codec.decode("tnt_a", staff))
+
+
+@pytest.mark.parametrize("key", [{"PK": 7}, {"PK": ["T#tnt_a"]}, {"PK": {"S": 1}}, {"PK": {"S": "a", "N": "1"}},
+                                 {"PK": {"L": []}}, {}, {f"A{i}": {"S": "x"} for i in range(9)}])
+def test_a_signed_cursor_with_a_key_of_the_wrong_shape_is_refused(key):
+    import base64
+    import json
+
+    codec = CursorCodec(b"k" * 32)
+    payload = json.dumps({"t": "tnt_a", "s": codec._scope(), "k": key}, separators=(",", ":"), sort_keys=True).encode()
+    cursor = base64.urlsafe_b64encode(codec._sign(payload) + payload).decode().rstrip("=")
+    with pytest.raises(InvalidCursorError):
+        codec.decode("tnt_a", cursor)
+
+
+@pytest.mark.parametrize("value, expected", [("3", 3), ('"3"', 3), ('W/"12"', 12), ("999999999", 999999999)])
+def test_if_match_takes_a_short_ascii_version(value, expected):
+    from chalicelib.core.http import Call
+
+    assert Call(None, None, None, {}, {"if-match": value}, "r").if_match == expected
+
+
+@pytest.mark.parametrize("value", ["²", "1" * 5000, "1234567890", '"3', "-1", "3.0", "", "٣", 'W/"²"'])
+def test_if_match_refuses_anything_else_with_400(value):
+    from chalicelib.core.errors import MalformedRequestError
+    from chalicelib.core.http import Call
+
+    with pytest.raises(MalformedRequestError) as raised:
+        _ = Call(None, None, None, {}, {"if-match": value}, "r").if_match
+    assert raised.value.code == "invalid_if_match"
 
 
 def test_ids_are_prefixed_unique_and_time_ordered():
@@ -130,7 +182,7 @@ def test_ttl_cache_forgets_after_its_ttl_so_revocations_reach_every_container():
 def test_the_cheap_password_profile_is_for_local_stages_only():
     from chalicelib.core.settings import Settings, SettingsError
 
-    assert Settings.from_env({"LINLI_STAGE": "test", "LINLI_PASSWORD_HASH_PROFILE": "fast"}).password_hash_profile \
+    assert Settings.from_env({"LINLI_STAGE": "local", "LINLI_PASSWORD_HASH_PROFILE": "fast"}).password_hash_profile \
         == "fast"
     assert Settings.from_env({"LINLI_STAGE": "prod"}).password_hash_profile == "standard"
     for env in ({"LINLI_STAGE": "prod", "LINLI_PASSWORD_HASH_PROFILE": "fast"},
