@@ -30,12 +30,12 @@ _KEY_TYPES = ("S", "N", "B")
 
 
 def _is_attribute(attr: Any) -> bool:
-    return isinstance(attr, str) or (isinstance(attr, dict) and len(attr) == 1 and next(iter(attr)) in _KEY_TYPES
-                                     and isinstance(next(iter(attr.values())), str))
+    return (isinstance(attr, dict) and len(attr) == 1 and next(iter(attr)) in _KEY_TYPES
+            and isinstance(next(iter(attr.values())), str))
 
 
 def _is_key(value: Any) -> bool:
-    """A key as PynamoDB gives it: a few named attributes, each ``{"S"|"N"|"B": str}`` (or a plain string)."""
+    """A key as PynamoDB gives it: a few named attributes, each ``{"S"|"N"|"B": str}``."""
     return (isinstance(value, dict) and 1 <= len(value) <= 4
             and all(isinstance(name, str) and _is_attribute(attr) for name, attr in value.items()))
 

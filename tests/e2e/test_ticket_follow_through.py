@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.test_ticket_lifecycle import act, estate  # noqa: F401 - the fixture
+from tests.e2e.test_ticket_rules import report as file_report  # noqa: E402
 from tests.helpers import ApiClient, assert_error
 
 pytestmark = pytest.mark.e2e
@@ -13,12 +14,7 @@ RESIDENT_EVENT_FIELDS = {"id", "type", "occurred_at", "title", "title_en", "acto
 
 
 def report(api: ApiClient, estate, **overrides):  # noqa: F811
-    body = {"kind": "repair", "category": "水电", "description": "卫生间水管漏水",
-            "location": {"community_id": estate["community"]["id"], "unit_id": estate["unit"]["id"]}}
-    body.update(overrides)
-    response = api.post("/v1/me/tickets", token=estate["resident_token"], json=body)
-    assert response.status_code == 201, response.text
-    return response.json()
+    return file_report(api, estate, **{"category": "水电", "description": "卫生间水管漏水", **overrides})
 
 
 def test_the_residents_timeline_shows_no_reason_staff_id_or_return_visit(api: ApiClient, tenant, estate):  # noqa: F811

@@ -58,11 +58,11 @@ class InMemoryInboxRepository:
         start = self.cursors.decode(ctx.tenant_id, cursor)
         rows = self._rows(ctx, person_id)
         if start:
-            rows = [(sk, row) for sk, row in rows if sk < start["SK"]]
+            rows = [(sk, row) for sk, row in rows if sk < start["SK"]["S"]]
         wanted = limit + (0 if start else 2)
         taken = [(sk, row) for sk, row in rows
                  if not (unread_only and isinstance(row, InboxNotification) and row.read_at is not None)][:wanted]
-        next_cursor = self.cursors.encode(ctx.tenant_id, {"SK": taken[-1][0]}) if len(taken) == wanted else None
+        next_cursor = self.cursors.encode(ctx.tenant_id, {"SK": {"S": taken[-1][0]}}) if len(taken) == wanted else None
         unread = None if start else 0
         notes = []
         for sk, row in taken:
