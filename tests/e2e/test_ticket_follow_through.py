@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.e2e.test_ticket_lifecycle import act, estate  # noqa: F401 - the fixture
-from tests.e2e.test_ticket_rules import report as file_report  # noqa: E402
+from tests.e2e.test_ticket_rules import report as file_report
 from tests.helpers import ApiClient, assert_error
 
 pytestmark = pytest.mark.e2e
