@@ -54,8 +54,8 @@ def sla_consumer(event, context):
     from chalicelib.core.batch import consume_sqs
     from chalicelib.sla.sweep import handle_check
 
-    schedules = bootstrap.ticket_schedules()
-    return consume_sqs(event, context, lambda body, now: handle_check(body, schedules.sla_check, now))
+    schedules, wait_again = bootstrap.ticket_schedules(), bootstrap.sla_check_sender()
+    return consume_sqs(event, context, lambda body, now: handle_check(body, schedules.sla_check, now, wait_again))
 
 
 @app.lambda_function(name="notifications_consumer")

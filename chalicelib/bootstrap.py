@@ -277,13 +277,19 @@ def sqs_client() -> BaseClient:
 
 
 @lru_cache(maxsize=1)
-def sla_sweep() -> SlaSweep:
+def sla_check_sender() -> Send:
+    """``send(check, delay)`` onto the SLA queue: the sweep schedules checks, the consumer re-queues early ones."""
     from chalicelib.core.queues import sqs_sender
+
+    return sqs_sender(get_settings().sla_queue_url or "", sqs_client())
+
+
+@lru_cache(maxsize=1)
+def sla_sweep() -> SlaSweep:
     from chalicelib.sla.repository import SweepStateRepository
     from chalicelib.sla.sweep import SlaSweep
 
-    return SlaSweep(ticket_repository(), SweepStateRepository(),
-                    sqs_sender(get_settings().sla_queue_url or "", sqs_client()))
+    return SlaSweep(ticket_repository(), SweepStateRepository(), sla_check_sender())
 
 
 # --- notifications, webhooks and the outbox relay ------------------------------------------------------

@@ -1,6 +1,7 @@
 """SLA timers: the per-minute sweep reads only the due minute buckets of the DueIndex and schedules exact
 checks on the SLA queue with a delay; the SLA consumer hands each check to the ticket context, which
-records the marks due exactly once (``tickets.scheduled.SlaChecks``)."""
+records the marks due exactly once (``tickets.scheduled.SlaChecks``). A check is sent to arrive on the
+second its mark falls due, with no slack: one that arrives early anyway waits again on the queue."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -55,8 +56,7 @@ class SlaSweep:
             found, read = self.due.sla_due(f"SLA#{minute:%Y%m%d%H%M}", horizon)
             buckets, items_read = buckets + 1, items_read + read
             for tenant_id, ticket_id, due_at in found:
-                # round up (and a second of slack): a check that arrives early finds nothing due yet
-                delay = sqs_delay((from_rfc3339(due_at) - now).total_seconds() + 1)
+                delay = sqs_delay((from_rfc3339(due_at) - now).total_seconds())  # rounded up
                 self.send_check({"type": "sla_check", "tenant_id": tenant_id, "ticket_id": ticket_id,
                                  "due_at": due_at}, delay)
                 scheduled += 1
@@ -66,9 +66,16 @@ class SlaSweep:
 
 
 def handle_check(body: dict[str, Any], check: Callable[[str, str, datetime], list[dict[str, Any]]],
-                 now: datetime) -> list[dict[str, Any]]:
-    """One SLA queue message → the ticket context's check (other messages are logged and dropped)."""
+                 now: datetime, wait_again: Send) -> list[dict[str, Any]]:
+    """One SLA queue message → the ticket context's check (other messages are logged and dropped).
+
+    A check that arrives before its ``due_at`` (this host's clock behind the sender's) goes back on the
+    queue for the rest of the wait instead of finding nothing due and leaving the mark to the next sweep."""
     if body.get("type") != "sla_check":
         logger.warning("unexpected message on the SLA queue", extra={"type": body.get("type")})
+        return []
+    early = (from_rfc3339(body["due_at"]) - now).total_seconds() if body.get("due_at") else 0
+    if early > 0:
+        wait_again(body, sqs_delay(early))
         return []
     return check(body["tenant_id"], body["ticket_id"], now)

@@ -1,6 +1,7 @@
 """The single table as PynamoDB sees it. Its physical definition lives in ``infra/resources.json``."""
 from __future__ import annotations
 
+import threading
 from functools import lru_cache
 
 from pynamodb.attributes import DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
@@ -89,7 +90,11 @@ class LinliModel(Model):
         # Each item type keeps its own connection (its schema names its indexes); never inherit the base's.
         if "_connection" not in cls.__dict__:
             cls._connection = None
-        return super()._get_connection()
+        connection = super()._get_connection()
+        # ...but all of them talk through the process's one client (see transaction_connection).
+        if connection.connection._client is None:
+            connection.connection._client = transaction_connection().client
+        return connection
 
 
 class UniqueItem(LinliModel, discriminator="unique"):
@@ -121,6 +126,18 @@ def configure_storage(settings: Settings) -> None:
     transaction_connection.cache_clear()
 
 
+_CLIENT_LOCK = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def transaction_connection() -> Connection:
-    return Connection(region=LinliModel.Meta.region, host=LinliModel.Meta.host)
+    """The process's DynamoDB connection, whose client every item type shares.
+
+    Left alone, PynamoDB builds a botocore client per model class, each from the calling thread's own
+    session (so the service model JSON is loaded again every time): about 16 clients at ~80 ms each on a
+    new container, and a consumer thread's first read of a new item type stalls for the same. Botocore
+    clients are thread-safe once built, so one is built here, under a lock, and handed to every model."""
+    with _CLIENT_LOCK:
+        connection = Connection(region=LinliModel.Meta.region, host=LinliModel.Meta.host)
+        connection.client  # noqa: B018 - build it now, on this thread, once
+        return connection

@@ -53,6 +53,10 @@ def _not_yet_due(stack, t0: datetime, count: int) -> None:
                                  "due_at": f"{to_rfc3339(due)}#tnt_bulk#tkt_{n}"})
 
 
+def _never_early(body, delay):
+    raise AssertionError(f"a check was re-queued although it was due: {body} +{delay} s")
+
+
 def test_sweep_reads_only_what_is_due_and_breaches_exactly_those(world, stack):  # noqa: F811
     t0 = _future_start()
     due = _open_tickets(world, t0, 10)
@@ -65,7 +69,7 @@ def test_sweep_reads_only_what_is_due_and_breaches_exactly_those(world, stack): 
     assert sorted(body["ticket_id"] for body, _ in sent) == sorted(due)
     schedules, queries = bootstrap.ticket_schedules(), bootstrap.ticket_queries()
     for body, _ in sent:
-        handle_check(body, schedules.sla_check, at)
+        handle_check(body, schedules.sla_check, at, _never_early)
     admin = world["actors"][0]
     for ticket_id in due:
         events = [e.type for e in queries.timeline(admin, ticket_id)]
@@ -87,7 +91,7 @@ def test_concurrent_sweeps_and_redelivered_checks_record_one_breach(world, stack
         list(pool.map(lambda s: s.run(at), sweeps))
     assert len(sent) >= 3  # every sweep saw the due ticket: the checks are duplicates
     with ThreadPoolExecutor(max_workers=6) as pool:
-        list(pool.map(lambda body: handle_check(body, schedules.sla_check, at), sent + sent))
+        list(pool.map(lambda body: handle_check(body, schedules.sla_check, at, _never_early), sent + sent))
     admin = world["actors"][0]
     late_events = [e for e in queries.timeline(admin, late) if e.type.startswith("sla.")]
     assert [e.type for e in late_events].count("sla.breached") == 1
