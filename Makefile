@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | sha1sum | cut -c1-12)
 PYTEST_WORKERS ?= 2
 
 # Refuse a wrong interpreter before doing anything: the venv's once it exists, else the one that would make it.
-ifneq ($(filter-out clean,$(or $(MAKECMDGOALS),install)),)
+ifneq ($(filter-out clean help reset,$(or $(MAKECMDGOALS),install)),)
 CHECKED_PYTHON := $(if $(wildcard $(PY)),$(PY),$(PYTHON))
 FOUND_VERSION := $(shell "$(CHECKED_PYTHON)" -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null)
 ifneq ($(FOUND_VERSION),$(PYTHON_VERSION))
@@ -22,7 +22,7 @@ endif
 endif
 endif
 
-.PHONY: run test test-fast lint bench package install clean
+.PHONY: help run reset test test-fast lint bench package install clean replay-events
 
 install: $(STAMP)
 
@@ -42,8 +42,18 @@ $(STAMP): pyproject.toml
 	else echo "failed:"; cat "$$log" >&2; rm -f "$$log"; exit 1; fi
 	@rm -f $(VENV)/.installed-* && touch $(STAMP)
 
-run: $(STAMP) ## Start the embedded stack with demo data (Ctrl-C stops it)
+help: ## What each target does
+	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+run: $(STAMP) ## Start the embedded stack with demo data (Ctrl-C stops it); its data persists in .linli/
 	@$(PY) -m devstack
+
+# Needs no installed dependency (and no particular Python): it only deletes the stack's files.
+reset: ## Delete the embedded stack's data (.linli/, or LINLI_DATA_DIR): the next make run starts fresh
+	@$(if $(wildcard $(PY)),$(PY),$(or $(PYTHON),python3)) -m devstack reset
+
+replay-events: $(STAMP) ## Replay the event dispatcher's dead letters on the running stack (idempotent)
+	@$(PY) -m devstack.replay
 
 test: $(STAMP) ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) chalicelib tests

@@ -60,10 +60,14 @@ def sla_consumer(event, context):
 
 @app.lambda_function(name="notifications_consumer")
 def notifications_consumer(event, context):
-    """Notifications queue → the tenant's rules → SMS, WeChat, e-mail and the in-app inbox (partial failures)."""
+    """Notifications queue → the tenant's rules → SMS, WeChat, e-mail and the in-app inbox; and residents'
+    sign-in codes, queued by the OTP route (partial batch failures reported)."""
     from chalicelib.core.batch import consume_sqs
+    from chalicelib.residents.login import OTP_MESSAGE
 
-    return consume_sqs(event, context, bootstrap.notification_consumer().handle)
+    consumer, codes = bootstrap.notification_consumer(), bootstrap.otp_delivery()
+    return consume_sqs(event, context, lambda body, now: (codes if body.get("type") == OTP_MESSAGE
+                                                          else consumer).handle(body, now))
 
 
 @app.lambda_function(name="webhooks_consumer")
@@ -80,3 +84,12 @@ def event_dispatcher(event, context):
     from chalicelib.events.dispatcher import dispatch
 
     return dispatch(event, urls=bootstrap.event_queue_urls(), send_batch=bootstrap.sqs_send_batch())
+
+
+@app.lambda_function(name="replay_dispatch_failures")
+def replay_dispatch_failures(event, context):
+    """Invoked by an operator once the cause is fixed: the dispatcher's dead letters (stream batches it gave up on)
+    dispatched again and deleted; idempotent. ``{"max_messages": N}`` bounds a run; answers what it did."""
+    limit = int((event or {}).get("max_messages", 1000))
+    return bootstrap.dispatch_failure_replay().run(max_letters=limit,
+                                                   time_left_ms=context.get_remaining_time_in_millis).as_dict()

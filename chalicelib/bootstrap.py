@@ -27,21 +27,25 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.core.auth import PasswordHasher
     from chalicelib.core.pagination import CursorCodec
     from chalicelib.core.queues import Send
+    from chalicelib.core.ratelimit import RequestThrottle
     from chalicelib.events.catalogue import Queue
     from chalicelib.events.dispatcher import SendBatch
+    from chalicelib.events.replay import DispatchFailureReplay
     from chalicelib.notifications.channels import Channel
     from chalicelib.notifications.consumer import NotificationConsumer
     from chalicelib.notifications.inbox import InboxService
-    from chalicelib.residents.login import ResidentLogin
+    from chalicelib.residents.login import OtpDelivery, ResidentLogin
     from chalicelib.residents.people import ResidentService
     from chalicelib.residents.places import PlaceService
     from chalicelib.residents.repository import ResidentRepository
     from chalicelib.residents.wechat import WeChatAuth
     from chalicelib.sla.sweep import SlaSweep
+    from chalicelib.tenants.access import TenantAccess
     from chalicelib.tenants.api_keys import ApiKeyService
     from chalicelib.tenants.auth import StaffAuth
     from chalicelib.tenants.config import TenantConfigs
     from chalicelib.tenants.repository import TenantRepository
+    from chalicelib.tenants.sessions import RefreshTokens
     from chalicelib.tenants.staff import StaffService
     from chalicelib.tickets.access import TicketAccess
     from chalicelib.tickets.attachments import AttachmentStore
@@ -112,6 +116,30 @@ def api_key_service() -> ApiKeyService:
     return ApiKeyService(tenant_repository(), unit_of_work, cache_seconds=get_settings().api_key_cache_seconds)
 
 
+# The embedded stack is one process standing in for every container of a deployed stage: it allows this many
+# containers' worth of each limit, so a test suite or a demo never meets them (tests/security/test_fair_share.py
+# installs one container's worth to show them).
+LOCAL_LIMIT_SCALE = 20
+
+
+@lru_cache(maxsize=1)
+def request_throttle() -> RequestThrottle:
+    """The edge's request limits, in this container's memory (``core.ratelimit``)."""
+    return build_request_throttle(LOCAL_LIMIT_SCALE if get_settings().is_local else 1)
+
+
+def build_request_throttle(scale: float = 1) -> RequestThrottle:
+    """Fresh buckets with every limit (the plans', per source) times ``scale``; the plan is read from the
+    container's tenant cache, never loaded (0 round trips; the default plan until the tenant is cached)."""
+    from chalicelib.core.ratelimit import ANONYMOUS_PER_SOURCE, RequestThrottle, TokenBuckets
+    from chalicelib.tenants.plans import PLANS, plan_limits
+
+    configs, plans = tenant_configs(), {name: limits.scaled(scale) for name, limits in PLANS.items()}
+    default = plan_limits(None).scaled(scale)
+    return RequestThrottle(TokenBuckets(), anonymous=ANONYMOUS_PER_SOURCE.scaled(scale),
+                           limits_for=lambda tenant_id: plans.get(configs.cached_plan(tenant_id) or "", default))
+
+
 @lru_cache(maxsize=1)
 def password_hasher() -> PasswordHasher:
     """argon2id with the settings' cost profile (``fast`` only in local stages)."""
@@ -126,14 +154,32 @@ def staff_auth() -> StaffAuth:
     from chalicelib.tenants.auth import StaffAuth
 
     return StaffAuth(tenant_repository(), tenant_configs(), api_key_service(), token_codec(), unit_of_work,
-                     get_settings(), password_hasher())
+                     get_settings(), password_hasher(), tenant_access(), refresh_tokens())
+
+
+@lru_cache(maxsize=1)
+def refresh_tokens() -> RefreshTokens:
+    """Rotating refresh tokens of staff and residents."""
+    from chalicelib.tenants.sessions import RefreshTokens
+
+    return RefreshTokens(tenant_repository(), unit_of_work, ttl_seconds=get_settings().refresh_token_ttl_seconds)
+
+
+@lru_cache(maxsize=1)
+def tenant_access() -> TenantAccess:
+    """Cut-off tokens (from the cached tenant) and the actor re-check of administrative changes."""
+    from chalicelib.tenants.access import TenantAccess
+
+    settings = get_settings()
+    return TenantAccess(tenant_repository(), tenant_configs(), longest_token_seconds=max(
+        settings.access_token_ttl_seconds, settings.resident_token_ttl_seconds))
 
 
 @lru_cache(maxsize=1)
 def staff_service() -> StaffService:
     from chalicelib.tenants.staff import StaffService
 
-    return StaffService(tenant_repository(), unit_of_work, password_hasher())
+    return StaffService(tenant_repository(), unit_of_work, password_hasher(), tenant_access(), api_key_service())
 
 
 
@@ -156,7 +202,7 @@ def place_service() -> PlaceService:
 def resident_service() -> ResidentService:
     from chalicelib.residents.people import ResidentService
 
-    return ResidentService(resident_repository(), unit_of_work, place_service())
+    return ResidentService(resident_repository(), unit_of_work, place_service(), tenant_access(), refresh_tokens())
 
 
 @lru_cache(maxsize=1)
@@ -181,8 +227,24 @@ def resident_login() -> ResidentLogin:
     from chalicelib.residents.login import ResidentLogin
     from chalicelib.residents.repository import OtpRepository
 
-    return ResidentLogin(resident_repository(), OtpRepository(), token_codec(), sms_channel(), get_settings(),
-                         wechat_auth(), unit_of_work)
+    return ResidentLogin(resident_repository(), OtpRepository(), token_codec(), notifications_send(), get_settings(),
+                         wechat_auth(), unit_of_work, refresh_tokens())
+
+
+@lru_cache(maxsize=1)
+def notifications_send() -> Send:
+    """``send(message, delay)`` onto the notifications queue (sign-in codes go this way, never from a request)."""
+    from chalicelib.core.queues import sqs_sender
+
+    return sqs_sender(get_settings().notifications_queue_url or "", sqs_client())
+
+
+@lru_cache(maxsize=1)
+def otp_delivery() -> OtpDelivery:
+    """Sends the sign-in codes queued by ``ResidentLogin.request_code`` (the notifications consumer's other job)."""
+    from chalicelib.residents.login import OtpDelivery
+
+    return OtpDelivery(sms_channel())
 
 
 @lru_cache(maxsize=1)
@@ -337,7 +399,6 @@ def inbox_service() -> InboxService:
 @lru_cache(maxsize=1)
 def notification_consumer() -> NotificationConsumer:
     """Outbox events → the tenant's rules → SMS, WeChat, e-mail and the inbox (reads other contexts by Protocol)."""
-    from chalicelib.core.queues import sqs_sender
     from chalicelib.notifications.audience import Audience
     from chalicelib.notifications.consumer import NotificationConsumer
     from chalicelib.notifications.repository import ClaimRepository
@@ -347,8 +408,7 @@ def notification_consumer() -> NotificationConsumer:
                                                     ("email", email_channel())) if channel is not None}
     return NotificationConsumer(ticket_repository(), tenant_configs(),
                                 Audience(tenant_repository(), resident_repository()), channels, inbox_service(),
-                                ClaimRepository(), sqs_sender(get_settings().notifications_queue_url or "",
-                                                              sqs_client()), fallback_kinds=default_ticket_kinds())
+                                ClaimRepository(), notifications_send(), fallback_kinds=default_ticket_kinds())
 
 
 @lru_cache(maxsize=1)
@@ -385,6 +445,7 @@ def webhook_service() -> WebhookService:
 
     settings = get_settings()
     return WebhookService(webhook_repository(), unit_of_work, secret_box(), webhooks_enqueue(),
+                          check_actor=tenant_access().stage_actor_check,
                           https_only=not settings.is_local, allow_loopback=settings.webhook_allow_loopback)
 
 
@@ -415,9 +476,37 @@ def sqs_send_batch() -> SendBatch:
     return batch_sender(sqs_client())
 
 
+@lru_cache(maxsize=1)
+def dispatch_failure_replay() -> DispatchFailureReplay:
+    """The outbox relay's dead letters (stream batches it gave up on) → the relay again: read back from the stream,
+    else from the outbox items, and sent through the same ``dispatch`` (an operator's command; consumers dedupe)."""
+    import boto3
+
+    from chalicelib.events.dispatcher import dispatch
+    from chalicelib.events.replay import DispatchFailureReplay, SqsDeadLetters, StreamBatches
+    from chalicelib.events.repository import OutboxRepository
+
+    settings = get_settings()
+    if not settings.dispatch_failures_queue_url:
+        raise SettingsError("LINLI_DISPATCH_FAILURES_QUEUE_URL is not set: there is no dead-letter queue to replay")
+    streams = boto3.client("dynamodbstreams", region_name=settings.region, endpoint_url=settings.aws_endpoint_url)
+    letters = SqsDeadLetters(sqs_client(), settings.dispatch_failures_queue_url,
+                             wait_seconds=0 if settings.is_local else 1)  # the emulator's short poll sees all
+    return DispatchFailureReplay(letters, StreamBatches(streams), OutboxRepository(),
+                                 lambda batch: dispatch(batch, urls=event_queue_urls(), send_batch=sqs_send_batch()))
+
+
 class _Authenticator:
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         return staff_auth().authenticate(token, request_id)
+
+
+class _Throttle:
+    def check_source(self, route: str, source_ip: str) -> None:
+        request_throttle().check_source(route, source_ip)
+
+    def check_principal(self, ctx: TenantContext) -> None:
+        request_throttle().check_principal(ctx)
 
 
 # --- route wiring: each context's section fills its route modules' Provided slots ------------------
@@ -466,6 +555,7 @@ def wire(api: Api, settings: Settings | None = None) -> None:
     """Called once by app.py (and by tests after changing the environment)."""
     configure_storage(settings or get_settings())
     api.authenticator = _Authenticator()
+    api.throttle = _Throttle()
     for wire_context in (_wire_tenants, _wire_residents, _wire_tickets, _wire_notifications_and_webhooks):
         wire_context()
 

@@ -4,28 +4,37 @@ DynamoDB makes every request atomic (a conditional write or a transaction either
 fails); moto's in-memory backends take no locks, so concurrent requests could both win.
 Serialising requests restores the guarantee the code relies on. Long polls are not used
 locally (the emulator polls SQS with ``WaitTimeSeconds=0``), so nothing holds the lock for long.
+The same serialisation gives the journal (``devstack.journal``) one order of changes to write.
 """
 from __future__ import annotations
 
 import copy
 import threading
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
 
+if TYPE_CHECKING:
+    from devstack.journal import Journal
+
 
 class _OneAtATime:
-    def __init__(self, app: Callable[..., Iterable[bytes]]) -> None:
+    """Serves one request at a time; with a journal, each request's changes are journaled before its answer."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal | None = None) -> None:
         self._app = app
+        self._journal = journal
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
         with self._lock:
-            return list(self._app(environ, start_response))
+            if self._journal is None:
+                return list(self._app(environ, start_response))
+            return self._journal.around(self._app, environ, start_response)
 
 
 def cheap_transaction_rollback() -> None:
@@ -86,12 +95,19 @@ def cheap_transaction_rollback() -> None:
 
 
 class SerialMotoServer(ThreadedMotoServer):
+    """moto server with requests serialised; given a journal (``devstack.journal``), its data persists."""
+
+    def __init__(self, *args: Any, journal: Journal | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.journal = journal
+        self.app = DomainDispatcherApplication(create_backend_app)  # what the journal replays into, in process
+
     def start(self) -> None:
         cheap_transaction_rollback()
         super().start()
 
     def _server_entry(self) -> None:
-        app = _OneAtATime(DomainDispatcherApplication(create_backend_app))
+        app = _OneAtATime(self.app, self.journal)
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()

@@ -13,14 +13,15 @@ RESIDENT_PAGE = ROOT / "web" / "resident" / "dist" / "index.html"
 
 
 def banner(api_url: str, aws_endpoint: str, table_name: str, *, log_level: str,
-           resident_page: Path | None = RESIDENT_PAGE) -> str:
-    """The banner; the resident page's line only when ``resident_page`` exists."""
+           resident_page: Path | None = RESIDENT_PAGE, data_dir: str | None = None) -> str:
+    """The banner; the resident page's line only when ``resident_page`` exists, the data's when it persists."""
     page = ""
     if resident_page is not None and resident_page.is_file():
         page = f"\n  Resident page    {api_url}/r/{DEMO_SLUG}/"
     staff = "\n".join(f"    {email:<18} {role.value:<11} password {DEMO_PASSWORD}" for email, _, role in DEMO_STAFF)
     residents = "\n".join(f"    {phone}  {name}  {home}" for phone, name, home in demo_residents())
     quiet = level_note(log_level)
+    kept = f"\n  Data             {data_dir}   (kept across restarts; make reset clears it)" if data_dir else ""
     return f"""
 Linli is running (stage: local)
   API              {api_url}
@@ -28,7 +29,7 @@ Linli is running (stage: local)
   Demo branding    {api_url}/v1/public/tenants/{DEMO_SLUG}/branding{page}
   Sent messages    {api_url}/v1/dev/messages   (SMS, WeChat and e-mail the local providers recorded)
   Webhooks         POST {api_url}/v1/webhooks  (loopback allowed locally; retries compressed 100×)
-  AWS emulator     {aws_endpoint}   (table {table_name}; stream and queues emulated)
+  AWS emulator     {aws_endpoint}   (table {table_name}; stream and queues emulated){kept}
 
 Demo tenant slug: {DEMO_SLUG}
   Staff

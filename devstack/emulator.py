@@ -1,7 +1,9 @@
 """Event-source emulation for the embedded stack: what Lambda's pollers do in AWS.
 
 - DynamoDB stream → a handler, in order, with the infra filter applied, retrying from the
-  first failed record (``ReportBatchItemFailures``).
+  first failed record (``ReportBatchItemFailures``), bisecting a failing batch, and sending what
+  it gives up on (retries exhausted, record too old) to the mapping's on-failure queue in Lambda's
+  format (``DDBStreamBatchInfo``).
 - SQS → a handler, in batches: successes are deleted, reported failures stay (redelivered
   after the visibility timeout, moved to the DLQ by the queue's redrive policy).
 - Schedules → a function every N seconds.
@@ -14,6 +16,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib.core.observability import logger
@@ -49,24 +52,81 @@ def _failed_ids(response: Any) -> set[str] | None:
     return set()
 
 
+@dataclass
+class _Failing:
+    """A shard whose first pending record keeps failing: the batch cap (halved by bisection), retries used (bisection
+    uses none, as in Lambda) and invocations so far."""
+
+    limit: int
+    retries: int = 0
+    invokes: int = 0
+
+
+def _epoch(moment: Any) -> float:
+    """A stream record's ``ApproximateCreationDateTime``: a datetime from boto3, epoch seconds in Lambda's events."""
+    return moment.timestamp() if isinstance(moment, datetime) else float(moment)
+
+
+def _iso(epoch: float, *, millis: bool = False) -> str:
+    moment = datetime.fromtimestamp(epoch, timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S") + (f".{moment.microsecond // 1000:03d}Z" if millis else "Z")
+
+
+def on_failure_record(batch: list[dict[str, Any]], *, shard_id: str, stream_arn: str, function_arn: str,
+                      condition: str, invokes: int, crashed: bool, now: float) -> dict[str, Any]:
+    """What Lambda sends a stream mapping's on-failure destination for a batch it discards: the invocation record,
+    saying where the batch sits in the stream (``DDBStreamBatchInfo``), not what it holds."""
+    first, last = batch[0]["dynamodb"], batch[-1]["dynamodb"]
+    response: dict[str, Any] = {"statusCode": 200, "executedVersion": "$LATEST"}
+    if crashed:
+        response["functionError"] = "Unhandled"
+    return {
+        "requestContext": {"requestId": str(uuid.uuid4()), "functionArn": function_arn, "condition": condition,
+                           "approximateInvokeCount": invokes},
+        "responseContext": response, "version": "1.0", "timestamp": _iso(now, millis=True),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id, "startSequenceNumber": first["SequenceNumber"],
+            "endSequenceNumber": last["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": _iso(_epoch(first.get("ApproximateCreationDateTime", now))),
+            "approximateArrivalOfLastRecord": _iso(_epoch(last.get("ApproximateCreationDateTime", now))),
+            "batchSize": len(batch), "streamArn": stream_arn},
+    }
+
+
 class StreamPoller:
-    """Reads every shard of a table's stream from TRIM_HORIZON and feeds the handler."""
+    """Reads every shard of a table's stream from TRIM_HORIZON and feeds the handler, as the stream mapping says.
+
+    A reported failure (``ReportBatchItemFailures``) checkpoints before the first failed record and retries the
+    batch from there; a batch the handler crashes on is split in two while bisecting (``BisectBatchOnFunctionError``,
+    using no retry) until the failing record is alone. After ``max_retries`` retries — or at once for records older
+    than ``max_record_age_seconds`` — the batch goes to the on-failure queue in Lambda's format and the shard moves
+    on (with no on-failure queue it is dropped, as Lambda does). ``max_retries`` and ``retry_delay`` may be changed
+    while it runs (tests lower them).
+    """
 
     def __init__(self, session: Any, stream_arn: str, handler: Handler, *, batch_size: int = 100,
                  filters: list[dict[str, Any]] | None = None, retry_delay: float = 0.5, max_retries: int = 50,
-                 name: str = "event_dispatcher") -> None:
+                 bisect: bool = False, max_record_age_seconds: int = -1, on_failure_url: str | None = None,
+                 name: str = "event_dispatcher", clock: Callable[[], float] = time.time) -> None:
         self._streams = session.client("dynamodbstreams")
         self._arn = stream_arn
         self._handler = handler
         self._batch_size = batch_size
         self._filters = filters or []
-        self._retry_delay = retry_delay
-        self._max_retries = max_retries
+        self.retry_delay = retry_delay
+        self.max_retries = max_retries  # -1: until the record is too old (MaximumRetryAttempts)
+        self._bisect = bisect
+        self._max_age = max_record_age_seconds
+        self._on_failure_url = on_failure_url
+        self._sqs = session.client("sqs") if on_failure_url else None
         self._name = name
+        self._function_arn = f"arn:aws:lambda:local:000000000000:function:{name}"
+        self._clock = clock
         self._iterators: dict[str, str] = {}  # shard → the last sequence number read
         self._pending: dict[str, list[dict[str, Any]]] = {}
-        self._attempts: dict[str, int] = {}
+        self._failing: dict[str, _Failing] = {}
         self.idle_passes = 0  # passes that found nothing new and left nothing pending (tests wait on it)
+        self.discarded = 0  # batches given up on (sent to the on-failure queue, or dropped without one)
 
     def _wanted(self, record: dict[str, Any]) -> bool:
         return not self._filters or any(matches(f, record) for f in self._filters)
@@ -95,29 +155,74 @@ class StreamPoller:
             self.idle_passes += 1
         return delivered
 
+    def _too_old(self, pending: list[dict[str, Any]]) -> int:
+        """How many records at the head of the shard are older than the maximum record age."""
+        if self._max_age < 0:
+            return 0
+        oldest_allowed, count = self._clock() - self._max_age, 0
+        for record in pending[: self._batch_size]:
+            created = record["dynamodb"].get("ApproximateCreationDateTime")
+            if created is None or _epoch(created) >= oldest_allowed:
+                break
+            count += 1
+        return count
+
     def _deliver(self, shard_id: str) -> int:
         pending = self._pending[shard_id]
         if not pending:
             return 0
-        batch = pending[: self._batch_size]
+        if stale := self._too_old(pending):
+            self._give_up(shard_id, pending[:stale], "RecordAgeExceeded", crashed=False)
+            return 0
+        failing = self._failing.get(shard_id)
+        batch = pending[: failing.limit if failing else self._batch_size]
+        crashed = False
         try:
             failed = _failed_ids(self._handler({"Records": batch}, LambdaContext(self._name)))
         except Exception:  # a crashing handler fails the whole batch, exactly as Lambda does
             logger.exception("stream handler failed", extra={"handler": self._name})
-            failed = {batch[0]["dynamodb"]["SequenceNumber"]}
+            crashed, failed = True, {r["dynamodb"]["SequenceNumber"] for r in batch}
         if not failed:
             del pending[: len(batch)]
-            self._attempts.pop(shard_id, None)
+            self._failing.pop(shard_id, None)
             return len(batch)
-        first = min(i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed)
-        del pending[:first]
-        self._attempts[shard_id] = self._attempts.get(shard_id, 0) + 1
-        if self._attempts[shard_id] > self._max_retries:
-            logger.error("stream record dropped after retries", extra={"handler": self._name})
-            del pending[:1]
-            self._attempts.pop(shard_id, None)
-        time.sleep(self._retry_delay)
+        # (an identifier that names no record of the batch fails all of it, as in Lambda)
+        first = min((i for i, r in enumerate(batch) if r["dynamodb"]["SequenceNumber"] in failed), default=0)
+        if first or failing is None:  # the checkpoint moved past what succeeded: a new failing head
+            del pending[:first]
+            batch, failing = batch[first:], _Failing(limit=len(batch) - first)
+            self._failing[shard_id] = failing
+        failing.invokes += 1
+        if crashed and self._bisect and len(batch) > 1:  # a function error: split the batch in two, no retry used
+            failing.limit = (len(batch) + 1) // 2
+        else:
+            failing.retries += 1
+            if 0 <= self.max_retries < failing.retries:
+                self._give_up(shard_id, batch, "RetryAttemptsExhausted", crashed=crashed)
+        time.sleep(self.retry_delay)
         return first
+
+    def _give_up(self, shard_id: str, batch: list[dict[str, Any]], condition: str, *, crashed: bool) -> None:
+        """Send the batch (the head of the shard) to the on-failure queue, then move past it; if the queue refuses,
+        keep it (the next pass tries again)."""
+        failing = self._failing.get(shard_id)
+        record = on_failure_record(batch, shard_id=shard_id, stream_arn=self._arn, function_arn=self._function_arn,
+                                   condition=condition, invokes=failing.invokes if failing else 0, crashed=crashed,
+                                   now=self._clock())
+        where = {"handler": self._name, "condition": condition, "records": len(batch),
+                 "start": record["DDBStreamBatchInfo"]["startSequenceNumber"]}
+        if self._sqs is None:
+            logger.error("stream records dropped: no on-failure destination", extra=where)
+        else:
+            try:
+                self._sqs.send_message(QueueUrl=self._on_failure_url, MessageBody=json.dumps(record))
+            except Exception:  # never drop: the batch stays at the head of the shard
+                logger.exception("on-failure destination refused a discarded batch", extra=where)
+                return
+            logger.warning("stream batch sent to the on-failure destination", extra=where)
+        del self._pending[shard_id][: len(batch)]
+        self._failing.pop(shard_id, None)
+        self.discarded += 1
 
 
 class QueuePoller:
@@ -210,3 +315,18 @@ class Emulator:
 
 def stream_filters(mapping_properties: dict[str, Any]) -> list[dict[str, Any]]:
     return [json.loads(f["Pattern"]) for f in mapping_properties.get("FilterCriteria", {}).get("Filters", [])]
+
+
+def stream_mapping_options(mapping_properties: dict[str, Any]) -> dict[str, Any]:
+    """A :class:`StreamPoller`'s settings as infra declares the stream mapping: batch size, filters, retries,
+    bisection and maximum record age (its on-failure queue is created from the template by ``devstack.resources``).
+
+    Example
+    -------
+    >>> stream_mapping_options({"BatchSize": 10, "MaximumRetryAttempts": 3, "BisectBatchOnFunctionError": True})
+    {'batch_size': 10, 'filters': [], 'max_retries': 3, 'bisect': True, 'max_record_age_seconds': -1}
+    """
+    return {"batch_size": mapping_properties.get("BatchSize", 100), "filters": stream_filters(mapping_properties),
+            "max_retries": mapping_properties.get("MaximumRetryAttempts", -1),
+            "bisect": mapping_properties.get("BisectBatchOnFunctionError", False),
+            "max_record_age_seconds": mapping_properties.get("MaximumRecordAgeInSeconds", -1)}

@@ -9,6 +9,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "resources.json"
 QUEUES = {"notifications": "NotificationsQueue", "webhooks": "WebhooksQueue", "sla": "SlaQueue"}
+DISPATCH_FAILURES = "event-dispatch-dlq"  # the stream mapping's on-failure queue: ``<prefix>-event-dispatch-dlq``
 
 
 def template() -> dict[str, Any]:
@@ -36,6 +37,7 @@ class LocalResources:
     queue_urls: dict[str, str]
     dead_letter_urls: dict[str, str]
     attachments_bucket: str
+    dispatch_failures_url: str = ""  # the stream mapping's on-failure destination (the dispatcher's dead letters)
 
 
 def create_resources(session: Any, table_name: str, prefix: str) -> LocalResources:
@@ -65,6 +67,8 @@ def create_resources(session: Any, table_name: str, prefix: str) -> LocalResourc
                                          "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}),
         })["QueueUrl"]
         queue_urls[name], dead_letter_urls[name] = url, dlq_url
+    dispatch_failures_url = create_on_failure_queue(sqs, resources, "EventDispatcherStreamMapping",
+                                                    f"{prefix}-{DISPATCH_FAILURES}")
     bucket = f"{prefix}-attachments"
     s3 = session.client("s3")
     if bucket not in {b["Name"] for b in s3.list_buckets().get("Buckets", [])}:
@@ -73,7 +77,21 @@ def create_resources(session: Any, table_name: str, prefix: str) -> LocalResourc
         rules = [{("MaxAgeSeconds" if k == "MaxAge" else k): v for k, v in rule.items()} for rule in cors["CorsRules"]]
         s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": rules})
     create_secrets_key(session, resources)
-    return LocalResources(table_name, stream_arn, queue_urls, dead_letter_urls, bucket)
+    return LocalResources(table_name, stream_arn, queue_urls, dead_letter_urls, bucket, dispatch_failures_url)
+
+
+def on_failure_queue(resources: dict[str, Any], mapping: str) -> str:
+    """The logical id of the queue an event source mapping sends what it gives up on to (its ``OnFailure``)."""
+    destination = resources[mapping]["Properties"]["DestinationConfig"]["OnFailure"]["Destination"]
+    return destination["Fn::GetAtt"][0]
+
+
+def create_on_failure_queue(sqs: Any, resources: dict[str, Any], mapping: str, name: str) -> str:
+    """Create (or find) a mapping's on-failure queue with the attributes infra gives it; its URL."""
+    props = resources[on_failure_queue(resources, mapping)]["Properties"]
+    return sqs.create_queue(QueueName=name, Attributes={
+        attribute: str(props[attribute]) for attribute in ("MessageRetentionPeriod", "VisibilityTimeout")
+        if attribute in props})["QueueUrl"]
 
 
 def secrets_key_alias() -> str:

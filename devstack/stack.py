@@ -1,5 +1,6 @@
 """The embedded stack: AWS emulator on loopback, resources from infra/, demo data, the API
-over HTTP and the event-source emulator, in one process."""
+over HTTP and the event-source emulator, in one process. Given a data directory (``make run``:
+``.linli/``) its data and keys persist across restarts and kills (``devstack.journal``)."""
 from __future__ import annotations
 
 import json
@@ -10,10 +11,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from devstack.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_filters
+from devstack.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_mapping_options
 from devstack.resources import LocalResources, create_resources, event_source_settings
+
+if TYPE_CHECKING:
+    from devstack.journal import Journal
 
 HOST = "127.0.0.1"
 _STARTED_BY_US: set[str] = set()  # endpoints of emulators this process started (not a user's AWS_ENDPOINT_URL)
@@ -51,6 +56,8 @@ class LocalStack:
     failure_visibility_seconds: int = 2
     log_level: str | None = None  # what the app logs (make run: LINLI_LOG_LEVEL); None keeps POWERTOOLS_LOG_LEVEL
     consumers: dict[str, Any] = field(default_factory=dict)
+    data_dir: Path | None = None  # where the data persists (make run: .linli/); None keeps it all in memory (tests)
+    journal: Journal | None = None  # the data directory's journal, when this stack runs the AWS emulator
     endpoint: str = ""
     resources: LocalResources | None = None
     _moto: Any = None
@@ -75,8 +82,12 @@ class LocalStack:
             ensure_port_free(self.aws_port, "LINLI_AWS_PORT")
             from devstack.aws import SerialMotoServer
 
+            if self.data_dir is not None:
+                from devstack.journal import Journal
+
+                self.journal = Journal(Path(self.data_dir))  # locks the directory: one stack per data directory
             logging.getLogger("werkzeug").setLevel(logging.ERROR)
-            self._moto = SerialMotoServer(ip_address=HOST, port=self.aws_port, verbose=False)
+            self._moto = SerialMotoServer(ip_address=HOST, port=self.aws_port, verbose=False, journal=self.journal)
             self._moto.start()
             self.endpoint = f"http://{HOST}:{self.aws_port}"
             _STARTED_BY_US.add(self.endpoint)
@@ -84,11 +95,19 @@ class LocalStack:
         import boto3
 
         session = boto3.session.Session(region_name=os.environ["AWS_REGION"])
+        if self.journal:  # keys first: the resources then find the secrets key rather than make another
+            self.journal.restore_keys()
         self.resources = create_resources(session, self.table_name, prefix=self.table_name)
+        if self.journal:
+            from devstack.journal import stream_filter
+
+            self.journal.restore(self._moto.app, stream_filter())
+            self.journal.begin()
         os.environ.update({
             "LINLI_NOTIFICATIONS_QUEUE_URL": self.resources.queue_urls["notifications"],
             "LINLI_WEBHOOKS_QUEUE_URL": self.resources.queue_urls["webhooks"],
             "LINLI_SLA_QUEUE_URL": self.resources.queue_urls["sla"],
+            "LINLI_DISPATCH_FAILURES_QUEUE_URL": self.resources.dispatch_failures_url,
             "LINLI_ATTACHMENTS_BUCKET": self.resources.attachments_bucket,
         })
         from chalicelib import bootstrap
@@ -98,11 +117,17 @@ class LocalStack:
         import app as application
 
         bootstrap.wire(api)
-        if self.seed:
+        if self.seed and not (self.journal and self.journal.seeded):  # seeded once per data directory
             from devstack.demo import seed_demo
 
             seed_demo()
+            if self.journal:
+                self.journal.mark_seeded()
         self._start_http(application.app)
+        if self.journal:
+            from devstack.journal import MarkingApp
+
+            application = MarkingApp(application, self.journal, self.table_name)
         self._start_emulator(session, application)
         return self
 
@@ -115,7 +140,11 @@ class LocalStack:
         os.environ.setdefault("LINLI_STAGE", "local")
         os.environ["LINLI_LISTEN"] = "loopback"  # the API binds HOST (127.0.0.1): what lets the dev routes exist
         os.environ["LINLI_TABLE_NAME"] = self.table_name
-        if not os.environ.get("LINLI_JWT_KEYS"):
+        if not os.environ.get("LINLI_JWT_KEYS") and self.data_dir is not None:  # kept: tokens outlive a restart
+            from devstack.journal import signing_keys
+
+            os.environ["LINLI_JWT_KEYS"], os.environ["LINLI_JWT_ACTIVE_KID"] = signing_keys(Path(self.data_dir))
+        elif not os.environ.get("LINLI_JWT_KEYS"):
             os.environ["LINLI_JWT_KEYS"] = json.dumps({"local-1": secrets.token_urlsafe(48)})
             os.environ["LINLI_JWT_ACTIVE_KID"] = "local-1"
         if self.log_level:
@@ -138,9 +167,11 @@ class LocalStack:
     def _start_emulator(self, session: Any, application: Any) -> None:
         assert self.resources is not None
         self.emulator = Emulator()
+        # As the mapping says (batch, filter, retries, bisection, record age), giving up into its on-failure queue.
         mapping = event_source_settings("EventDispatcherStreamMapping")
         self.stream_poller = StreamPoller(session, self.resources.stream_arn, application.event_dispatcher,
-                                          batch_size=mapping["BatchSize"], filters=stream_filters(mapping))
+                                          **stream_mapping_options(mapping),
+                                          on_failure_url=self.resources.dispatch_failures_url)
         self.emulator.add_poller("event_dispatcher", self.stream_poller)
         self._sqs = session.client("sqs")
         for queue, handler in self.consumers.items():
@@ -191,3 +222,5 @@ class LocalStack:
             self._http.server.server_close()
         if self._moto:
             self._moto.stop()
+        if self.journal:
+            self.journal.close()

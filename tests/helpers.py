@@ -1,6 +1,7 @@
 """Test helpers: an HTTP client for the local stack and a tenant factory."""
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -67,6 +68,19 @@ class ApiClient:
         login = self.post("/v1/auth/login", json={"tenant_slug": tenant.slug, "email": email, "password": password})
         assert login.status_code == 200, login.text
         return response.json(), login.json()["access_token"]
+
+
+def sent_code(api: ApiClient, phone: str, timeout: float = 15) -> str:
+    """The latest sign-in code the local SMS recorder got for ``phone`` (codes go out through the notifications
+    queue, so this waits for it)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        messages = api.get("/v1/dev/messages", params={"to": phone}).json()["items"]
+        if messages or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert messages and messages[0]["channel"] == "sms", f"no code reached {phone}"
+    return messages[0]["params"]["code"]
 
 
 def assert_error(response: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:

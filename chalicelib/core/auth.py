@@ -26,6 +26,7 @@ class AccessClaims:
     kind: str
     role: str | None
     units: tuple[UnitClaim, ...] = ()
+    issued_ms: int = 0  # when it was issued, in milliseconds: what access revocation compares with
 
 
 class TokenCodec:
@@ -56,7 +57,7 @@ class TokenCodec:
         claims: dict[str, Any] = {
             "iss": ISSUER, "sub": subject, "tid": tenant_id, "typ": kind,
             "iat": int(now.timestamp()), "exp": int((now + timedelta(seconds=ttl)).timestamp()),
-            "jti": secrets.token_hex(8),
+            "jti": secrets.token_hex(8), "ims": int(now.timestamp() * 1000),
         }
         if role:
             claims["role"] = role
@@ -88,8 +89,11 @@ class TokenCodec:
             units = tuple(UnitClaim(*(str(part) for part in unit[:4])) for unit in claims.get("units", []))
         except TypeError as exc:  # a unit claim without community and unit ids
             raise UnauthenticatedError() from exc
+        issued_ms = claims.get("ims")
+        if not isinstance(issued_ms, int):
+            issued_ms = int(claims["iat"]) * 1000
         return AccessClaims(tenant_id=claims["tid"], subject=claims["sub"], kind=claims["typ"],
-                            role=claims.get("role"), units=units)
+                            role=claims.get("role"), units=units, issued_ms=issued_ms)
 
 
 def digest(secret: str) -> str:

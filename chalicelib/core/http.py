@@ -57,6 +57,14 @@ class Authenticator(Protocol):
     def authenticate(self, token: str, request_id: str) -> TenantContext: ...
 
 
+class Throttle(Protocol):
+    """Request limits (``core.ratelimit.RequestThrottle``): each raises ``RateLimitedError`` (429) over the share."""
+
+    def check_source(self, route: str, source_ip: str) -> None: ...
+
+    def check_principal(self, ctx: TenantContext) -> None: ...
+
+
 @dataclass
 class Call:
     """What a route handler receives: the parsed request and, when authenticated, the tenant."""
@@ -247,6 +255,7 @@ class Api:
     def __init__(self) -> None:
         self.operations: list[Operation] = []
         self.authenticator: Authenticator | None = None
+        self.throttle: Throttle | None = None  # set by the composition root; in memory, no round trip
 
     def blueprint(self, import_name: str) -> Blueprint:
         return Blueprint(import_name)
@@ -267,9 +276,14 @@ class Api:
                 try:
                     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                     request_id = request_id_var.get()
+                    source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp") or "-"
+                    if auth == "public" and self.throttle is not None:  # before parsing, lookups or hashing
+                        self.throttle.check_source(path, source_ip)
                     ctx = self._authenticate(auth, headers, request_id)
                     if ctx is not None:
                         logger.thread_safe_append_keys(tenant_id=ctx.tenant_id)
+                        if self.throttle is not None:  # the tenant's (and API key's) share, from memory
+                            self.throttle.check_principal(ctx)
                         if permission is not None:
                             ctx.require(permission)
                     parsed_body = None
@@ -281,7 +295,7 @@ class Api:
                     if len(raw) > MAX_BODY_BYTES:
                         raise PayloadTooLargeError()
                     call = Call(ctx, parsed_body, parsed_query, path_params, headers, request_id, raw,
-                                source_ip=((request.context or {}).get("identity") or {}).get("sourceIp") or "-")
+                                source_ip=source_ip)
                     scope = list_scope_var.set(list_scope(method, path, path_params, ctx, parsed_query))
                     try:
                         result = handler(call)

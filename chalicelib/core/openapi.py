@@ -15,7 +15,8 @@ ERROR_SCHEMA = {
         "details": {}}}},
 }
 _ERRORS = {"400": "Malformed request", "401": "Unauthenticated", "403": "Role not allowed", "404": "Not found",
-           "409": "Conflict", "412": "Version mismatch", "413": "Body too large", "422": "Invalid field",
+           "409": "Conflict", "412": "Version mismatch", "413": "Body too large",
+           "415": "Unsupported media type", "422": "Invalid field",
            "429": "Too many requests"}
 
 SECURITY_SCHEMES = {

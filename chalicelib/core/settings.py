@@ -40,6 +40,7 @@ class Settings:
     notifications_queue_url: str | None = None
     webhooks_queue_url: str | None = None
     sla_queue_url: str | None = None
+    dispatch_failures_queue_url: str | None = None  # the outbox relay's on-failure destination (dead letters)
     jwt_keys: dict[str, str] = field(default_factory=dict, repr=False)
     jwt_active_kid: str | None = None
     jwt_secret_name: str | None = None
@@ -50,9 +51,10 @@ class Settings:
     api_key_cache_seconds: int = 60
     max_body_bytes: int = 1024 * 1024
     login_max_failures: int = 5
-    resident_token_ttl_seconds: int = 7 * 24 * 3600
-    otp_daily_per_phone: int = 10
-    otp_daily_per_tenant: int = 5000
+    resident_token_ttl_seconds: int = 3600  # short: a resident's refresh token keeps them signed in
+    otp_per_phone_window: int = 5      # codes per phone per OTP window (15 min): a nuisance bound, never a lock-out
+    otp_per_source_window: int = 20    # codes asked for from one address per OTP window
+    otp_daily_per_tenant: int = 5000   # codes sent to residents per tenant per day (the SMS bill's guard)
     attachments_bucket: str = "linli-local-attachments"
     sms_secret_name: str | None = None
     wechat_secret_name: str | None = None
@@ -100,13 +102,16 @@ class Settings:
             "stage": "LINLI_STAGE", "aws_endpoint_url": "AWS_ENDPOINT_URL", "table_name": "LINLI_TABLE_NAME",
             "notifications_queue_url": "LINLI_NOTIFICATIONS_QUEUE_URL",
             "webhooks_queue_url": "LINLI_WEBHOOKS_QUEUE_URL",
-            "sla_queue_url": "LINLI_SLA_QUEUE_URL", "jwt_active_kid": "LINLI_JWT_ACTIVE_KID",
+            "sla_queue_url": "LINLI_SLA_QUEUE_URL", "dispatch_failures_queue_url": "LINLI_DISPATCH_FAILURES_QUEUE_URL",
+            "jwt_active_kid": "LINLI_JWT_ACTIVE_KID",
             "jwt_secret_name": "LINLI_JWT_SECRET_NAME", "secrets_kms_key": "LINLI_SECRETS_KMS_KEY",
             "access_token_ttl_seconds": "LINLI_ACCESS_TOKEN_TTL_SECONDS",
             "refresh_token_ttl_seconds": "LINLI_REFRESH_TOKEN_TTL_SECONDS",
             "config_cache_seconds": "LINLI_CONFIG_CACHE_SECONDS",
             "api_key_cache_seconds": "LINLI_API_KEY_CACHE_SECONDS",
-            "otp_daily_per_phone": "LINLI_OTP_DAILY_PER_PHONE", "otp_daily_per_tenant": "LINLI_OTP_DAILY_PER_TENANT",
+            "otp_per_phone_window": "LINLI_OTP_PER_PHONE_WINDOW",
+            "otp_per_source_window": "LINLI_OTP_PER_SOURCE_WINDOW",
+            "otp_daily_per_tenant": "LINLI_OTP_DAILY_PER_TENANT",
             "attachments_bucket": "LINLI_ATTACHMENTS_BUCKET", "sms_secret_name": "LINLI_SMS_SECRET_NAME",
             "wechat_secret_name": "LINLI_WECHAT_SECRET_NAME", "email_from": "LINLI_EMAIL_FROM",
             "webhook_allow_loopback": "LINLI_WEBHOOK_ALLOW_LOOPBACK",

@@ -7,15 +7,15 @@ back to the defaults below, which are what a property company in China expects o
 """
 from __future__ import annotations
 
-import string
 from collections.abc import Iterable
 from datetime import datetime, time, timedelta
 from typing import Annotated, Literal, Protocol
 from zoneinfo import ZoneInfo
 
-from pydantic import ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import ConfigDict, Field, StringConstraints, ValidationInfo, field_validator, model_validator
 
 from chalicelib.core.schema import Schema
+from chalicelib.notifications import templates as template_rules
 
 Recipient = Literal["resident", "assignee", "supervisors", "on_duty_supervisors", "butler", "admins", "escalation"]
 ChannelName = Literal["sms", "wechat", "email", "inbox"]
@@ -109,25 +109,24 @@ class QuietHours(Schema):
 
 
 def check_template(text: str) -> str:
-    """A template may use only the known variables, with plain ``{name}`` fields.
+    """A template may use only the known variables, with plain ``{name}`` fields (:mod:`.templates` says why).
 
     Example
     -------
     >>> check_template("工单{number}已受理")
     '工单{number}已受理'
-    >>> check_template("{password}")
+    >>> check_template("{password}")  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
-    ValueError: unknown variable {password}; use: brand, category, clock, kind, number, reason, status, unit, url
+    chalicelib.notifications.templates.TemplateError: unknown variable {password}; use: brand, category, ...
     """
-    try:
-        fields = [f for _, f, spec, conv in string.Formatter().parse(text) if f is not None]
-    except ValueError as exc:
-        raise ValueError(f"not a valid template: {exc}") from exc
-    for name in fields:
-        if name not in VARIABLES:
-            raise ValueError(f"unknown variable {{{name}}}; use: {', '.join(sorted(VARIABLES))}")
-    return text
+    return template_rules.check(text, VARIABLES)
+
+
+SAVING = {"saving": True}
+"""The validation context of a configuration being saved (``TenantConfig.model_validate(…, context=SAVING)``):
+only then are templates checked. A stored configuration loads as it is: a template saved before today's rules
+renders its odd fields as literal text, so loading it must not fail every request of that tenant."""
 
 
 Template = Annotated[str, StringConstraints(min_length=1, max_length=500)]
@@ -146,12 +145,17 @@ class NotificationSettings(Schema):
         default_factory=dict, description="event → WeChat subscribe-message template id")
 
     @model_validator(mode="after")
-    def _templates_valid(self) -> NotificationSettings:
+    def _templates_valid(self, info: ValidationInfo) -> NotificationSettings:
+        saving = bool(info.context and info.context.get("saving"))
         for event, channels in self.templates.items():
-            for locales in channels.values():
-                for text in locales.values():
-                    check_template(text)
             notifiable(event)
+            for channel, locales in channels.items():
+                for locale, text in locales.items():
+                    if saving:
+                        try:
+                            check_template(text)
+                        except template_rules.TemplateError as exc:
+                            raise ValueError(f"templates.{event}.{channel}.{locale}: {exc}") from exc
         return self
 
     def effective_rules(self) -> list[Rule]:
@@ -227,14 +231,10 @@ EMERGENCY_TEMPLATES = {
 }
 
 
-class _Blank(dict):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
 def render(settings: NotificationSettings, event_type: str, channel: str, locale: str, values: dict[str, str],
            *, emergency: bool = False) -> str:
-    """The text of one message: the tenant's template, else the default, in its locale, else Chinese.
+    """The text of one message: the tenant's template, else the default, in its locale, else Chinese; plain
+    ``{variable}`` substitution, cut at the channel's cap (:mod:`chalicelib.notifications.templates`).
 
     Example
     -------
@@ -251,7 +251,7 @@ def render(settings: NotificationSettings, event_type: str, channel: str, locale
     if text is None:
         text = (DEFAULT_TEMPLATES.get((event_type, locale)) or DEFAULT_TEMPLATES.get((event_type, "zh-CN"))
                 or DEFAULT_TEMPLATES[("generic", locale if locale in ("zh-CN", "en") else "zh-CN")])
-    return text.format_map(_Blank(values))
+    return template_rules.render(text, values, template_rules.limit_for(channel))
 
 
 def plan(settings: NotificationSettings, event_type: str, ticket_kind: str | None = None

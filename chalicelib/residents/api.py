@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chalice import Response
+
 from chalicelib.core.clock import utcnow
 from chalicelib.core.http import LIST_QUERY, Call, ModelRefs, api
 from chalicelib.core.permissions import Permission
@@ -136,6 +138,16 @@ def delete_resident(call: Call) -> None:
 
 @api.route(bp, "POST", "/v1/residents/import", permission=WRITE_PEOPLE, response=schemas.ImportOut, tags=PEOPLE,
            content_types=("text/csv", "application/octet-stream"),
-           summary="Import residents from CSV (UTF-8 with or without BOM, or GBK); idempotent, per-row errors")
+           summary="Import residents from CSV (UTF-8 with or without BOM, or GBK; at most 500 rows); idempotent, "
+                   "fields checked as the API checks them, errors per row and field, formula cells neutralised")
 def import_residents(call: Call) -> ImportOut:
     return residents().import_csv(call.tenant, call.raw_body, utcnow())
+
+
+@api.route(bp, "GET", "/v1/residents/export", permission=WRITE_PEOPLE, tags=PEOPLE,
+           summary="Export residents as CSV (text/csv, UTF-8 with BOM) in the import's columns, one line per unit; "
+                   "formula cells neutralised")
+def export_residents(call: Call) -> Response:
+    return Response(body=residents().export_csv(call.tenant), status_code=200,
+                    headers={"Content-Type": "text/csv; charset=utf-8",
+                             "Content-Disposition": 'attachment; filename="residents.csv"'})

@@ -1,13 +1,12 @@
-"""Places and people: their records, phone rules, unit labels, CSV rows. Pure: no I/O."""
+"""Places and people: their records, phone rules, unit labels, the field types the API and the CSV import share.
+Pure: no I/O."""
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
 MOBILE_RE = re.compile(r"^1[3-9]\d{9}$")
 Relation = Literal["owner", "occupant", "family"]
@@ -115,88 +114,13 @@ class Otp:
     expires_at: int | None = None
 
 
-MobilePhone = Annotated[str, StringConstraints(max_length=20), AfterValidator(normalise_phone)]
+MobilePhone = Annotated[str, StringConstraints(max_length=20), AfterValidator(normalise_phone), WithJsonSchema({
+    "type": "string", "maxLength": 20, "pattern": r"^(?:\+?86)?1[3-9][0-9]{9}$",
+    "description": "A mainland mobile number (11 digits, 13x–19x); spaces, hyphens and brackets are dropped first"})]
 ShortName = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50)]
-
-
-@dataclass(frozen=True)
-class ImportRow:
-    line: int
-    community: str
-    building: str
-    entrance: str | None
-    number: str
-    name: str
-    phone: str
-    relation: str
-
-
-@dataclass(frozen=True)
-class RowError:
-    line: int
-    message: str
-
-
-HEADER_ALIASES = {
-    "community": ("community", "小区"),
-    "building": ("building", "楼栋", "楼号"),
-    "entrance": ("entrance", "单元"),
-    "number": ("unit", "number", "房号", "房间号"),
-    "name": ("name", "姓名"),
-    "phone": ("phone", "手机", "手机号", "电话"),
-    "relation": ("relation", "身份", "关系"),
-}
-
-
-def decode_csv(raw: bytes) -> str:
-    """UTF-8 (with or without BOM) first, then GBK (what Excel in China writes)."""
-    for encoding in ("utf-8-sig", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise ValueError("the file is neither UTF-8 nor GBK")
-
-
-def parse_residents_csv(text: str) -> tuple[list[ImportRow], list[RowError]]:
-    reader = csv.reader(io.StringIO(text))
-    rows, errors = [], []
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration:
-        return [], [RowError(1, "the file is empty")]
-    columns: dict[str, int] = {}
-    for field, aliases in HEADER_ALIASES.items():
-        for index, title in enumerate(header):
-            if title in aliases:
-                columns[field] = index
-    missing = [f for f in ("community", "building", "number", "name", "phone") if f not in columns]
-    if missing:
-        return [], [RowError(1, f"missing columns: {', '.join(missing)}")]
-    for line, values in enumerate(reader, start=2):
-        if not any(v.strip() for v in values):
-            continue
-
-        def cell(field: str, values: list[str] = values) -> str:
-            index = columns.get(field)
-            return values[index].strip() if index is not None and index < len(values) else ""
-
-        try:
-            phone = normalise_phone(cell("phone"))
-        except ValueError:
-            errors.append(RowError(line, "phone: must be an 11-digit mainland mobile number"))
-            continue
-        relation = RELATION_ALIASES.get(cell("relation").lower() or "owner")
-        if relation is None:
-            errors.append(RowError(line, "relation: one of owner/业主, occupant/住户, family/家属"))
-            continue
-        blanks = [f for f in ("community", "building", "number", "name") if not cell(f)]
-        if blanks:
-            errors.append(RowError(line, f"empty: {', '.join(blanks)}"))
-            continue
-        if len(cell("name")) > 50 or len(cell("number")) > 20:
-            errors.append(RowError(line, "name or unit number too long"))
-            continue
-        rows.append(ImportRow(line, cell("community"), cell("building"), cell("entrance") or None, cell("number"),
-                              cell("name"), phone, relation))
-    return rows, errors
+Entrance = Annotated[str, StringConstraints(max_length=20)]
+UnitNumber = Annotated[str, StringConstraints(min_length=1, max_length=20)]
+"""The field types of places and people, one definition each: the API's request models and the CSV import's rows
+(``residents.csv_files``) validate with these, so a file can store nothing the API would refuse (a building name
+over 50 characters, an entrance long enough to push the unit's claim key past DynamoDB's 2,048 bytes)."""
+MAX_RESIDENT_UNITS = 10  # the units one resident lives in, by the API or by import

@@ -8,8 +8,7 @@ from chalicelib.core.http import Call, ModelRefs, api
 from chalicelib.core.wiring import Provided
 
 if TYPE_CHECKING:  # services and models load on first use, keeping cold starts small
-    from chalicelib.residents.domain import Resident
-    from chalicelib.residents.login import ResidentLogin
+    from chalicelib.residents.login import ResidentLogin, ResidentSession
     from chalicelib.residents.ports import TenantDirectory
     from chalicelib.residents.schemas import OtpSentOut, ResidentTokenOut
 
@@ -27,7 +26,7 @@ tenants: Provided[TenantDirectory] = Provided("tenant_directory")
 def request_otp(call: Call) -> OtpSentOut:
     tenant_id = tenants().tenant_id_for_slug(call.path["slug"])
     brand = tenants().public_branding(call.path["slug"]).name
-    login().request_code(tenant_id, brand, call.body.phone, utcnow())
+    login().request_code(tenant_id, brand, call.body.phone, utcnow(), call.source_ip)
     from chalicelib.residents.schemas import OtpSentOut
 
     return OtpSentOut()
@@ -37,9 +36,8 @@ def request_otp(call: Call) -> OtpSentOut:
            response=schemas.ResidentTokenOut, tags=LOGIN, summary="Exchange the code for a resident access token")
 def verify_otp(call: Call) -> ResidentTokenOut:
     tenant_id = tenants().tenant_id_for_slug(call.path["slug"])
-    token, resident = login().verify_code(tenant_id, call.body.phone, call.body.code, utcnow(),
-                                          call.body.wechat_binding_token)
-    return _token_out(token, resident)
+    return _token_out(login().verify_code(tenant_id, call.body.phone, call.body.code, utcnow(),
+                                          call.body.wechat_binding_token))
 
 
 @api.route(bp, "POST", "/v1/public/tenants/{slug}/wechat/login", auth="public", body=schemas.WeChatLoginIn,
@@ -48,13 +46,27 @@ def verify_otp(call: Call) -> ResidentTokenOut:
 def wechat_login(call: Call) -> ResidentTokenOut:
     tenant_id = tenants().tenant_id_for_slug(call.path["slug"])
     app_id = tenants().config(tenant_id).wechat_app_id or "local"
-    token, resident = login().wechat_login(tenant_id, app_id, call.body.code, utcnow())
-    return _token_out(token, resident)
+    return _token_out(login().wechat_login(tenant_id, app_id, call.body.code, utcnow()))
 
 
-def _token_out(token: str, resident: Resident) -> ResidentTokenOut:
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/refresh", auth="public", body=schemas.ResidentRefreshIn,
+           response=schemas.ResidentTokenOut, tags=LOGIN,
+           summary="Renew a resident's access token (the refresh token is spent; a new one comes back)")
+def refresh(call: Call) -> ResidentTokenOut:
+    tenant_id = tenants().tenant_id_for_slug(call.path["slug"])
+    return _token_out(login().refresh(tenant_id, call.body.refresh_token, utcnow()))
+
+
+@api.route(bp, "POST", "/v1/public/tenants/{slug}/logout", auth="public", body=schemas.ResidentRefreshIn,
+           status=204, tags=LOGIN, summary="Sign a resident out: their refresh token and every one rotated from it")
+def logout(call: Call) -> None:
+    login().logout(tenants().tenant_id_for_slug(call.path["slug"]), call.body.refresh_token)
+
+
+def _token_out(session: ResidentSession) -> ResidentTokenOut:
     from chalicelib.residents.schemas import ResidentTokenOut, ResidentUnitOut
 
-    return ResidentTokenOut(access_token=token, expires_in=login().token_ttl_seconds,
-                            resident_id=resident.resident_id, name=resident.name,
-                            units=[ResidentUnitOut(**u) for u in resident.units])
+    resident = session.resident
+    return ResidentTokenOut(access_token=session.access_token, expires_in=login().token_ttl_seconds,
+                            refresh_token=session.refresh_token, resident_id=resident.resident_id,
+                            name=resident.name, units=[ResidentUnitOut(**u) for u in resident.units])

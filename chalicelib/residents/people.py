@@ -1,21 +1,28 @@
-"""Use cases for residents: registering them with their units, changing, removing, importing them from CSV."""
+"""Use cases for residents: registering them with their units, changing, removing, importing and exporting CSV."""
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib.core.changes import field_changes
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailedError
+from chalicelib.core.errors import (
+    ConflictError,
+    LinliError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PreconditionFailedError,
+    ValidationFailedError,
+)
 from chalicelib.core.ids import new_id
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
-from chalicelib.residents import domain
+from chalicelib.residents import csv_files, domain
 from chalicelib.residents.domain import Building, Community, Resident, Unit
 from chalicelib.residents.places import PlaceService
-from chalicelib.residents.ports import ResidentStore
+from chalicelib.residents.ports import AccessControl, ResidentStore, Sessions
 from chalicelib.residents.schemas import (
     BuildingIn,
     ImportErrorOut,
@@ -47,6 +54,17 @@ def in_buildings(resident: Resident, building_ids: frozenset[str]) -> bool:
     return any(u.get("building_id") in building_ids for u in resident.units)
 
 
+@dataclass
+class _Known:
+    """What one import has read or created so far: communities by name, buildings by name and units by (building,
+    entrance, number) per community, residents by phone."""
+
+    communities: dict[str, Community]
+    buildings: dict[str, dict[str, Building]]
+    units: dict[str, dict[tuple[str, str | None, str], Unit]]
+    residents: dict[str, Resident]
+
+
 def _phone_taken() -> ConflictError:
     return ConflictError("A resident with this phone already exists.", code="phone_taken")
 
@@ -59,10 +77,13 @@ class ResidentService:
     ``list_communities``, ``create_building``, ``create_unit``) are :class:`PlaceService`'s, forwarded.
     """
 
-    def __init__(self, repo: ResidentStore, new_uow: UnitOfWorkFactory, places: PlaceService) -> None:
+    def __init__(self, repo: ResidentStore, new_uow: UnitOfWorkFactory, places: PlaceService,
+                 access: AccessControl, sessions: Sessions) -> None:
         self.repo = repo
         self.new_uow = new_uow
         self.places = places
+        self.access = access
+        self.sessions = sessions
 
     # --- residents --------------------------------------------------------------------------------------
     def create_resident(self, ctx: TenantContext, cmd: ResidentIn, now: datetime) -> ResidentOut:
@@ -112,60 +133,91 @@ class ResidentService:
         resident = self._resident(ctx, resident_id, consistent=True)
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
         self.repo.stage_resident_delete(uow, ctx, resident, on_conflict=PreconditionFailedError())
+        self.access.stage_revoke(uow, ctx, resident_id, now)  # their tokens stop at once, not at expiry
         uow.record("resident.deleted", subject=("resident", resident_id))
         uow.commit()
+        self.access.committed(ctx.tenant_id)
+        self.sessions.end_all(ctx, resident_id)
 
-    # --- CSV import -------------------------------------------------------------------------------------
+    # --- CSV import and export --------------------------------------------------------------------------
     def import_csv(self, ctx: TenantContext, raw: bytes, now: datetime) -> ImportOut:
         """Residents from a CSV (UTF-8 or GBK): missing buildings and units are created, a known phone is
-        updated, an unchanged row counted; row errors are reported by line, the other rows still import."""
+        updated, an unchanged row counted. Every field is checked as the API checks it and formula cells are
+        neutralised (``csv_files``) before anything is written; a bad row is reported by line and field and
+        changes nothing, the other rows still import."""
         try:
-            text = domain.decode_csv(raw)
-        except ValueError as exc:
+            rows, row_errors = csv_files.parse_residents_csv(csv_files.decode_csv(raw))
+        except csv_files.TooManyRowsError as exc:
+            raise PayloadTooLargeError(str(exc), code="too_many_rows") from exc
+        except csv_files.CsvFileError as exc:
             raise ValidationFailedError(str(exc), code="unreadable_file") from exc
-        rows, row_errors = domain.parse_residents_csv(text)
-        errors = [ImportErrorOut(line=e.line, message=e.message) for e in row_errors]
-        communities = {c.name: c for c in self._all_communities(ctx)}
-        buildings: dict[str, dict[str, Building]] = {}
-        units: dict[str, dict[tuple[str, str | None, str], Unit]] = {}
-        residents = {r.phone: r for r in self.repo.all_residents(ctx)}
-        created = updated = unchanged = 0
+        errors = [ImportErrorOut(line=e.line, field=e.field, message=e.message) for e in row_errors]
+        known = _Known({c.name: c for c in self._all_communities(ctx)}, {}, {},
+                       {r.phone: r for r in self.repo.all_residents(ctx)})
+        outcomes = {"created": 0, "updated": 0, "unchanged": 0}
         for row in rows:
-            community = communities.get(row.community)
+            community = known.communities.get(row.community) or known.communities.get(
+                csv_files.without_neutralising(row.community))  # a name as an export writes it
             if community is None:
-                errors.append(ImportErrorOut(line=row.line, message=f"community: no community named {row.community}"))
+                errors.append(ImportErrorOut(line=row.line, field="community",
+                                             message=f"community: no community named {row.community}"))
                 continue
-            cid = community.community_id
-            if cid not in buildings:
-                buildings[cid] = {b.name: b for b in self.repo.all_buildings(ctx, cid)}
-                units[cid] = {(u.building_id, u.entrance, u.number): u for u in self.repo.all_units(ctx, cid)}
-            building = buildings[cid].get(row.building)
-            if building is None:
-                out = self.places.create_building(ctx, cid, BuildingIn(name=row.building), now)
-                building = self.repo.get_building(ctx, cid, out.id)
-                buildings[cid][row.building] = building
-            unit = units[cid].get((building.building_id, row.entrance, row.number))
-            if unit is None:
-                unit = self.places.add_unit(ctx, building, row.entrance, row.number, now)
-                units[cid][(building.building_id, row.entrance, row.number)] = unit
-            link = {"unit_id": unit.unit_id, "community_id": cid, "relation": row.relation, "label": unit.label,
-                    "building_id": unit.building_id}
-            resident = residents.get(row.phone)
-            if resident is None:
-                out = self.create_resident(ctx, ResidentIn(name=row.name, phone=row.phone, units=[ResidentUnitIn(
-                    unit_id=unit.unit_id, community_id=cid, relation=row.relation)]), now)
-                residents[row.phone] = self.repo.get_resident(ctx, out.id, consistent=True)
-                created += 1
-                continue
-            others = [u for u in resident.units if u["unit_id"] != unit.unit_id]
-            new_units = others + [link]
-            if resident.name == row.name and sorted(resident.units, key=str) == sorted(new_units, key=str):
-                unchanged += 1
-                continue
-            residents[row.phone] = self._save_resident(ctx, resident, row.name, resident.phone, new_units, now)
-            updated += 1
-        return ImportOut(created=created, updated=updated, unchanged=unchanged,
-                         errors=sorted(errors, key=lambda e: e.line))
+            try:
+                outcomes[self._import_row(ctx, row, community, known, now)] += 1
+            except LinliError as exc:  # e.g. a unit or phone claimed meanwhile by another request
+                errors.append(ImportErrorOut(line=row.line, field=None, message=exc.message))
+        return ImportOut(**outcomes, errors=sorted(errors, key=lambda e: e.line))
+
+    def export_csv(self, ctx: TenantContext) -> str:
+        """Every resident, one line per unit they live in (one line with empty places for a resident with none),
+        in the import's columns; cells neutralised against formulas; phones as :meth:`get_resident` shows them."""
+        places: dict[str, tuple[str, str, str | None, str]] = {}
+        for community in self._all_communities(ctx):
+            names = {b.building_id: b.name for b in self.repo.all_buildings(ctx, community.community_id)}
+            for unit in self.repo.all_units(ctx, community.community_id):
+                places[unit.unit_id] = (community.name, names.get(unit.building_id, ""), unit.entrance, unit.number)
+        reveal = self._may_see_phones(ctx)
+        lines = []
+        for resident in sorted(self.repo.all_residents(ctx), key=lambda r: (r.created_at, r.resident_id)):
+            phone = resident.phone if reveal else domain.mask_phone(resident.phone) or ""
+            for link in resident.units or [{}]:
+                community, building, entrance, number = places.get(link.get("unit_id", ""), ("", "", None, ""))
+                lines.append(csv_files.ExportRow(community, building, entrance, number, resident.name, phone,
+                                                 link.get("relation")))
+        return csv_files.residents_csv(lines)
+
+    def _import_row(self, ctx: TenantContext, row: csv_files.ImportRow, community: Community, known: _Known,
+                    now: datetime) -> str:
+        """One valid row of a known community: "created", "updated" or "unchanged"."""
+        cid = community.community_id
+        if cid not in known.buildings:
+            known.buildings[cid] = {b.name: b for b in self.repo.all_buildings(ctx, cid)}
+            known.units[cid] = {(u.building_id, u.entrance, u.number): u for u in self.repo.all_units(ctx, cid)}
+        building = known.buildings[cid].get(row.building)
+        unit = known.units[cid].get((building.building_id, row.entrance, row.number)) if building else None
+        resident = known.residents.get(row.phone)
+        if resident is not None and len(resident.units) >= domain.MAX_RESIDENT_UNITS and (
+                unit is None or all(u["unit_id"] != unit.unit_id for u in resident.units)):
+            raise ValidationFailedError(f"units: a resident lives in at most {domain.MAX_RESIDENT_UNITS} units")
+        if building is None:
+            out = self.places.create_building(ctx, cid, BuildingIn(name=row.building), now)
+            building = self.repo.get_building(ctx, cid, out.id)
+            known.buildings[cid][row.building] = building
+        if unit is None:
+            unit = self.places.add_unit(ctx, building, row.entrance, row.number, now)
+            known.units[cid][(building.building_id, row.entrance, row.number)] = unit
+        if resident is None:
+            out = self.create_resident(ctx, ResidentIn(name=row.name, phone=row.phone, units=[ResidentUnitIn(
+                unit_id=unit.unit_id, community_id=cid, relation=row.relation)]), now)
+            known.residents[row.phone] = self.repo.get_resident(ctx, out.id, consistent=True)
+            return "created"
+        link = {"unit_id": unit.unit_id, "community_id": cid, "relation": row.relation, "label": unit.label,
+                "building_id": unit.building_id}
+        new_units = [u for u in resident.units if u["unit_id"] != unit.unit_id] + [link]
+        if resident.name == row.name and sorted(resident.units, key=str) == sorted(new_units, key=str):
+            return "unchanged"
+        known.residents[row.phone] = self._save_resident(ctx, resident, row.name, resident.phone, new_units, now)
+        return "updated"
 
     # --- helpers ----------------------------------------------------------------------------------------
     def _save_resident(self, ctx: TenantContext, resident: Resident, name: str, phone: str,
@@ -182,9 +234,15 @@ class ResidentService:
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
         self.repo.stage_resident_update(uow, ctx, resident, saved, on_conflict=PreconditionFailedError(),
                                         on_phone_taken=_phone_taken())
+        # a unit taken away: the tokens naming it stop now (refreshing gives the units as they are now)
+        cut = bool({u["unit_id"] for u in resident.units} - {u["unit_id"] for u in units})
+        if cut:
+            self.access.stage_revoke(uow, ctx, resident.resident_id, now)
         uow.record("resident.updated", subject=("resident", resident.resident_id), subject_version=saved.version,
                    changes=changes)
         uow.commit()
+        if cut:
+            self.access.committed(ctx.tenant_id)
         return saved
 
     def _resident_units(self, ctx: TenantContext, links: list[ResidentUnitIn]) -> list[dict[str, Any]]:

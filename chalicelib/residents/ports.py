@@ -5,6 +5,8 @@ in-memory fakes; ``TenantDirectory`` by the tenants context, wired in the compos
 """
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Protocol
 
 from chalicelib.core.errors import LinliError
@@ -55,10 +57,14 @@ class ResidentStore(Protocol):
 
 
 class OtpStore(Protocol):
-    """Residents' sign-in codes and their daily counters (see ``residents.repository.OtpRepository``)."""
+    """Residents' sign-in codes and the counters limiting them (see ``residents.repository.OtpRepository``)."""
 
-    def stage_daily_count(self, uow: UnitOfWork, tenant_id: str, phone: str, day: str, *, per_phone: int,
-                          per_tenant: int, expires_at: int, on_conflict: LinliError) -> None: ...
+    def stage_phone_count(self, uow: UnitOfWork, tenant_id: str, phone: str, window: str, *, cap: int,
+                          expires_at: int, on_conflict: LinliError) -> None: ...
+    def stage_source_count(self, uow: UnitOfWork, tenant_id: str, source_key: str, window: str, *, cap: int,
+                           expires_at: int, on_conflict: LinliError) -> None: ...
+    def stage_tenant_count(self, uow: UnitOfWork, tenant_id: str, day: str, *, cap: int, expires_at: int,
+                           on_conflict: LinliError) -> None: ...
     def stage_code(self, uow: UnitOfWork, tenant_id: str, phone: str, otp: Otp, *, resend_after: str,
                    on_conflict: LinliError) -> None: ...
     def get_code(self, tenant_id: str, phone: str) -> Otp | None: ...
@@ -82,3 +88,22 @@ class TenantDirectory(Protocol):
     def tenant_id_for_slug(self, slug: str) -> str: ...
     def public_branding(self, slug: str) -> Branding: ...
     def config(self, tenant_id: str) -> WeChatSettings: ...
+
+
+class AccessControl(Protocol):
+    """Ending a resident's access at once (``tenants.access.TenantAccess``): their tokens issued so far are
+    refused once the change that ends it commits."""
+
+    def stage_revoke(self, uow: UnitOfWork, ctx: TenantContext, subject_id: str, now: datetime) -> None: ...
+    def committed(self, tenant_id: str) -> None: ...
+
+
+class Sessions(Protocol):
+    """Rotating refresh tokens (``tenants.sessions.RefreshTokens``), kept for residents as for staff."""
+
+    def stage_issue(self, uow: UnitOfWork, ctx: TenantContext, subject_id: str, now: datetime,
+                    family_id: str | None = None) -> str: ...
+    def rotate(self, refresh_token: str, now: datetime, *, tenant_id: str,
+               holder: Callable[[str], TenantContext | None]) -> tuple[TenantContext, str]: ...
+    def end(self, refresh_token: str, *, tenant_id: str | None = None) -> None: ...
+    def end_all(self, ctx: TenantContext, subject_id: str) -> None: ...

@@ -9,7 +9,7 @@ import hashlib
 from dataclasses import asdict, fields
 from typing import Any, TypeVar
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute, UnicodeSetAttribute
 from pynamodb.exceptions import DeleteError, DoesNotExist, UpdateError
 
 from chalicelib.core.errors import LinliError
@@ -58,6 +58,9 @@ class ResidentItem(LinliModel, discriminator="resident"):
     name = UnicodeAttribute()
     phone = UnicodeAttribute()
     units = JSONAttribute(default=list)
+    # what intake's condition check reads: the resident still lives in the unit / the community filed for
+    unit_ids = UnicodeSetAttribute(null=True)
+    community_ids = UnicodeSetAttribute(null=True)
     wechat_openid = UnicodeAttribute(null=True)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
@@ -128,6 +131,12 @@ OTP_SK = "OTP"
 
 def otp_pk(tenant_id: str, phone: str) -> str:
     return keys.tenant_pk(tenant_id, "OTP", otp_phone_key(tenant_id, phone))
+
+
+def _links(resident: Resident) -> dict[str, set[str] | None]:
+    """The unit and community ids a resident lives in, as the sets intake's condition check reads."""
+    return {"unit_ids": {u["unit_id"] for u in resident.units} or None,
+            "community_ids": {u["community_id"] for u in resident.units} or None}
 
 
 def _record(kind: type[Record], item: LinliModel) -> Record:
@@ -267,6 +276,14 @@ class ResidentRepository:
         unit = next((_record(Unit, i) for i in found if isinstance(i, UnitItem)), None) if unit_id else None
         return resident, unit, not unit_id and any(isinstance(i, CommunityItem) for i in found)
 
+    def stage_resident_link_check(self, uow: UnitOfWork, ctx: TenantContext, *, resident_id: str,
+                                  community_id: str, unit_id: str | None, on_conflict: LinliError) -> None:
+        """Commit only if the resident (still there) lives in ``unit_id``, or without one in ``community_id``."""
+        condition = (ResidentItem.unit_ids.contains(unit_id) if unit_id
+                     else ResidentItem.community_ids.contains(community_id))
+        uow.check(ResidentItem, keys.tenant_pk(ctx.tenant_id), resident_sk(resident_id), condition,
+                  on_conflict=on_conflict)
+
     def stage_new_resident(self, uow: UnitOfWork, ctx: TenantContext, resident: Resident, *,
                            on_phone_taken: LinliError) -> None:
         """The resident and the claim on their phone (``on_phone_taken`` when another resident has it)."""
@@ -274,7 +291,7 @@ class ResidentRepository:
                 condition=UniqueItem.PK.does_not_exist(), on_conflict=on_phone_taken)
         uow.put(ResidentItem(keys.tenant_pk(ctx.tenant_id), resident_sk(resident.resident_id),
                              GSI3PK=phone_pk(ctx.tenant_id, resident.phone), GSI3SK=resident_sk(resident.resident_id),
-                             **asdict(resident)),
+                             **asdict(resident), **_links(resident)),
                 condition=ResidentItem.PK.does_not_exist())
 
     def stage_resident_update(self, uow: UnitOfWork, ctx: TenantContext, before: Resident, after: Resident, *,
@@ -282,8 +299,11 @@ class ResidentRepository:
         """Write ``after``'s name, phone, units, stamp and version if the stored version is still ``before``'s;
         a new phone moves the phone claim."""
         item = ResidentItem(keys.tenant_pk(ctx.tenant_id), resident_sk(before.resident_id))
+        linked = _links(after)
         uow.update(item, [ResidentItem.name.set(after.name), ResidentItem.phone.set(after.phone),
                           ResidentItem.units.set(after.units),
+                          *(getattr(ResidentItem, name).set(value) if value else getattr(ResidentItem, name).remove()
+                            for name, value in linked.items()),
                           ResidentItem.GSI3PK.set(phone_pk(ctx.tenant_id, after.phone)),
                           ResidentItem.updated_at.set(after.updated_at), ResidentItem.version.set(after.version)],
                    condition=ResidentItem.version == before.version, on_conflict=on_conflict)
@@ -310,20 +330,33 @@ class ResidentRepository:
 
 
 class OtpRepository:
-    """Residents' sign-in codes (one per phone, digest only) and the daily counters that cap them.
+    """Residents' sign-in codes (one per phone, digest only) and the counters that limit them.
 
     Sign-in happens before there is a principal, so these take the tenant id the public route resolved
     from the tenant's slug.
     """
 
-    def stage_daily_count(self, uow: UnitOfWork, tenant_id: str, phone: str, day: str, *, per_phone: int,
-                          per_tenant: int, expires_at: int, on_conflict: LinliError) -> None:
-        """Count one code for the phone and for the tenant on ``day``; ``on_conflict`` when either is at its cap."""
-        day_pk = keys.tenant_pk(tenant_id, "OTPDAY", day)
-        for counter, cap in ((f"P#{otp_phone_key(tenant_id, phone)}", per_phone), ("TENANT", per_tenant)):
-            uow.update(CounterItem(day_pk, counter), [CounterItem.count.add(1), CounterItem.expires_at.set(expires_at)],
-                       condition=CounterItem.count.does_not_exist() | (CounterItem.count < cap),
-                       on_conflict=on_conflict)
+    def stage_phone_count(self, uow: UnitOfWork, tenant_id: str, phone: str, window: str, *, cap: int,
+                          expires_at: int, on_conflict: LinliError) -> None:
+        """Count one code for the phone in ``window``; ``on_conflict`` when it is at ``cap``."""
+        self._count(uow, tenant_id, window, f"P#{otp_phone_key(tenant_id, phone)}", cap, expires_at, on_conflict)
+
+    def stage_source_count(self, uow: UnitOfWork, tenant_id: str, source_key: str, window: str, *, cap: int,
+                           expires_at: int, on_conflict: LinliError) -> None:
+        """Count one code asked for from a source (a digest of the address) in ``window``."""
+        self._count(uow, tenant_id, window, f"S#{source_key}", cap, expires_at, on_conflict)
+
+    def stage_tenant_count(self, uow: UnitOfWork, tenant_id: str, day: str, *, cap: int, expires_at: int,
+                           on_conflict: LinliError) -> None:
+        """Count one code sent for the tenant on ``day`` (the SMS bill's guard)."""
+        self._count(uow, tenant_id, day, "TENANT", cap, expires_at, on_conflict)
+
+    @staticmethod
+    def _count(uow: UnitOfWork, tenant_id: str, bucket: str, counter: str, cap: int, expires_at: int,
+               on_conflict: LinliError) -> None:
+        uow.update(CounterItem(keys.tenant_pk(tenant_id, "OTPCOUNT", bucket), counter),
+                   [CounterItem.count.add(1), CounterItem.expires_at.set(expires_at)],
+                   condition=CounterItem.count.does_not_exist() | (CounterItem.count < cap), on_conflict=on_conflict)
 
     def stage_code(self, uow: UnitOfWork, tenant_id: str, phone: str, otp: Otp, *, resend_after: str,
                    on_conflict: LinliError) -> None:

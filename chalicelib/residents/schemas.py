@@ -5,7 +5,14 @@ from pydantic import Field
 
 from chalicelib.core.pagination import ListQuery
 from chalicelib.core.schema import Request, Schema
-from chalicelib.residents.domain import MobilePhone, Relation, ShortName
+from chalicelib.residents.domain import (
+    MAX_RESIDENT_UNITS,
+    Entrance,
+    MobilePhone,
+    Relation,
+    ShortName,
+    UnitNumber,
+)
 
 
 class CommunityIn(Request):
@@ -44,8 +51,8 @@ class BuildingOut(Schema):
 
 class UnitIn(Request):
     building_id: str = Field(min_length=1, max_length=40)
-    entrance: str | None = Field(None, max_length=20)
-    number: str = Field(min_length=1, max_length=20)
+    entrance: Entrance | None = None
+    number: UnitNumber
 
 
 class UnitOut(Schema):
@@ -78,13 +85,13 @@ class ResidentUnitOut(Schema):
 class ResidentIn(Request):
     name: ShortName
     phone: MobilePhone
-    units: list[ResidentUnitIn] = Field(default_factory=list, max_length=10)
+    units: list[ResidentUnitIn] = Field(default_factory=list, max_length=MAX_RESIDENT_UNITS)
 
 
 class ResidentPatch(Request):
     name: ShortName | None = None
     phone: MobilePhone | None = None
-    units: list[ResidentUnitIn] | None = Field(None, max_length=10)
+    units: list[ResidentUnitIn] | None = Field(None, max_length=MAX_RESIDENT_UNITS)
 
 
 class ResidentOut(Schema):
@@ -119,6 +126,8 @@ class ResidentPage(Schema):
 
 class ImportErrorOut(Schema):
     line: int
+    field: str | None = Field(None, description="The column at fault (community, building, entrance, number, name, "
+                                                "phone, relation); none for the file or the row as a whole")
     message: str
 
 
@@ -146,6 +155,10 @@ class OtpVerifyIn(Request):
                                              description="From a 409 binding_required: links this WeChat account")
 
 
+class ResidentRefreshIn(Request):
+    refresh_token: str = Field(min_length=1, max_length=512)
+
+
 class WeChatLoginIn(Request):
     code: str = Field(min_length=1, max_length=128)
 
@@ -153,7 +166,8 @@ class WeChatLoginIn(Request):
 class ResidentTokenOut(Schema):
     access_token: str
     token_type: str = "Bearer"
-    expires_in: int
+    expires_in: int = Field(description="Seconds the access token lives (an hour); renew it with the refresh token")
+    refresh_token: str = Field(description="Renews the access token at /refresh; each one works once")
     resident_id: str
     name: str
     units: list[ResidentUnitOut]

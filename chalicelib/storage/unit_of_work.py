@@ -47,6 +47,10 @@ class EventItem(LinliModel, discriminator="event"):
         }
 
 
+def _key(item: LinliModel) -> tuple[str, str]:
+    return item.PK, item.SK
+
+
 @dataclass
 class _Op:
     kind: str
@@ -83,7 +87,18 @@ class UnitOfWork:
 
     def update(self, item: LinliModel, actions: list[Action], *, condition: Condition | None = None,
                on_conflict: LinliError | None = None) -> None:
-        self.ops.append(_Op("update", item, condition, actions, on_conflict=on_conflict))
+        """Stage an update; a second update of the same item joins the first (DynamoDB allows one operation
+        per item in a transaction): the actions are merged, and the condition and its error are whichever
+        of the two has one (two conditions on one item are a programming error)."""
+        same = next((op for op in self.ops if op.kind == "update" and _key(op.target) == _key(item)), None)
+        if same is None:
+            self.ops.append(_Op("update", item, condition, actions, on_conflict=on_conflict))
+            return
+        if same.condition is not None and condition is not None:
+            raise ValueError(f"two conditional updates of one item in a unit of work: {_key(item)}")
+        same.actions = [*(same.actions or []), *actions]
+        if condition is not None:
+            same.condition, same.on_conflict = condition, on_conflict
 
     def delete(self, item: LinliModel, *, condition: Condition | None = None,
                on_conflict: LinliError | None = None) -> None:

@@ -12,7 +12,8 @@ from chalicelib.core.errors import NotFoundError, UnauthenticatedError, Validati
 from chalicelib.core.ids import new_id
 from chalicelib.core.permissions import API_KEY_SCOPES, Permission
 from chalicelib.core.tenancy import Principal, TenantContext
-from chalicelib.core.uow import UnitOfWorkFactory
+from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
+from chalicelib.tenants.access import stage_actor_check
 from chalicelib.tenants.ports import TenantStore
 from chalicelib.tenants.records import ApiKey
 from chalicelib.tenants.schemas import ApiKeyCreatedOut, ApiKeyIn, ApiKeyOut
@@ -43,6 +44,7 @@ class ApiKeyService:
                      hint=secret[: len(API_KEY_PREFIX) + 4] + "…", created_by=ctx.principal.id,
                      created_at=to_rfc3339(now))
         uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        stage_actor_check(self._store, uow, ctx)
         self._store.stage_new_api_key(uow, ctx, key)
         uow.record("api_key.created", subject=("api_key", key.key_id),
                    data={"name": key.name, "scopes": list(key.scopes)})
@@ -60,12 +62,28 @@ class ApiKeyService:
             raise NotFoundError()
         if key.revoked_at is None:
             uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+            stage_actor_check(self._store, uow, ctx)
             self._store.stage_api_key_revoked(uow, ctx, key, to_rfc3339(now))
             uow.record("api_key.revoked", subject=("api_key", key_id))
             uow.commit()
             key = replace(key, revoked_at=to_rfc3339(now))
         self._contexts.invalidate(key.secret_digest)
         return api_key_out(key)
+
+    def stage_revoked_with_creator(self, uow: UnitOfWork, ctx: TenantContext, user_id: str, now: datetime
+                                   ) -> list[str]:
+        """Stage the revocation of the live keys ``user_id`` created (their creator leaves); returns their
+        digests, for :meth:`forget` once committed."""
+        keys = self._store.api_keys_created_by(ctx, user_id)
+        for key in keys:
+            self._store.stage_api_key_revoked(uow, ctx, key, to_rfc3339(now))
+            uow.record("api_key.revoked", subject=("api_key", key.key_id), data={"reason": "creator_removed"})
+        return [key.secret_digest for key in keys]
+
+    def forget(self, secret_digests: list[str]) -> None:
+        """Drop revoked keys from this container's cache (other containers: within ``cache_seconds``)."""
+        for secret_digest in secret_digests:
+            self._contexts.invalidate(secret_digest)
 
     def authenticate(self, secret: str, request_id: str) -> TenantContext:
         """The TenantContext of a presented key (its scopes as permissions); its last use is stamped."""

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from chalicelib.core.auth import API_KEY_PREFIX, TokenCodec, constant_time_equal, digest, new_secret
+from chalicelib.core.auth import API_KEY_PREFIX, TokenCodec, digest
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, InvalidCredentialsError, RateLimitedError, UnauthenticatedError
 from chalicelib.core.ids import new_id
@@ -12,6 +12,7 @@ from chalicelib.core.permissions import Role, permissions_for
 from chalicelib.core.settings import Settings
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
+from chalicelib.tenants.access import TenantAccess
 from chalicelib.tenants.api_keys import ApiKeyService
 from chalicelib.tenants.config import TenantConfigs
 from chalicelib.tenants.domain import (
@@ -25,12 +26,12 @@ from chalicelib.tenants.domain import (
 )
 from chalicelib.tenants.passwords import Passwords
 from chalicelib.tenants.ports import TenantStore
-from chalicelib.tenants.records import RefreshToken, Staff, Tenant, new_staff
+from chalicelib.tenants.records import Staff, Tenant, new_staff
 from chalicelib.tenants.schemas import LoginIn, SignupIn, SignupOut, TokensOut
+from chalicelib.tenants.sessions import PresentedRefresh, RefreshTokens, invalid_refresh
 from chalicelib.tenants.staff import stage_new_member
 from chalicelib.tenants.views import staff_out, tenant_out
 
-REFRESH_PREFIX = "rt_"
 LOGIN_BACKOFF_BASE_SECONDS = 60  # the first lock; each further failure doubles it, up to login_lock_seconds
 
 
@@ -43,14 +44,6 @@ def login_source_key(source_ip: str) -> str:
     True
     """
     return digest(f"login-source:{source_ip}")[:16]
-
-
-def _invalid_refresh() -> UnauthenticatedError:
-    return UnauthenticatedError("The refresh token is not valid.", code="invalid_refresh_token")
-
-
-def _reused_refresh() -> UnauthenticatedError:
-    return UnauthenticatedError("The refresh token was already used; sign in again.", code="refresh_token_reused")
 
 
 def staff_context(tenant_id: str, user_id: str, role: str | None) -> TenantContext:
@@ -74,8 +67,11 @@ class StaffAuth:
     """
 
     def __init__(self, store: TenantStore, configs: TenantConfigs, api_keys: ApiKeyService, codec: TokenCodec,
-                 new_uow: UnitOfWorkFactory, settings: Settings, passwords: Passwords) -> None:
+                 new_uow: UnitOfWorkFactory, settings: Settings, passwords: Passwords, access: TenantAccess,
+                 sessions: RefreshTokens) -> None:
         self._store = store
+        self._access = access
+        self._sessions = sessions
         self._passwords = passwords
         self._configs = configs
         self._api_keys = api_keys
@@ -142,40 +138,34 @@ class StaffAuth:
     def refresh(self, refresh_token: str, now: datetime) -> TokensOut:
         """Rotate: the presented token is spent and a new one of the same family issued. A spent token
         presented again revokes its whole family (it was stolen, or the legitimate holder's copy was)."""
-        tenant_id, user_id, token_id, secret = self._parse_refresh(refresh_token)
-        token, user = self._store.refresh_token_and_user(tenant_id, user_id, token_id)
-        if token is None or not constant_time_equal(token.token_digest, digest(secret)):
-            raise _invalid_refresh()
-        if token.used_at is not None:
-            holder = staff_context(tenant_id, user_id, user.role if user else None)
-            self._store.revoke_refresh_tokens(holder, user_id, family_id=token.family_id)
-            raise _reused_refresh()
-        if (token.expires_at or 0) <= now.timestamp() or user is None or user.status != "active":
-            raise _invalid_refresh()
-        ctx = staff_context(tenant_id, user_id, user.role)
-        uow = self._new_uow(tenant_id, ctx.actor, now)
-        self._store.stage_refresh_token_used(uow, ctx, token, to_rfc3339(now), on_conflict=_reused_refresh())
-        tokens = self._issue_tokens(uow, ctx, user, now, family_id=token.family_id)
+        presented = PresentedRefresh.parse(refresh_token)
+        token, user = self._store.refresh_token_and_user(presented.tenant_id, presented.subject_id,
+                                                         presented.token_id)
+        ctx = staff_context(presented.tenant_id, presented.subject_id, user.role if user else None)
+        uow = self._new_uow(presented.tenant_id, ctx.actor, now)
+        spent = self._sessions.stage_spend(uow, ctx, presented, token, now)
+        if user is None or user.status != "active":
+            raise invalid_refresh()
+        tokens = self._issue_tokens(uow, ctx, user, now, family_id=spent.family_id)
         uow.commit()
         return tokens
 
     def logout(self, refresh_token: str) -> None:
         """Revoke the presented token's family (silently nothing when the token is not valid)."""
-        tenant_id, user_id, token_id, secret = self._parse_refresh(refresh_token)
-        token, user = self._store.refresh_token_and_user(tenant_id, user_id, token_id)
-        if token is not None and constant_time_equal(token.token_digest, digest(secret)):
-            holder = staff_context(tenant_id, user_id, user.role if user else None)
-            self._store.revoke_refresh_tokens(holder, user_id, family_id=token.family_id)
+        self._sessions.end(refresh_token)
 
     def authenticate(self, token: str, request_id: str) -> TenantContext:
         """Turn a bearer credential into a TenantContext: the only source of the tenant id."""
         if token.startswith(API_KEY_PREFIX):
             return self._api_keys.authenticate(token, request_id)
         claims = self._codec.verify(token)
+        if claims.kind not in ("resident", "staff"):
+            raise UnauthenticatedError()
+        self._access.check_token(claims.tenant_id, claims.subject, claims.issued_ms)
         if claims.kind == "resident":
             return TenantContext(claims.tenant_id, Principal("resident", claims.subject, units=claims.units),
                                  request_id)
-        if claims.kind != "staff" or claims.role not in Role._value2member_map_:
+        if claims.role not in Role._value2member_map_:
             raise UnauthenticatedError()
         role = Role(claims.role)
         return TenantContext(claims.tenant_id, Principal("staff", claims.subject, role, permissions_for(role)),
@@ -183,23 +173,10 @@ class StaffAuth:
 
     def _issue_tokens(self, uow: UnitOfWork, ctx: TenantContext, user: Staff, now: datetime,
                       family_id: str | None = None) -> TokensOut:
-        token_id, secret = new_id("rtk"), new_secret()
-        expires = now + timedelta(seconds=self._settings.refresh_token_ttl_seconds)
-        self._store.stage_refresh_token(uow, ctx, RefreshToken(
-            tenant_id=user.tenant_id, user_id=user.user_id, token_id=token_id, token_digest=digest(secret),
-            family_id=family_id or token_id, created_at=to_rfc3339(now), expires_at=int(expires.timestamp())))
+        refresh = self._sessions.stage_issue(uow, ctx, user.user_id, now, family_id=family_id)
         access = self._codec.issue(tenant_id=user.tenant_id, subject=user.user_id, kind="staff", role=user.role,
                                    now=now)
-        refresh = f"{REFRESH_PREFIX}{user.tenant_id}.{user.user_id}.{token_id}.{secret}"
         return TokensOut(access_token=access, refresh_token=refresh, expires_in=self._codec.ttl_seconds)
-
-    @staticmethod
-    def _parse_refresh(token: str) -> tuple[str, str, str, str]:
-        parts = token.removeprefix(REFRESH_PREFIX).split(".") if token.startswith(REFRESH_PREFIX) else []
-        if len(parts) != 4 or not all(parts):
-            raise _invalid_refresh()
-        tenant_id, user_id, token_id, secret = parts
-        return tenant_id, user_id, token_id, secret
 
     @staticmethod
     def _raise_if_locked(attempts: LoginAttempts, now: datetime) -> None:

@@ -12,6 +12,8 @@ from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import NotFoundError, PreconditionFailedError, ValidationFailedError
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
+from chalicelib.notifications.rules import SAVING
+from chalicelib.tenants.access import stage_actor_check
 from chalicelib.tenants.domain import SLUG_RE, TenantConfig, merge_patch
 from chalicelib.tenants.ports import TenantStore
 from chalicelib.tenants.records import Tenant
@@ -58,7 +60,7 @@ class TenantConfigs:
         company_name = changes_in.pop("company_name", None) or tenant.company_name
         merged = merge_patch(tenant.config, changes_in)
         try:
-            config = TenantConfig.model_validate(merged).model_dump(mode="json")
+            config = TenantConfig.model_validate(merged, context=SAVING).model_dump(mode="json")  # templates checked
         except ValidationError as exc:
             raise ValidationFailedError(details=[{"field": ".".join(str(p) for p in e["loc"]), "type": e["type"],
                                                   "message": e["msg"]} for e in exc.errors(include_url=False)]) from exc
@@ -69,6 +71,7 @@ class TenantConfigs:
         updated = replace(tenant, config=config, company_name=company_name, updated_at=to_rfc3339(now),
                           version=tenant.version + 1)
         uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        stage_actor_check(self._store, uow, ctx)
         self._store.stage_tenant_update(uow, ctx, updated, expected_version=tenant.version,
                                         on_conflict=PreconditionFailedError())
         uow.record("tenant.updated", subject=("tenant", ctx.tenant_id), subject_version=updated.version,
@@ -84,12 +87,27 @@ class TenantConfigs:
     def public_branding(self, slug: str) -> PublicBrandingOut:
         return public_branding_out(self._active_by_slug(slug))
 
+    def cached_plan(self, tenant_id: str) -> str | None:
+        """The tenant's plan (``tenants.plans``) if its record is cached in this container, else ``None``: never
+        loads, as the request limiter asks on every request and may cost no round trip."""
+        tenant = self._tenants.get(tenant_id)
+        return tenant.plan if tenant is not None else None
+
     def resolve_slug(self, slug: str) -> str | None:
         """The tenant id a slug names, or ``None`` (malformed or unknown): sign-in must not tell them apart."""
         value = slug.strip().lower()
         if not SLUG_RE.match(value):
             return None
         return self._slugs.get_or_load(value, lambda: self._store.tenant_id_for_slug(value))
+
+    def revocations(self, tenant_id: str) -> dict[str, int]:
+        """Whose tokens were cut off, and when (``tenants.access``): from the cached tenant, no round trip."""
+        tenant = self._tenant(tenant_id)
+        return tenant.revoked if tenant else {}
+
+    def forget(self, tenant_id: str) -> None:
+        """Drop one cached tenant (its next read goes to the store)."""
+        self._tenants.invalidate(tenant_id)
 
     def clear_cache(self) -> None:
         """Forget every cached tenant and slug (tests and benchmarks measure the cold path)."""

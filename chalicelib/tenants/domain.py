@@ -9,7 +9,7 @@ from functools import lru_cache
 from typing import Annotated, Any, Literal
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints, WithJsonSchema, model_validator
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.errors import ValidationFailedError
@@ -113,7 +113,8 @@ def _phone(value: str) -> str:
     return compact
 
 
-Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email)]
+Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email),
+                  WithJsonSchema({"type": "string", "maxLength": 254, "pattern": EMAIL_RE.pattern})]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
 HttpsUrl = Annotated[str, AfterValidator(_https_url)]
 Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone)]
@@ -225,6 +226,9 @@ class TenantConfig(Schema):
                                                       "Empty: the defaults of DOMAIN.md.")
     calendars: list[CalendarConfig] = Field(default_factory=list, max_length=50)
     community_calendars: dict[str, str] = Field(default_factory=dict, description="community_id → calendar id")
+    api_keys_outlive_creator: bool = Field(False, description=(
+        "Keep the API keys a staff member created working after they are disabled or removed. Off by "
+        "default: their keys are revoked with them."))
 
     @model_validator(mode="after")
     def _sla_consistent(self) -> TenantConfig:

@@ -27,6 +27,7 @@ class Tenant:
     isolation: str = "pooled"
     status: str = "active"
     admin_count: int = 0
+    revoked: dict[str, int] = field(default_factory=dict)  # subject id → when their tokens were cut off (ms)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,14 @@ from dataclasses import asdict, fields
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import (
+    BooleanAttribute,
+    JSONAttribute,
+    ListAttribute,
+    MapAttribute,
+    NumberAttribute,
+    UnicodeAttribute,
+)
 from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.core.clock import to_rfc3339
@@ -32,6 +39,7 @@ class TenantItem(LinliModel, discriminator="tenant"):
     isolation = UnicodeAttribute(default="pooled")
     status = UnicodeAttribute(default="active")
     admin_count = NumberAttribute(default=0)
+    revoked = MapAttribute(default=dict)  # subject id → ms: tokens issued up to then are refused (tenants.access)
     created_at = UnicodeAttribute()
     updated_at = UnicodeAttribute()
     version = NumberAttribute(default=1)
@@ -119,7 +127,8 @@ def _record_fields(record_type: type, item: LinliModel, **extra: Any) -> dict[st
 
 
 def _tenant(item: TenantItem) -> Tenant:
-    return Tenant(**_record_fields(Tenant, item))
+    revoked = {subject: int(cut) for subject, cut in (item.revoked.as_dict() if item.revoked else {}).items()}
+    return Tenant(**_record_fields(Tenant, item, revoked=revoked))
 
 
 def _staff(item: StaffItem) -> Staff:
@@ -181,6 +190,12 @@ class TenantRepository:
                 user = _staff(item)
         return token, user
 
+    def get_refresh_token(self, tenant_id: str, subject_id: str, token_id: str) -> RefreshToken | None:
+        try:
+            return _refresh_token(RefreshTokenItem.get(keys.tenant_pk(tenant_id), refresh_sk(subject_id, token_id)))
+        except DoesNotExist:
+            return None
+
     def record_login_failure(self, staff: Staff, throttles: dict[str, list[Any]]) -> None:
         """Store a known account's per-source failed-login states (one UpdateItem, outside any unit of work;
         nothing when the member is gone)."""
@@ -238,6 +253,12 @@ class TenantRepository:
             if not cursor:
                 return staff
 
+    def api_keys_created_by(self, ctx: TenantContext, user_id: str) -> list[ApiKey]:
+        """The live API keys a member created (all pages of the tenant's keys: a tenant has a handful)."""
+        found = ApiKeyItem.by_tenant.query(api_keys_gsi_pk(ctx.tenant_id), filter_condition=(
+            ApiKeyItem.created_by == user_id) & ApiKeyItem.revoked_at.does_not_exist())
+        return [_api_key(item) for item in found]
+
     def find_api_key(self, ctx: TenantContext, key_id: str) -> ApiKey | None:
         for item in ApiKeyItem.by_tenant.query(api_keys_gsi_pk(ctx.tenant_id), ApiKeyItem.GSI1SK == key_id, limit=1):
             return _api_key(item)
@@ -274,6 +295,18 @@ class TenantRepository:
                    [TenantItem.config.set(tenant.config), TenantItem.company_name.set(tenant.company_name),
                     TenantItem.updated_at.set(tenant.updated_at), TenantItem.version.set(tenant.version)],
                    condition=TenantItem.version == expected_version, on_conflict=on_conflict)
+
+    def stage_revocation(self, uow: UnitOfWork, ctx: TenantContext, subject_id: str, revoked_ms: int, *,
+                         forget: list[str]) -> None:
+        """Cut off ``subject_id``'s tokens issued up to ``revoked_ms``; drop the ``forget`` entries."""
+        uow.update(TenantItem(keys.tenant_pk(ctx.tenant_id), keys.TENANT_SK),
+                   [TenantItem.revoked[subject_id].set(revoked_ms), *(TenantItem.revoked[s].remove() for s in forget)])
+
+    def stage_actor_check(self, uow: UnitOfWork, ctx: TenantContext, *, on_conflict: LinliError) -> None:
+        """Commit only if the acting member is still active with the role their token claims (a ConditionCheck)."""
+        role = ctx.principal.role.value if ctx.principal.role else ""
+        uow.check(StaffItem, keys.tenant_pk(ctx.tenant_id), staff_sk(ctx.principal.id),
+                  (StaffItem.status == "active") & (StaffItem.role == role), on_conflict=on_conflict)
 
     def stage_admin_added(self, uow: UnitOfWork, ctx: TenantContext) -> None:
         uow.update(TenantItem(keys.tenant_pk(ctx.tenant_id), keys.TENANT_SK), [TenantItem.admin_count.add(1)])

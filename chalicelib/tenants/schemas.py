@@ -10,6 +10,10 @@ from chalicelib.core.schema import Request, Schema
 from chalicelib.notifications.rules import NotificationSettings
 from chalicelib.sla.policies import CalendarConfig, SlaPolicy
 from chalicelib.tenants.domain import (
+    PASSWORD_MAX,
+    PASSWORD_MIN,
+    RESERVED_SLUGS,
+    SLUG_RE,
     Branding,
     DispatchRule,
     Email,
@@ -24,12 +28,20 @@ from chalicelib.tenants.domain import (
     TimeZoneName,
 )
 
+# What normalise_slug and check_password enforce, as far as a schema can say it (the document only: the checks keep
+# their own messages). A password must also not be common, nor contain the e-mail's name or the company's.
+SLUG_SCHEMA = {"pattern": SLUG_RE.pattern.replace("^[a-z]", "^[a-z](?!.*--)", 1),
+               "not": {"enum": sorted(RESERVED_SLUGS)},
+               "description": "3–32 characters: lower-case letters, digits and single hyphens; starts with a letter"}
+PASSWORD_SCHEMA = {"minLength": PASSWORD_MIN, "maxLength": PASSWORD_MAX, "pattern": "^(?=.*[A-Za-z])(?=.*[0-9])",
+                   "description": "Letters and digits; not a common password, nor your e-mail name or company name"}
+
 
 class SignupIn(Request):
     company_name: Name
-    slug: str = Field(min_length=1, max_length=64)
+    slug: str = Field(min_length=1, max_length=64, json_schema_extra=SLUG_SCHEMA)
     admin_email: Email
-    admin_password: str = Field(min_length=1, max_length=256)
+    admin_password: str = Field(min_length=1, max_length=256, json_schema_extra=PASSWORD_SCHEMA)
     admin_name: Name | None = None
 
 
@@ -73,6 +85,7 @@ class TenantPatch(Request):
     calendars: list[CalendarConfig] | None = None
     community_calendars: dict[str, str] | None = None
     notifications: dict | None = None
+    api_keys_outlive_creator: bool | None = None
 
 
 class TenantOut(Schema):
@@ -93,6 +106,7 @@ class TenantOut(Schema):
     calendars: list[CalendarConfig]
     community_calendars: dict[str, str]
     notifications: NotificationSettings = Field(description="Rules shown as in effect (the defaults when none set)")
+    api_keys_outlive_creator: bool = False
     created_at: str
     updated_at: str
     version: int
@@ -112,7 +126,7 @@ class StaffIn(Request):
     email: Email
     name: Name
     role: Role
-    password: str = Field(min_length=1, max_length=256)
+    password: str = Field(min_length=1, max_length=256, json_schema_extra=PASSWORD_SCHEMA)
     phone: Phone | None = None
     on_duty: bool = True
 

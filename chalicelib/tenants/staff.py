@@ -11,6 +11,8 @@ from chalicelib.core.ids import new_id
 from chalicelib.core.permissions import Role
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
+from chalicelib.tenants.access import TenantAccess, access_revoked
+from chalicelib.tenants.api_keys import ApiKeyService
 from chalicelib.tenants.domain import check_password
 from chalicelib.tenants.passwords import Passwords
 from chalicelib.tenants.ports import TenantStore
@@ -50,14 +52,19 @@ def is_active_admin(role: str | None, status: str) -> bool:
 
 class StaffService:
     """Owns the tenant's staff: who is signed in (``me``), the directory, and adding, changing and
-    removing members — keeping at least one active admin, and signing a member out (their refresh
-    tokens revoked) when their role, status or password changes or they are removed.
+    removing members — keeping at least one active admin, re-checking the acting admin inside each change,
+    and ending a member's access at once when their role, status or password changes or they are removed
+    (access tokens cut off, refresh tokens deleted, and — unless the tenant keeps them — the API keys they
+    created revoked when they are disabled or removed).
     """
 
-    def __init__(self, store: TenantStore, new_uow: UnitOfWorkFactory, passwords: Passwords) -> None:
+    def __init__(self, store: TenantStore, new_uow: UnitOfWorkFactory, passwords: Passwords,
+                 access: TenantAccess, api_keys: ApiKeyService) -> None:
         self._store = store
         self._new_uow = new_uow
         self._passwords = passwords
+        self._access = access
+        self._api_keys = api_keys
 
     def me(self, ctx: TenantContext) -> StaffOut:
         if ctx.principal.kind != "staff":
@@ -77,6 +84,7 @@ class StaffService:
                           password_hash=self._passwords.hash(cmd.password), phone=cmd.phone,
                           on_duty=None if cmd.on_duty else False, stamp=to_rfc3339(now))
         uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        self._access.stage_actor_check(uow, ctx)
         stage_new_member(self._store, uow, ctx, staff)
         if cmd.role == Role.ADMIN:
             self._store.stage_admin_added(uow, ctx)
@@ -107,13 +115,20 @@ class StaffService:
                           on_duty=after["on_duty"], updated_at=to_rfc3339(now), version=staff.version + 1,
                           password_hash=self._passwords.hash(password) if password is not None else staff.password_hash)
         uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        self._check_actor(uow, ctx, staff)
         self._store.stage_staff_update(uow, ctx, updated, expected_version=staff.version,
                                        on_conflict=PreconditionFailedError())
         self._stage_admin_count(uow, ctx, was_admin=is_active_admin(staff.role, staff.status),
                                 is_admin=is_active_admin(updated.role, updated.status))
+        signed_out = updated.status != "active" or password is not None or updated.role != staff.role
+        if signed_out:
+            self._access.stage_revoke(uow, ctx, user_id, now)
+        keys = self._stage_keys_revoked(uow, ctx, user_id, now) if updated.status != "active" else []
         uow.record("staff.updated", subject=("staff", user_id), subject_version=updated.version, changes=changes)
         uow.commit()
-        if updated.status != "active" or password is not None or updated.role != staff.role:
+        self._api_keys.forget(keys)
+        if signed_out:
+            self._access.committed(ctx.tenant_id)
             self._store.revoke_refresh_tokens(ctx, user_id)
         return staff_out(updated, ctx)
 
@@ -122,13 +137,35 @@ class StaffService:
         if if_match is not None and if_match != staff.version:
             raise PreconditionFailedError()
         uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
+        self._check_actor(uow, ctx, staff)
         self._store.stage_staff_delete(uow, ctx, staff, expected_version=staff.version,
                                        on_conflict=PreconditionFailedError())
         self._stage_admin_count(uow, ctx, was_admin=is_active_admin(staff.role, staff.status), is_admin=False)
+        self._access.stage_revoke(uow, ctx, user_id, now)
+        keys = self._stage_keys_revoked(uow, ctx, user_id, now)
         uow.record("staff.deleted", subject=("staff", user_id), subject_version=staff.version,
                    data={"role": staff.role})
         uow.commit()
+        self._api_keys.forget(keys)
+        self._access.committed(ctx.tenant_id)
         self._store.revoke_refresh_tokens(ctx, user_id)
+
+    def _check_actor(self, uow: UnitOfWork, ctx: TenantContext, target: Staff) -> None:
+        """Re-check the acting member inside the change. Changing oneself, the member was just read (consistent)
+        and the change is conditional on that version, so the check is made here instead (one item, one
+        operation per transaction)."""
+        if ctx.principal.kind == "staff" and ctx.principal.id == target.user_id:
+            role = ctx.principal.role.value if ctx.principal.role else None
+            if target.status != "active" or target.role != role:
+                raise access_revoked()
+            return
+        self._access.stage_actor_check(uow, ctx)
+
+    def _stage_keys_revoked(self, uow: UnitOfWork, ctx: TenantContext, user_id: str, now: datetime) -> list[str]:
+        """Revoke the API keys a disabled or removed member created, unless the tenant keeps them."""
+        if self._access.api_keys_outlive_creator(ctx.tenant_id):
+            return []
+        return self._api_keys.stage_revoked_with_creator(uow, ctx, user_id, now)
 
     def _staff_or_404(self, ctx: TenantContext, user_id: str, *, consistent: bool = False) -> Staff:
         staff = self._store.get_staff(ctx, user_id, consistent=consistent)

@@ -20,7 +20,8 @@ def tenant_out(tenant: Tenant) -> TenantOut:
                      community_calendars=config.community_calendars,
                      notifications=config.notifications.model_copy(
                          update={"rules": config.notifications.effective_rules()}),
-                     created_at=tenant.created_at, updated_at=tenant.updated_at, version=tenant.version)
+                     api_keys_outlive_creator=config.api_keys_outlive_creator, created_at=tenant.created_at,
+                     updated_at=tenant.updated_at, version=tenant.version)
 
 
 def public_branding_out(tenant: Tenant) -> PublicBrandingOut:

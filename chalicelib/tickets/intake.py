@@ -15,7 +15,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.core.errors import ConflictError, NotFoundError, ValidationFailedError
+from chalicelib.core.errors import ConflictError, NotFoundError, UnauthenticatedError, ValidationFailedError
 from chalicelib.core.ids import new_id
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
@@ -63,6 +63,12 @@ class TicketIntake:
             ticket.number = f"{now:%y%m%d}{secrets.randbelow(10**5):05d}"
             uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
             self.tickets.stage_new(uow, ctx, ticket, guards)
+            if resident_channel:  # the token names the units; the store says whether they still do
+                self.places.stage_resident_link_check(
+                    uow, ctx, resident_id=ctx.principal.id, community_id=ticket.community_id,
+                    unit_id=ticket.location.get("unit_id"), on_conflict=UnauthenticatedError(
+                        "You no longer live here according to the property company; sign in again.",
+                        code="access_revoked"))
             uow.record("ticket.created", subject=("ticket", ticket.ticket_id), subject_version=1, data={
                 "number": ticket.number, "kind": ticket.kind, "category": ticket.category,
                 "priority": ticket.priority, "channel": ticket.channel, "status": ticket.status,

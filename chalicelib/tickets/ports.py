@@ -72,6 +72,10 @@ class UnitRef(Protocol):
 class PlaceDirectory(Protocol):
     def place_for_ticket(self, ctx: TenantContext, *, resident_id: str, community_id: str, unit_id: str | None
                          ) -> tuple[ResidentRef | None, UnitRef | None, bool]: ...
+    def stage_resident_link_check(self, uow: UnitOfWork, ctx: TenantContext, *, resident_id: str,
+                                  community_id: str, unit_id: str | None, on_conflict: LinliError) -> None:
+        """Commit only if the resident still lives in ``unit_id`` (or, without one, in ``community_id``)."""
+        ...
 
 
 class AttachmentSigner(Protocol):

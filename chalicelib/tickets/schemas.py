@@ -5,7 +5,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
 from chalicelib.core.pagination import ListQuery
 from chalicelib.core.schema import Request, Schema
@@ -19,6 +19,11 @@ AttachmentId = str
 
 
 class Location(Request):
+    # Exactly one of unit_id and common_area, as _one_place checks (blank counts as absent: strings are stripped).
+    model_config = ConfigDict(json_schema_extra={"oneOf": [
+        {"required": ["unit_id"], "properties": {"unit_id": {"type": "string", "pattern": r"\S"}}},
+        {"required": ["common_area"], "properties": {"common_area": {"type": "string", "pattern": r"\S"}}}]})
+
     community_id: str = Field(min_length=1, max_length=40)
     unit_id: str | None = Field(None, max_length=40)
     common_area: str | None = Field(None, max_length=100, description="e.g. 3栋电梯厅, 地下车库B2")

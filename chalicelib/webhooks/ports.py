@@ -2,12 +2,17 @@
 ``chalicelib.webhooks.repository`` and in memory by ``tests/fakes/webhooks.py``."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, Protocol
 
 from chalicelib.core.errors import LinliError
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork
 from chalicelib.webhooks.domain import Delivery, Endpoint
+
+ActorCheck = Callable[[UnitOfWork, TenantContext], None]
+"""Stage, on a unit of work, the re-check that the acting member may still do this (the tenants context's
+``TenantAccess.stage_actor_check``): endpoint changes fail at once for a demoted or removed admin."""
 
 
 class WebhookStore(Protocol):

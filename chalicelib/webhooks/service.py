@@ -15,7 +15,7 @@ from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.webhooks import ssrf
 from chalicelib.webhooks.domain import Delivery, Endpoint, attempt_message, new_delivery
-from chalicelib.webhooks.ports import WebhookStore
+from chalicelib.webhooks.ports import ActorCheck, WebhookStore
 from chalicelib.webhooks.schemas import (
     AttemptOut,
     DeliveryOut,
@@ -77,8 +77,10 @@ class WebhookService:
     """Owns a tenant's webhook endpoints (registration, changes, secrets) and their delivery log, retries, pings."""
 
     def __init__(self, store: WebhookStore, new_uow: UnitOfWorkFactory, box: SecretBox, enqueue: Enqueue, *,
-                 https_only: bool, allow_loopback: bool, resolve: ssrf.Resolver = ssrf.system_resolver) -> None:
+                 check_actor: ActorCheck, https_only: bool, allow_loopback: bool,
+                 resolve: ssrf.Resolver = ssrf.system_resolver) -> None:
         self.store, self.new_uow, self.box, self.enqueue = store, new_uow, box, enqueue
+        self.check_actor = check_actor
         self.https_only, self.allow_loopback, self.resolve = https_only, allow_loopback, resolve
 
     # --- endpoints ---------------------------------------------------------------------------------
@@ -100,6 +102,7 @@ class WebhookService:
                             enabled=cmd.enabled, secrets=[self._sealed(secret, stamp)], created_at=stamp,
                             updated_at=stamp, version=1)
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.check_actor(uow, ctx)
         self.store.stage_new_endpoint(uow, ctx, endpoint)
         uow.record("webhook.created", subject=("webhook", endpoint_id), subject_version=1,
                    data={"url": url, "event_types": filters, "enabled": cmd.enabled})
@@ -140,6 +143,7 @@ class WebhookService:
         elif not after["enabled"] and before["enabled"]:
             update.update(disabled_reason="disabled by the tenant", disabled_at=stamp)
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.check_actor(uow, ctx)
         self.store.stage_update_endpoint(uow, ctx, endpoint_id, update, expected_version=version,
                                          on_conflict=PreconditionFailedError())
         uow.record("webhook.updated", subject=("webhook", endpoint_id), subject_version=version + 1,
@@ -152,6 +156,7 @@ class WebhookService:
         if if_match is not None and if_match != endpoint.version:
             raise PreconditionFailedError()
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.check_actor(uow, ctx)
         self.store.stage_delete_endpoint(uow, ctx, endpoint_id, expected_version=endpoint.version,
                                          on_conflict=PreconditionFailedError())
         uow.record("webhook.deleted", subject=("webhook", endpoint_id), data={"url": endpoint.url})
@@ -171,6 +176,7 @@ class WebhookService:
         version = endpoint.version
         update = {"secrets": [self._sealed(secret, stamp), *kept], "updated_at": stamp, "version": version + 1}
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        self.check_actor(uow, ctx)
         self.store.stage_update_endpoint(uow, ctx, endpoint_id, update, expected_version=version,
                                          on_conflict=ConflictError(code="write_conflict"))
         uow.record("webhook.secret_rotated", subject=("webhook", endpoint_id), subject_version=version + 1,

@@ -245,22 +245,25 @@ def otp(sent_at: str = STAMP, digest: str = "d1", attempts: int = 0) -> Otp:
     return Otp(digest, sent_at, "2026-11-27T02:05:00Z", attempts, "res_1", 1_800_000_000)
 
 
-def test_daily_counts_stop_at_the_cap_per_phone_and_per_tenant(repos: Harness):
-    tenant_id, capped = repos.ctx.tenant_id, RateLimitedError(code="otp_daily_limit", retry_after=60)
+def test_otp_counts_stop_at_their_caps_per_phone_per_source_and_per_tenant(repos: Harness):
+    tenant_id = repos.ctx.tenant_id
 
-    def count(phone: str, day: str = "20261127", per_phone: int = 2, per_tenant: int = 3) -> None:
-        repos.commit(lambda uow: repos.codes.stage_daily_count(uow, tenant_id, phone, day, per_phone=per_phone,
-                                                               per_tenant=per_tenant, expires_at=1_800_000_000,
-                                                               on_conflict=capped))
+    def count(stage, *args: str, cap: int = 2) -> None:  # noqa: ANN001
+        limited = RateLimitedError(code="otp_limit", retry_after=60)
+        repos.commit(lambda uow: stage(uow, tenant_id, *args, cap=cap, expires_at=1_800_000_000,
+                                       on_conflict=limited))
 
-    count("13800000001")
-    count("13800000001")
-    with pytest.raises(RateLimitedError):
-        count("13800000001")
-    count("13800000001", day="20261128")
-    count("13800000002")  # the tenant's third code today
-    with pytest.raises(RateLimitedError):
-        count("13800000003")
+    codes = repos.codes
+    phone, source, tenant = codes.stage_phone_count, codes.stage_source_count, codes.stage_tenant_count
+    for stage, args, other in ((phone, ("13800000001", "202611270800"), ("13800000002", "202611270800")),
+                               (source, ("a1b2c3", "202611270800"), ("d4e5f6", "202611270800")),
+                               (tenant, ("20261127",), ("20261128",))):
+        count(stage, *args)
+        count(stage, *args)
+        with pytest.raises(RateLimitedError):
+            count(stage, *args)
+        count(stage, *other)  # another phone, address or day counts apart
+    count(phone, "13800000001", "202611270815")  # the next window starts afresh
 
 
 def test_a_code_is_replaced_only_after_the_cooldown(repos: Harness):

@@ -294,3 +294,35 @@ def test_api_keys_resolve_by_digest_list_newest_first_and_stop_when_revoked(harn
     assert harness.repo.touch_api_key("no-such-digest", STAMP) is None
     with pytest.raises(ConflictError):
         harness.commit(ctx, lambda uow: harness.repo.stage_api_key_revoked(uow, ctx, older, STAMP))
+
+
+# --- access revocation ------------------------------------------------------------------------------
+def test_revocations_are_stored_with_an_admin_count_change_and_old_ones_forgotten(harness: Harness):
+    ctx, tenant, _ = signed_up(harness)
+    harness.commit(ctx, lambda uow: harness.repo.stage_admin_added(uow, ctx),  # one item, two updates: merged
+                   lambda uow: harness.repo.stage_revocation(uow, ctx, "usr_gone", 1_000, forget=[]))
+    stored = harness.repo.get_tenant(tenant.tenant_id, consistent=True)
+    assert stored.revoked == {"usr_gone": 1_000} and stored.admin_count == 2
+    harness.commit(ctx, lambda uow: harness.repo.stage_revocation(uow, ctx, "res_moved", 2_000, forget=["usr_gone"]))
+    assert harness.repo.get_tenant(tenant.tenant_id, consistent=True).revoked == {"res_moved": 2_000}
+
+
+def test_the_actor_check_holds_only_for_an_active_member_in_the_role_their_token_claims(harness: Harness):
+    ctx, tenant, admin = signed_up(harness)
+    acting = TenantContext(tenant.tenant_id, Principal("staff", admin.user_id, Role.ADMIN, frozenset(Permission)))
+    first = a_member(tenant.tenant_id)
+    harness.commit(acting, lambda uow: harness.repo.stage_actor_check(uow, acting, on_conflict=marked("revoked")),
+                   lambda uow: harness.repo.stage_new_staff(uow, acting, first, on_email_taken=ConflictError()))
+    assert harness.repo.get_staff(ctx, first.user_id) == first
+    demoted = replace(admin, role="agent", version=2)
+    harness.commit(ctx, lambda uow: harness.repo.stage_staff_update(uow, ctx, demoted, expected_version=1,
+                                                                     on_conflict=PreconditionFailedError()))
+    second = a_member(tenant.tenant_id)
+    with pytest.raises(ConflictError) as raised:
+        harness.commit(acting, lambda uow: harness.repo.stage_actor_check(uow, acting, on_conflict=marked("revoked")),
+                       lambda uow: harness.repo.stage_new_staff(uow, acting, second, on_email_taken=ConflictError()))
+    assert raised.value.code == "revoked" and harness.repo.get_staff(ctx, second.user_id) is None
+    nobody = TenantContext(tenant.tenant_id, Principal("staff", "usr_nobody", Role.ADMIN, frozenset(Permission)))
+    with pytest.raises(ConflictError):
+        harness.commit(nobody, lambda uow: harness.repo.stage_actor_check(uow, nobody, on_conflict=marked("revoked")),
+                       lambda uow: harness.repo.stage_new_staff(uow, nobody, second, on_email_taken=ConflictError()))

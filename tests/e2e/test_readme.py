@@ -75,7 +75,9 @@ def test_a_walkthrough_step_that_fails_prints_the_apis_error(stack):
 
 def test_a_failed_step_in_a_pasted_block_never_ends_in_a_traceback(stack):
     """The repair block, pasted with no ``set -e``, after the demo agent's password changed: API messages only."""
-    block = walkthrough("### A repair").replace("Linli-demo-2026", "Not-the-password-1")
+    # another demo resident: the repair walk-through just asked for 13800000001's code (a minute's cooldown)
+    block = walkthrough("### A repair").replace("Linli-demo-2026", "Not-the-password-1").replace(
+        "13800000001", "13800000003")
     result = subprocess.run(["bash", "-c", block], capture_output=True, text=True, timeout=60,
                             env={**os.environ, "LINLI": stack.api_url})
     assert "Traceback" not in result.stderr, result.stderr

@@ -7,7 +7,7 @@ import uuid
 import pytest
 import requests
 
-from tests.helpers import ApiClient, assert_error
+from tests.helpers import ApiClient, assert_error, sent_code
 
 pytestmark = pytest.mark.e2e
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -25,7 +25,7 @@ def estate(api: ApiClient, tenant):
     resident = api.post("/v1/residents", token=tenant.token, json={
         "name": "陈阿姨", "phone": phone, "units": [{"unit_id": unit["id"], "community_id": community["id"]}]}).json()
     assert api.post(f"/v1/public/tenants/{tenant.slug}/otp", json={"phone": phone}).status_code == 202
-    code = api.get("/v1/dev/messages", params={"to": phone}).json()["items"][0]["params"]["code"]
+    code = sent_code(api, phone)
     token = api.post(f"/v1/public/tenants/{tenant.slug}/otp/verify",
                      json={"phone": phone, "code": code}).json()["access_token"]
     agent, agent_token = api.add_staff(tenant, "agent")

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 
 from tests.e2e.test_ticket_lifecycle import act, estate  # noqa: F401 - the fixture
-from tests.helpers import ApiClient, assert_error
+from tests.helpers import ApiClient, assert_error, sent_code
 
 pytestmark = pytest.mark.e2e
 
@@ -45,7 +45,7 @@ def test_other_residents_and_tenants_see_nothing(api: ApiClient, tenant, other_t
     ticket = report(api, estate)
     neighbour = api.post("/v1/residents", token=tenant.token, json={"name": "邻居", "phone": "13611112222"}).json()
     api.post(f"/v1/public/tenants/{tenant.slug}/otp", json={"phone": "13611112222"})
-    code = api.get("/v1/dev/messages", params={"to": "13611112222"}).json()["items"][0]["params"]["code"]
+    code = sent_code(api, "13611112222")
     neighbour_token = api.post(f"/v1/public/tenants/{tenant.slug}/otp/verify",
                                json={"phone": "13611112222", "code": code}).json()["access_token"]
     assert neighbour["id"]

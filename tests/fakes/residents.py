@@ -16,6 +16,7 @@ from chalicelib.residents.domain import Building, Community, Otp, Resident, Unit
 from chalicelib.residents.people import ResidentService
 from chalicelib.residents.places import PlaceService
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
+from tests.fakes.tenants import access_and_sessions
 
 Row = TypeVar("Row")
 
@@ -145,6 +146,15 @@ class InMemoryResidentRepository:
             return resident, self.units.get((ctx.tenant_id, community_id, unit_id)), False
         return resident, None, (ctx.tenant_id, community_id) in self.communities
 
+    def stage_resident_link_check(self, uow: InMemoryUnitOfWork, ctx: TenantContext, *, resident_id: str,
+                                  community_id: str, unit_id: str | None, on_conflict: LinliError) -> None:
+        def lives_there() -> bool:
+            resident = self.residents.get((ctx.tenant_id, resident_id))
+            return resident is not None and any(
+                (u["unit_id"] == unit_id) if unit_id else (u["community_id"] == community_id) for u in resident.units)
+
+        uow.check(lives_there, on_conflict=on_conflict)
+
     def stage_new_resident(self, uow: InMemoryUnitOfWork, ctx: TenantContext, resident: Resident, *,
                            on_phone_taken: LinliError) -> None:
         self._stage_claim(uow, (ctx.tenant_id, "phone", resident.phone), resident.resident_id, on_phone_taken)
@@ -202,18 +212,27 @@ class InMemoryResidentRepository:
 
 
 class InMemoryOtpRepository:
-    """Sign-in codes by (tenant, phone) and the daily counters by (tenant, day, counter) in ``store.tables``."""
+    """Sign-in codes by (tenant, phone) and the counters by (tenant, window or day, counter) in ``store.tables``."""
 
     def __init__(self, store: MemoryStore) -> None:
         self.codes: dict[tuple[str, str], Otp] = store.table("residents.otps")
         self.counters: dict[tuple[str, str, str], int] = store.table("residents.otp_counters")
 
-    def stage_daily_count(self, uow: InMemoryUnitOfWork, tenant_id: str, phone: str, day: str, *, per_phone: int,
-                          per_tenant: int, expires_at: int, on_conflict: LinliError) -> None:
-        for counter, cap in ((f"phone:{phone}", per_phone), ("tenant", per_tenant)):
-            key = (tenant_id, day, counter)
-            uow.stage(lambda key=key: self.counters.__setitem__(key, self.counters.get(key, 0) + 1),
-                      check=lambda key=key, cap=cap: self.counters.get(key, 0) < cap, on_conflict=on_conflict)
+    def stage_phone_count(self, uow: InMemoryUnitOfWork, tenant_id: str, phone: str, window: str, *, cap: int,
+                          expires_at: int, on_conflict: LinliError) -> None:
+        self._count(uow, (tenant_id, window, f"phone:{phone}"), cap, on_conflict)
+
+    def stage_source_count(self, uow: InMemoryUnitOfWork, tenant_id: str, source_key: str, window: str, *,
+                           cap: int, expires_at: int, on_conflict: LinliError) -> None:
+        self._count(uow, (tenant_id, window, f"source:{source_key}"), cap, on_conflict)
+
+    def stage_tenant_count(self, uow: InMemoryUnitOfWork, tenant_id: str, day: str, *, cap: int, expires_at: int,
+                           on_conflict: LinliError) -> None:
+        self._count(uow, (tenant_id, day, "tenant"), cap, on_conflict)
+
+    def _count(self, uow: InMemoryUnitOfWork, key: tuple[str, str, str], cap: int, on_conflict: LinliError) -> None:
+        uow.stage(lambda: self.counters.__setitem__(key, self.counters.get(key, 0) + 1),
+                  check=lambda: self.counters.get(key, 0) < cap, on_conflict=on_conflict, kind="update")
 
     def stage_code(self, uow: InMemoryUnitOfWork, tenant_id: str, phone: str, otp: Otp, *, resend_after: str,
                    on_conflict: LinliError) -> None:
@@ -252,4 +271,5 @@ class ResidentDesk:
         store = MemoryStore()
         repo = InMemoryResidentRepository(store)
         places = PlaceService(repo, store.unit_of_work)
-        return cls(store, repo, places, ResidentService(repo, store.unit_of_work, places))
+        return cls(store, repo, places, ResidentService(repo, store.unit_of_work, places,
+                                                        *access_and_sessions(store)))

@@ -13,11 +13,13 @@ from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.settings import Settings
 from chalicelib.core.tenancy import TenantContext
+from chalicelib.tenants.access import TenantAccess
 from chalicelib.tenants.api_keys import ApiKeyService
 from chalicelib.tenants.auth import StaffAuth
 from chalicelib.tenants.config import TenantConfigs
 from chalicelib.tenants.domain import ASSIGNABLE_ROLES, LoginAttempts
 from chalicelib.tenants.records import ApiKey, RefreshToken, Staff, Tenant
+from chalicelib.tenants.sessions import RefreshTokens
 from chalicelib.tenants.staff import StaffService
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
 
@@ -47,6 +49,9 @@ class InMemoryTenantRepository:
 
     def find_staff_by_email(self, tenant_id: str, email: str) -> Staff | None:
         return next((s for (tenant, _), s in self.staff.items() if tenant == tenant_id and s.email == email), None)
+
+    def get_refresh_token(self, tenant_id: str, subject_id: str, token_id: str) -> RefreshToken | None:
+        return self.refresh_tokens.get((tenant_id, subject_id, token_id))
 
     def refresh_token_and_user(self, tenant_id: str, user_id: str, token_id: str
                                ) -> tuple[RefreshToken | None, Staff | None]:
@@ -84,6 +89,10 @@ class InMemoryTenantRepository:
     def active_staff(self, ctx: TenantContext) -> list[Staff]:
         return [s for _, s in sorted(self.staff.items()) if s.tenant_id == ctx.tenant_id and s.status == "active"]
 
+    def api_keys_created_by(self, ctx: TenantContext, user_id: str) -> list[ApiKey]:
+        return [k for k in self.api_keys.values()
+                if k.tenant_id == ctx.tenant_id and k.created_by == user_id and k.revoked_at is None]
+
     def find_api_key(self, ctx: TenantContext, key_id: str) -> ApiKey | None:
         return next((k for k in self.api_keys.values() if k.tenant_id == ctx.tenant_id and k.key_id == key_id), None)
 
@@ -112,6 +121,25 @@ class InMemoryTenantRepository:
                                                   version=tenant.version)
 
         uow.stage(apply, check=lambda: self._tenant_version(ctx) == expected_version, on_conflict=on_conflict)
+
+    def stage_revocation(self, uow: InMemoryUnitOfWork, ctx: TenantContext, subject_id: str, revoked_ms: int, *,
+                         forget: list[str]) -> None:
+        def apply() -> None:
+            tenant = self.tenants.get(ctx.tenant_id)
+            if tenant is None:  # service tests of other contexts often run without a tenant record
+                return
+            revoked = {s: cut for s, cut in tenant.revoked.items() if s not in forget} | {subject_id: revoked_ms}
+            self.tenants[ctx.tenant_id] = replace(tenant, revoked=revoked)
+
+        uow.stage(apply, kind="update")
+
+    def stage_actor_check(self, uow: InMemoryUnitOfWork, ctx: TenantContext, *, on_conflict: LinliError) -> None:
+        def still_acting() -> bool:
+            staff = self.staff.get((ctx.tenant_id, ctx.principal.id))
+            role = ctx.principal.role.value if ctx.principal.role else None
+            return staff is not None and staff.status == "active" and staff.role == role
+
+        uow.check(still_acting, on_conflict=on_conflict)
 
     def stage_admin_added(self, uow: InMemoryUnitOfWork, ctx: TenantContext) -> None:
         uow.stage(lambda: self._add_admins(ctx, 1))
@@ -248,6 +276,19 @@ def tenant_services(store: MemoryStore | None = None, *, settings: Settings | No
     configs = TenantConfigs(repo, store.unit_of_work, cache_seconds=settings.config_cache_seconds)
     api_keys = ApiKeyService(repo, store.unit_of_work, cache_seconds=settings.api_key_cache_seconds,
                              clock=lambda: clock[0])
-    auth = StaffAuth(repo, configs, api_keys, codec, store.unit_of_work, settings, PlainPasswords())
-    staff = StaffService(repo, store.unit_of_work, PlainPasswords())
+    access = TenantAccess(repo, configs, longest_token_seconds=max(settings.access_token_ttl_seconds,
+                                                                   settings.resident_token_ttl_seconds))
+    sessions = RefreshTokens(repo, store.unit_of_work, ttl_seconds=settings.refresh_token_ttl_seconds)
+    auth = StaffAuth(repo, configs, api_keys, codec, store.unit_of_work, settings, PlainPasswords(), access, sessions)
+    staff = StaffService(repo, store.unit_of_work, PlainPasswords(), access, api_keys)
     return TenantServices(store, repo, configs, api_keys, auth, staff, codec, clock)
+
+
+def access_and_sessions(store: MemoryStore, settings: Settings | None = None) -> tuple[TenantAccess, RefreshTokens]:
+    """The tenants context's access control and refresh tokens on ``store``, for other contexts' service tests."""
+    settings = settings or Settings()
+    repo = InMemoryTenantRepository(store)
+    configs = TenantConfigs(repo, store.unit_of_work, cache_seconds=settings.config_cache_seconds)
+    access = TenantAccess(repo, configs, longest_token_seconds=max(settings.access_token_ttl_seconds,
+                                                                   settings.resident_token_ttl_seconds))
+    return access, RefreshTokens(repo, store.unit_of_work, ttl_seconds=settings.refresh_token_ttl_seconds)

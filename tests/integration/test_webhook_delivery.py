@@ -43,7 +43,8 @@ class Harness:
         self.sent: list[tuple[ssrf.Target, bytes, dict]] = []
         self.answers = list(answers or [])
         self.service = WebhookService(self.repo, bootstrap.unit_of_work, bootstrap.secret_box(), self._enqueue,
-                                      https_only=True, allow_loopback=False, resolve=resolver)
+                                      check_actor=lambda uow, ctx: None, https_only=True, allow_loopback=False,
+                                      resolve=resolver)
         options = {"https_only": True, "allow_loopback": False, "resolve": resolver, "send": self._send,
                    "rand": random.Random(7), **deliverer_options}
         self.deliverer = WebhookDeliverer(self.repo, bootstrap.unit_of_work, bootstrap.secret_box(), self._enqueue,
@@ -227,7 +228,8 @@ def test_the_connection_is_checked_against_the_address_actually_reached(stack):
 
 def test_the_local_setting_lets_loopback_through_and_nothing_else(stack):
     service = WebhookService(WebhookRepository(bootstrap.cursor_codec()), bootstrap.unit_of_work,
-                             bootstrap.secret_box(), lambda *_: None, https_only=False, allow_loopback=True,
+                             bootstrap.secret_box(), lambda *_: None,
+                             check_actor=lambda uow, ctx: None, https_only=False, allow_loopback=True,
                              resolve=resolver)
     ctx = TenantContext(new_id("tnt"), Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
     assert service.create(ctx, WebhookIn(url="http://127.0.0.1:9/hook"), T0).enabled

@@ -46,7 +46,8 @@ class World:
         self.repo = InMemoryWebhookRepository(self.store)
         enqueue = self.queued.append
         self.service = WebhookService(self.repo, self.store.unit_of_work, self.box, lambda b, d: enqueue((b, d)),
-                                      https_only=True, allow_loopback=False, resolve=lambda host, port: [PUBLIC])
+                                      check_actor=lambda uow, ctx: None, https_only=True, allow_loopback=False,
+                                      resolve=lambda host, port: [PUBLIC])
         self.deliverer = WebhookDeliverer(self.repo, self.store.unit_of_work, self.box,
                                           lambda b, d: enqueue((b, d)), https_only=True, allow_loopback=False,
                                           resolve=lambda host, port: [PUBLIC], send=self._send,

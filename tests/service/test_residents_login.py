@@ -12,13 +12,14 @@ from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.settings import Settings
 from chalicelib.core.tenancy import Principal, TenantContext, UnitClaim
 from chalicelib.notifications.channels import LocalOutbox
-from chalicelib.residents.login import ResidentLogin, code_digest
+from chalicelib.residents.login import OtpDelivery, ResidentLogin, code_digest
 from chalicelib.residents.people import ResidentService
 from chalicelib.residents.places import PlaceService
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentOut, ResidentUnitIn, UnitIn
 from chalicelib.residents.wechat import LocalWeChat
 from tests.fakes.residents import InMemoryOtpRepository, InMemoryResidentRepository
 from tests.fakes.storage import MemoryStore
+from tests.fakes.tenants import access_and_sessions
 
 T0 = datetime(2026, 11, 27, 2, 0, tzinfo=timezone.utc)  # 10:00 in Shanghai
 ADMIN = TenantContext("tnt_1", Principal("staff", "usr_admin", Role.ADMIN, frozenset(Permission)))
@@ -50,7 +51,7 @@ def world() -> World:
     store = MemoryStore()
     repo, codes = InMemoryResidentRepository(store), InMemoryOtpRepository(store)
     places = PlaceService(repo, store.unit_of_work)
-    residents = ResidentService(repo, store.unit_of_work, places)
+    residents = ResidentService(repo, store.unit_of_work, places, *access_and_sessions(store))
     community = places.create_community(ADMIN, CommunityIn(name="翠苑"), T0)
     building = places.create_building(ADMIN, community.id, BuildingIn(name="1栋"), T0)
     unit = places.create_unit(ADMIN, community.id, UnitIn(building_id=building.id, number="101"), T0)
@@ -58,8 +59,10 @@ def world() -> World:
         ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), T0)
     store.events.clear()
     sms, codec = LocalOutbox(), TokenCodec({"k1": "x" * 32}, "k1", ttl_seconds=3600)
-    settings = Settings(otp_daily_per_phone=3, otp_daily_per_tenant=5)
-    login = ResidentLogin(repo, codes, codec, sms, settings, LocalWeChat(), store.unit_of_work)
+    settings = Settings(otp_per_phone_window=3, otp_per_source_window=4, otp_daily_per_tenant=5)
+    delivery = OtpDelivery(sms)  # the queue hop, taken at once
+    login = ResidentLogin(repo, codes, codec, lambda body, delay: delivery.handle(body, T0), settings, LocalWeChat(),
+                          store.unit_of_work, access_and_sessions(store)[1])
     return World(store, codes, sms, codec, login, resident)
 
 
@@ -86,26 +89,48 @@ def test_an_unknown_phone_is_answered_the_same_but_nothing_is_sent(world: World)
     assert (raised.value.code, raised.value.retry_after) == ("otp_cooldown", 60)
 
 
-def test_a_new_code_waits_a_minute_and_the_daily_caps_hold_until_midnight_in_china(world: World):
-    world.login.request_code("tnt_1", "物业", PHONE, T0)
+def test_a_new_code_waits_a_minute_and_a_phone_gets_a_few_per_quarter_hour_never_a_day_long_lock(world: World):
+    world.login.request_code("tnt_1", "物业", PHONE, T0, "198.51.100.7")
     with pytest.raises(RateLimitedError) as cooldown:
-        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(seconds=60))
+        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(seconds=59), "198.51.100.7")
     for minutes in (2, 4):
-        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(minutes=minutes))
+        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(minutes=minutes), f"203.0.113.{minutes}")
 
-    with pytest.raises(RateLimitedError) as capped:
-        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(minutes=6))
+    with pytest.raises(RateLimitedError) as slowed:
+        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(minutes=6), "203.0.113.6")
 
     assert cooldown.value.code == "otp_cooldown"
-    assert (capped.value.code, capped.value.retry_after) == ("otp_daily_limit", 14 * 3600 - 6 * 60 + 1)
-    tomorrow = T0 + timedelta(hours=14)  # midnight in Shanghai
-    world.login.request_code("tnt_1", "物业", PHONE, tomorrow)
-    for phone in ("13800000001", "13800000002", "13800000003", "13800000004"):  # the tenant's 2nd to 5th code
-        world.login.request_code("tnt_1", "物业", phone, tomorrow)
-    with pytest.raises(RateLimitedError) as tenant_capped:
-        world.login.request_code("tnt_1", "物业", "13800000005", tomorrow)
-    assert tenant_capped.value.code == "otp_daily_limit"
-    assert world.codes.get_code("tnt_1", "13800000005") is None
+    assert (slowed.value.code, slowed.value.retry_after) == ("otp_phone_limit", 9 * 60 + 1)  # the window ends at :15
+    world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(minutes=15), "198.51.100.7")
+    assert len(world.sms.messages(to=PHONE)) == 4
+
+
+def test_made_up_numbers_never_use_up_the_tenants_daily_codes(world: World):
+    for n in range(12):  # more than the tenant's daily cap (5), from addresses that stay under their limit
+        world.login.request_code("tnt_1", "物业", f"1380000{n:04d}", T0, f"203.0.113.{n}")
+    world.login.request_code("tnt_1", "物业", PHONE, T0, "198.51.100.7")
+    assert len(world.sms.messages(to=PHONE)) == 1 and len(world.sms.messages()) == 1
+
+
+def test_one_address_is_slowed_but_the_resident_gets_in_from_another(world: World):
+    attacker = "203.0.113.9"
+    for n in range(4):
+        world.login.request_code("tnt_1", "物业", f"1380000{n:04d}", T0, attacker)
+    with pytest.raises(RateLimitedError) as slowed:
+        world.login.request_code("tnt_1", "物业", PHONE, T0, attacker)
+    assert slowed.value.code == "otp_source_limit"
+    world.login.request_code("tnt_1", "物业", PHONE, T0, "198.51.100.7")
+    assert len(world.sms.messages(to=PHONE)) == 1
+
+
+def test_the_tenants_daily_cap_counts_codes_sent_to_residents_and_lifts_at_midnight_in_china(world: World):
+    for minutes in range(0, 10, 2):  # five codes to the resident: the tenant's cap, over two windows
+        at = T0 + timedelta(minutes=minutes + (15 if minutes >= 6 else 0))
+        world.login.request_code("tnt_1", "物业", PHONE, at, f"203.0.113.{minutes}")
+    with pytest.raises(RateLimitedError) as capped:
+        world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(minutes=40), "198.51.100.7")
+    assert (capped.value.code, capped.value.retry_after) == ("otp_daily_limit", 14 * 3600 - 40 * 60 + 1)
+    world.login.request_code("tnt_1", "物业", PHONE, T0 + timedelta(hours=14), "198.51.100.7")  # midnight there
 
 
 def test_within_the_cooldown_at_the_cap_the_cooldown_is_reported(world: World):
@@ -122,7 +147,7 @@ def test_the_right_code_signs_the_resident_in_once(world: World, recent: datetim
     world.login.request_code("tnt_1", "物业", PHONE, recent)
     code = world.sent_code()
 
-    token, resident = world.login.verify_code("tnt_1", PHONE, code, recent + timedelta(minutes=1))
+    token, _, resident = world.login.verify_code("tnt_1", PHONE, code, recent + timedelta(minutes=1))
 
     claims = world.codec.verify(token)
     unit = world.resident.units[0]
@@ -168,7 +193,7 @@ def test_wechat_signs_in_after_one_binding_by_phone_code(world: World, recent: d
     world.login.request_code("tnt_1", "物业", PHONE, recent)
 
     world.login.verify_code("tnt_1", PHONE, world.sent_code(), recent, binding)
-    token, resident = world.login.wechat_login("tnt_1", "wx_app", "wx-code-1", recent)
+    token, _, resident = world.login.wechat_login("tnt_1", "wx_app", "wx-code-1", recent)
 
     assert unbound.value.code == "binding_required"
     assert resident.resident_id == world.resident.id and world.codec.verify(token).subject == world.resident.id

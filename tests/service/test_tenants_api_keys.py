@@ -10,6 +10,7 @@ from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import NotFoundError, UnauthenticatedError, ValidationFailedError
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.tenants.records import new_staff
 from chalicelib.tenants.schemas import ApiKeyIn
 from tests.fakes.tenants import TenantServices, tenant_services
 
@@ -19,7 +20,11 @@ ADMIN = TenantContext("tnt_1", Principal("staff", "usr_admin", Role.ADMIN, froze
 
 @pytest.fixture
 def services() -> TenantServices:
-    return tenant_services(now=NOW)
+    built = tenant_services(now=NOW)
+    built.repo.staff[("tnt_1", "usr_admin")] = new_staff(  # the acting admin exists: admin changes re-check them
+        "tnt_1", "usr_admin", email="boss@example.com", name="老板", role=Role.ADMIN, password_hash="-", phone=None,
+        on_duty=None, stamp=to_rfc3339(NOW))
+    return built
 
 
 @pytest.fixture

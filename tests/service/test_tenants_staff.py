@@ -5,7 +5,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError, ValidationFailedError
+from chalicelib.core.errors import (
+    ConflictError,
+    NotFoundError,
+    PreconditionFailedError,
+    UnauthenticatedError,
+    ValidationFailedError,
+)
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.tenants.records import RefreshToken
@@ -136,9 +142,20 @@ def test_with_a_second_admin_one_can_step_down_but_not_the_last(services, admin)
     second = add(services, admin, Role.ADMIN, email="second@example.com")
     services.staff.update_staff(admin, admin.principal.id, StaffPatch(role=Role.AGENT), None, NOW)
     assert admin_count(services, admin) == 1
+    remaining = TenantContext(admin.tenant_id, Principal("staff", second.id, Role.ADMIN, frozenset(Permission)))
     with pytest.raises(ConflictError) as raised:
-        services.staff.delete_staff(admin, second.id, None, NOW)
+        services.staff.delete_staff(remaining, second.id, None, NOW)
     assert raised.value.code == "last_admin" and services.staff.get_staff(admin, second.id)
+
+
+def test_a_demoted_admin_acting_on_their_old_token_is_refused_at_once(services, admin):
+    second = add(services, admin, Role.ADMIN, email="second@example.com")
+    services.staff.update_staff(admin, admin.principal.id, StaffPatch(role=Role.AGENT), None, NOW)
+    with pytest.raises(UnauthenticatedError) as raised:
+        services.staff.delete_staff(admin, second.id, None, NOW)  # the token still says admin
+    assert raised.value.code == "access_revoked" and services.staff.get_staff(admin, second.id)
+    with pytest.raises(UnauthenticatedError):
+        add(services, admin, Role.ADMIN, email="ghost@example.com")
 
 
 def test_a_deleted_member_is_gone_audited_signed_out_and_their_email_free(services, admin):

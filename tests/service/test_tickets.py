@@ -78,6 +78,10 @@ class Places:
         unit = Unit("unt_101", "1栋1单元101", "bld_1") if unit_id == "unt_101" and community_id == "com_1" else None
         return resident, unit, community_id == "com_1"
 
+    def stage_resident_link_check(self, uow, ctx, *, resident_id, community_id, unit_id, on_conflict):  # noqa: ANN001
+        uow.check(lambda: resident_id == "res_chen" and community_id == "com_1" and unit_id in (None, "unt_101"),
+                  on_conflict=on_conflict)
+
 
 def staff(user_id: str, role: Role) -> TenantContext:
     return TenantContext(TENANT, Principal("staff", user_id, role, permissions_for(role)))

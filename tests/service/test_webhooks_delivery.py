@@ -30,7 +30,8 @@ class World:
         box = SecretBox(FakeKms(), FakeKms().key_id)
         enqueue = self.queued.append
         self.service = WebhookService(self.repo, self.store.unit_of_work, box, lambda body, delay: enqueue(
-            (body, delay)), https_only=True, allow_loopback=False, resolve=lambda host, port: [PUBLIC])
+            (body, delay)), check_actor=lambda uow, ctx: None, https_only=True, allow_loopback=False,
+            resolve=lambda host, port: [PUBLIC])
         self.deliverer = WebhookDeliverer(self.repo, self.store.unit_of_work, box,
                                           lambda body, delay: enqueue((body, delay)), https_only=True,
                                           allow_loopback=False, resolve=lambda host, port: [PUBLIC], send=self._send,

@@ -30,7 +30,8 @@ class World:
         self.store, self.queued = MemoryStore(), []
         self.repo = InMemoryWebhookRepository(self.store)
         self.service = WebhookService(self.repo, self.store.unit_of_work, SecretBox(FakeKms(), FakeKms().key_id),
-                                      lambda body, delay: self.queued.append((body, delay)), https_only=True,
+                                      lambda body, delay: self.queued.append((body, delay)),
+                                      check_actor=lambda uow, ctx: None, https_only=True,
                                       allow_loopback=False, resolve=resolver)
 
     def register(self, url: str = "https://hooks.example.com/a", **fields: object):  # noqa: ANN201
