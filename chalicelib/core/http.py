@@ -148,6 +148,7 @@ class Operation:
     query: ModelRef | None
     response: ModelRef | None
     status: int
+    content_types: tuple[str, ...] = ("application/json",)  # what the body may be (a raw body when not JSON)
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -268,7 +269,7 @@ class Api:
               ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
         def decorator(handler: Callable[[Call], Any]) -> Callable[..., Response]:
             self.operations.append(Operation(method, path, handler.__name__, summary, tags, auth, permission,
-                                             body, query, response, status))
+                                             body, query, response, status, tuple(content_types)))
 
             @functools.wraps(handler)
             def view(**path_params: str) -> Response:

@@ -61,6 +61,10 @@ def build_document(registry: Api) -> dict[str, Any]:
         if body is not None:
             operation["requestBody"] = {"required": True, "content": {
                 "application/json": {"schema": _schema(body, components)}}}
+        elif "application/json" not in op.content_types:  # a raw body: a file as it is
+            operation["requestBody"] = {"required": True, "content": {
+                content_type: {"schema": {"type": "string", "contentMediaType": content_type}}
+                for content_type in op.content_types}}
         ok: dict[str, Any] = {"description": "Success"}
         if isinstance(response, type) and issubclass(response, BaseModel):
             ok["content"] = {"application/json": {"schema": _schema(response, components)}}

@@ -1,12 +1,15 @@
 """Models of the inbox and preferences routes."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from chalicelib.core.pagination import ListQuery
 from chalicelib.core.schema import Request, Schema
+from chalicelib.events.catalogue import CATALOGUE
+
+NOTIFYING_EVENTS = sorted(name for name, spec in CATALOGUE.items() if spec.notify)  # what a person may mute
 
 
 class InboxQuery(ListQuery):
@@ -42,7 +45,8 @@ class MarkedOut(Schema):
 
 class PreferencesIn(Request):
     muted_channels: list[Literal["sms", "wechat", "email"]] = Field(default_factory=list, max_length=3)
-    muted_events: list[str] = Field(default_factory=list, max_length=50)
+    muted_events: list[Annotated[str, WithJsonSchema({"type": "string", "enum": NOTIFYING_EVENTS})]] = Field(
+        default_factory=list, max_length=50)
 
 
 class PreferencesOut(Schema):

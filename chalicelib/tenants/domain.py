@@ -116,8 +116,11 @@ def _phone(value: str) -> str:
 Email = Annotated[str, StringConstraints(max_length=254), AfterValidator(_email),
                   WithJsonSchema({"type": "string", "maxLength": 254, "pattern": EMAIL_RE.pattern})]
 TimeZoneName = Annotated[str, AfterValidator(_timezone)]
-HttpsUrl = Annotated[str, AfterValidator(_https_url)]
-Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone)]
+HttpsUrl = Annotated[str, AfterValidator(_https_url),
+                     WithJsonSchema({"type": "string", "maxLength": 1024, "pattern": r"^https://[^\s/$.?#][^\s]*$"})]
+Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone),
+                  WithJsonSchema({"type": "string", "maxLength": 20, "pattern": PHONE_RE.pattern,
+                                  "description": "Mainland China mobile, landline or 400 number (spaces dropped)"})]
 HexColour = Annotated[str, StringConstraints(pattern=HEX_COLOUR_RE.pattern)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Locale = Literal["zh-CN", "en"]

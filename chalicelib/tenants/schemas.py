@@ -1,11 +1,11 @@
 """Request and response models of the tenant context's routes (also the OpenAPI source)."""
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
-from chalicelib.core.permissions import Permission, Role
+from chalicelib.core.permissions import API_KEY_SCOPES, Permission, Role
 from chalicelib.core.schema import Request, Schema
 from chalicelib.notifications.rules import NotificationSettings
 from chalicelib.sla.policies import CalendarConfig, SlaPolicy
@@ -162,9 +162,13 @@ class SignupOut(Schema):
     expires_in: int
 
 
+KEY_SCOPES = sorted(p.value for p in API_KEY_SCOPES)
+
+
 class ApiKeyIn(Request):
     name: Name
-    scopes: list[Permission] = Field(min_length=1, max_length=len(Permission))
+    scopes: list[Annotated[Permission, WithJsonSchema({"type": "string", "enum": KEY_SCOPES})]] = Field(
+        min_length=1, max_length=len(Permission), description="Integrations never administer people or credentials")
 
 
 class ApiKeyOut(Schema):
