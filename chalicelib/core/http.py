@@ -2,6 +2,10 @@
 
 Every route goes through :meth:`Api.route`, so the error contract, the tenant boundary and
 the OpenAPI document cannot drift apart.
+
+Over ~350 lines on purpose: the request pipeline (limits, credentials, body and query parsing, If-Match, cursor
+scope, error mapping) is one ordered sequence, and splitting it would hide the order that the security of every
+route depends on.
 """
 from __future__ import annotations
 

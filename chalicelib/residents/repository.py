@@ -2,6 +2,9 @@
 
 Items map to the records of :mod:`chalicelib.residents.domain`; writes are staged on the DynamoDB
 unit of work, so a use case's items, claims and events commit in one TransactWriteItems.
+
+Over ~350 lines because it holds every item type of the context (places, residents, their claims, sign-in codes
+and counters), whose key shapes must stay consistent with each other.
 """
 from __future__ import annotations
 

@@ -2,6 +2,9 @@
 
 :class:`TenantRepository` maps items to the records of ``tenants.records``, answers queries and
 stages writes on the DynamoDB unit of work; services never see a key, a condition or an index.
+
+Over ~350 lines because it is every item type of the context (tenants, staff, refresh tokens, login throttles,
+API keys) in one place: splitting it per item type would split the key shapes that must stay consistent.
 """
 from __future__ import annotations
 
