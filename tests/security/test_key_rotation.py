@@ -10,17 +10,10 @@ import secrets
 import pytest
 from standardwebhooks import Webhook
 
+from tests.e2e.test_webhooks import receiver  # noqa: F401 - the fixture
 from tests.helpers import PASSWORD, ApiClient, assert_error
-from tests.receiver import Receiver
 
 pytestmark = pytest.mark.e2e
-
-
-@pytest.fixture
-def receiver():
-    instance = Receiver().start()
-    yield instance
-    instance.stop()
 
 
 @pytest.fixture
@@ -45,7 +38,7 @@ def rotate_keys(stack):
 
 
 def test_removing_the_old_jwt_key_keeps_webhooks_signing_and_old_cursors_get_a_clear_400(
-        api: ApiClient, tenant, receiver, rotate_keys):
+        api: ApiClient, tenant, receiver, rotate_keys):  # noqa: F811
     hook = api.post("/v1/webhooks", token=tenant.token, json={"url": receiver.base_url + "/ok", "event_types": []})
     assert hook.status_code == 201, hook.text
     for name in ("翠苑", "锦园"):
