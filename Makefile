@@ -22,7 +22,7 @@ endif
 endif
 endif
 
-.PHONY: help run reset test test-fast lint bench package install clean replay-events
+.PHONY: help run reset test test-fast test-web lint bench package install clean replay-events web web-deps browser-deps api-types
 
 install: $(STAMP)
 
@@ -45,8 +45,20 @@ $(STAMP): pyproject.toml
 help: ## What each target does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## /{printf "make %-14s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 
-run: $(STAMP) ## Start the embedded stack with demo data (Ctrl-C stops it); its data persists in .linli/
+run: $(STAMP) web ## Start the embedded stack with demo data and the console (Ctrl-C stops it); its data persists in .linli/
 	@$(PY) -m devstack
+
+web: $(STAMP) ## Install the web apps' npm packages and build them, each only when its lockfile or sources changed
+	@$(PY) -m devstack.webbuild
+
+web-deps: $(STAMP)
+	@$(PY) -m devstack.webbuild --deps
+
+browser-deps: ## Debian's Chromium and CJK fonts for the browser tests (apt-get when missing)
+	@bash devstack/browser_deps.sh
+
+api-types: $(STAMP) web-deps ## Regenerate web/api/openapi.json and the TypeScript types from the app's routes
+	@$(PY) -m devstack.apidoc
 
 # Needs no installed dependency (and no particular Python): it only deletes the stack's files.
 reset: ## Delete the embedded stack's data (.linli/, or LINLI_DATA_DIR): the next make run starts fresh
@@ -55,8 +67,12 @@ reset: ## Delete the embedded stack's data (.linli/, or LINLI_DATA_DIR): the nex
 replay-events: $(STAMP) ## Replay the event dispatcher's dead letters on the running stack (idempotent)
 	@$(PY) -m devstack.replay
 
-test: $(STAMP) ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra
+test: $(STAMP) web browser-deps ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra, web (vitest), browser
+	@cd web/console && npx --no-install vitest run --reporter=dot
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) chalicelib tests
+
+test-web: web-deps ## The web apps' unit tests (vitest), seconds
+	@cd web/console && npx --no-install vitest run
 
 test-fast: $(STAMP) ## The quick loop: doctests, unit and service tests on in-memory fakes (no emulator), seconds
 	@$(PY) -m pytest chalicelib tests/unit tests/service tests/contract -k "not dynamodb"
@@ -64,11 +80,11 @@ test-fast: $(STAMP) ## The quick loop: doctests, unit and service tests on in-me
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 
-bench: $(STAMP) ## AWS round trips per route and cold-start import time
+bench: $(STAMP) web browser-deps ## AWS round trips per route, cold start, SLA sweep scaling, fair share under a flood, console weight and speed
 	@$(PY) -m bench
 
-package: $(STAMP) ## One CloudFormation/SAM template in out/ (chalice package + infra/resources.json)
+package: $(STAMP) ## One CloudFormation/SAM template in out/ (chalice package + infra/resources.json); out/web/: the built web apps
 	@$(PY) -m infra.package out
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis web/console/node_modules web/console/dist

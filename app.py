@@ -9,6 +9,7 @@ from chalicelib.core.settings import get_settings
 from chalicelib.notifications import api as notifications_api
 from chalicelib.residents import api as residents_api
 from chalicelib.residents import login_api
+from chalicelib.residents.imports import api as imports_api
 from chalicelib.tenants import api as tenants_api
 from chalicelib.tickets import api as tickets_api
 from chalicelib.webhooks import api as webhooks_api
@@ -20,8 +21,8 @@ if tracing := tracing_middleware():
 app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
-for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, tickets_api.bp, webhooks_api.bp, notifications_api.bp,
-                  openapi.bp):
+for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, imports_api.bp, tickets_api.bp, webhooks_api.bp,
+                  notifications_api.bp, openapi.bp):
     app.register_blueprint(blueprint)
 if get_settings().serves_dev_routes:  # recorded messages: only in the local stage, only when listening on loopback
     from chalicelib.notifications import dev_api
@@ -76,6 +77,15 @@ def webhooks_consumer(event, context):
     from chalicelib.core.batch import consume_sqs
 
     return consume_sqs(event, context, bootstrap.webhook_deliverer().handle)
+
+
+@app.lambda_function(name="imports_consumer")
+def imports_consumer(event, context):
+    """Imports queue → an import job's steps: read the uploaded file, apply one chunk of rows, complete the job
+    (partial batch failures reported)."""
+    from chalicelib.core.batch import consume_sqs
+
+    return consume_sqs(event, context, bootstrap.import_worker().handle)
 
 
 @app.lambda_function(name="event_dispatcher")

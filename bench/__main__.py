@@ -1,20 +1,46 @@
-"""``make bench``: AWS round trips per route (warm) and cold-start import time."""
+"""``make bench``: AWS round trips per route (warm), cold-start import time, SLA sweep scaling and fair share.
+
+Each step starts its own embedded stack, which sets the local stage's environment (``LINLI_*``, ``AWS_ENDPOINT_URL``);
+every step runs in the environment ``make bench`` was started with, restored after the step before it.
+"""
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from bench import coldstart, roundtrips, sweep  # noqa: E402
+from bench import coldstart, console, fairshare, roundtrips, sweep  # noqa: E402
+
+
+@contextmanager
+def own_environment() -> Iterator[None]:
+    """The step changes ``os.environ`` as it likes; the next one starts from what was there before."""
+    saved = dict(os.environ)
+    try:
+        yield
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
 
 
 def main() -> None:
     print("AWS round trips per request (botocore before-call hook; warm container)\n")
-    print(roundtrips.report(roundtrips.run()))
+    with own_environment():
+        print(roundtrips.report(roundtrips.run()))
     print("\nCold start\n")
-    print(coldstart.report(*coldstart.run()))
+    with own_environment():
+        print(coldstart.report(*coldstart.run()))
     print("\nSLA sweep: items read with N open tickets, 10 due\n")
-    print(sweep.report(sweep.run()))
+    with own_environment():
+        print(sweep.report(sweep.run()))
+    print("\nFair share: tenant B's queue page alone and while tenant A floods (loopback HTTP, deployed limits)\n")
+    with own_environment():
+        print(fairshare.report(fairshare.run()))
+    print("\nStaff console: JavaScript per route (gzip) and navigation → queue rendered (make web builds it)\n")
+    with own_environment():
+        print(console.report(console.run()))
 
 
 if __name__ == "__main__":

@@ -130,6 +130,38 @@ def run() -> list[tuple[str, str, int, list[str]]]:
         row("POST /v1/tickets (staff, on behalf)", "2",
             lambda: call("POST", "/v1/tickets", {"kind": "inquiry", "category": "规章制度", "description": "电话咨询",
                                                  "location": location, "resident_id": resident}, token=admin))
+        technician = {"email": "tech@bench.test", "name": "维修工", "role": "technician", "password": "Bench-pass-2026"}
+        tech = call("POST", "/v1/staff", technician, token=admin)["id"]
+        row("POST /v1/tickets/{id}/actions/assign", "≤ 2", lambda: call(
+            "POST", f"/v1/tickets/{ticket['id']}/actions/assign", {"assignee_id": tech}, token=admin))
+        other = call("POST", "/v1/staff", {**technician, "email": "tech2@bench.test"}, token=admin)["id"]
+        row("POST /v1/tickets/{id}/actions/assign (transfer)", "≤ 2", lambda: call(
+            "POST", f"/v1/tickets/{ticket['id']}/actions/assign", {"assignee_id": other}, token=admin))
+        row("GET /v1/staff?role=technician&with_load=true", "2",
+            lambda: call("GET", "/v1/staff?role=technician&with_load=true", token=admin))
+        row("GET /v1/tickets?assignee_id=none (queue page)", "1",
+            lambda: call("GET", "/v1/tickets?assignee_id=none", token=admin))
+        row("GET /v1/tickets?resident_id= (their tickets)", "1",
+            lambda: call("GET", f"/v1/tickets?resident_id={ticket['resident_id']}", token=admin))
+        row("POST /v1/canned-replies", "1", lambda: call(
+            "POST", "/v1/canned-replies", {"title": "已受理", "body": "您好，已收到您的反馈。"}, token=admin))
+        row("GET /v1/canned-replies", "1", lambda: call("GET", "/v1/canned-replies", token=admin))
+        suggested = f"/v1/tickets/{ticket['id']}/canned-replies"
+        call("GET", suggested, token=admin)  # the desk's copy of the replies and the staff name: cached per container
+        row("GET /v1/tickets/{id}/canned-replies (warm)", "1", lambda: call("GET", suggested, token=admin))
+        call("POST", "/v1/canned-replies", {"title": "问候", "body": "{resident_name}您好，我是{community_name}的"
+                                                                      "{staff_name}。"}, token=admin)
+        call("GET", suggested, token=admin)
+        row("GET /v1/tickets/{id}/canned-replies (+ names)", "2",
+            lambda: call("GET", suggested, token=admin))
+        row("GET /v1/residents?q= (phone: GSI3)", "1",
+            lambda: call("GET", "/v1/residents?q=13500000001", token=admin))
+        row("GET /v1/residents?q= (name prefix: GSI1)", "1", lambda: call("GET", "/v1/residents?q=%E9%99%88",
+                                                                         token=admin))
+        row("GET /v1/residents?q= (unit: links + residents)", "2",
+            lambda: call("GET", "/v1/residents?q=1%E6%A0%8B101", token=admin))
+        row("POST /v1/tickets/{id}/reveal-phone", "3",
+            lambda: call("POST", f"/v1/tickets/{ticket['id']}/reveal-phone", token=admin))
         hook = row("POST /v1/webhooks (limit check + write)", "2", lambda: call(
             "POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "event_types": ["ticket.*"]}, token=admin))
         row("GET /v1/webhooks (list page)", "1", lambda: call("GET", "/v1/webhooks", token=admin))

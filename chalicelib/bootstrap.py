@@ -15,6 +15,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from chalicelib.core.auth import TokenCodec
+from chalicelib.core.client_address import ClientAddress
 from chalicelib.core.http import Api
 from chalicelib.core.settings import Settings, SettingsError, get_settings
 from chalicelib.core.tenancy import TenantContext
@@ -34,24 +35,31 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.notifications.channels import Channel
     from chalicelib.notifications.consumer import NotificationConsumer
     from chalicelib.notifications.inbox import InboxService
+    from chalicelib.residents.imports.jobs import ImportJobs
+    from chalicelib.residents.imports.repository import ImportJobRepository
+    from chalicelib.residents.imports.worker import ImportWorker
     from chalicelib.residents.login import OtpDelivery, ResidentLogin
     from chalicelib.residents.people import ResidentService
     from chalicelib.residents.places import PlaceService
     from chalicelib.residents.repository import ResidentRepository
     from chalicelib.residents.wechat import WeChatAuth
     from chalicelib.sla.sweep import SlaSweep
+    from chalicelib.storage.objects import ObjectStore
     from chalicelib.tenants.access import TenantAccess
     from chalicelib.tenants.api_keys import ApiKeyService
     from chalicelib.tenants.auth import StaffAuth
+    from chalicelib.tenants.canned_replies import CannedReplyService
     from chalicelib.tenants.config import TenantConfigs
     from chalicelib.tenants.repository import TenantRepository
     from chalicelib.tenants.sessions import RefreshTokens
     from chalicelib.tenants.staff import StaffService
     from chalicelib.tickets.access import TicketAccess
     from chalicelib.tickets.attachments import AttachmentStore
+    from chalicelib.tickets.contact import ResidentContact
     from chalicelib.tickets.intake import TicketIntake
     from chalicelib.tickets.presentation import TicketPresenter
     from chalicelib.tickets.queries import TicketQueries
+    from chalicelib.tickets.replies import TicketReplies
     from chalicelib.tickets.repository import TicketRepository
     from chalicelib.tickets.scheduled import TicketSchedules
     from chalicelib.tickets.transitions import TicketTransitions
@@ -76,6 +84,22 @@ def keyring() -> tuple[dict[str, str], str]:
         return {"local": secrets.token_urlsafe(48)}, "local"
     raise SettingsError(f"No JWT signing keys for stage {settings.stage}: "
                         "set LINLI_JWT_SECRET_NAME (or LINLI_JWT_KEYS)")
+
+
+def origin_verify_values() -> tuple[str, ...]:
+    """The origin-verify values the web distribution may send (``core.client_address``): every value of the
+    stack's secret, a JSON object ``{label: value}`` — one value, two while it rotates (README, Deploy) — read
+    through Powertools' cache (at most every 5 minutes) and only for requests that carry the header; none locally."""
+    settings = get_settings()
+    if not settings.origin_verify_secret_name:
+        return ()
+    from aws_lambda_powertools.utilities.parameters import get_secret
+
+    document = get_secret(settings.origin_verify_secret_name, transform="json", max_age=300)
+    values = tuple(document.values()) if isinstance(document, dict) else ()
+    if not values or not all(isinstance(value, str) and len(value) >= 32 for value in values):
+        raise SettingsError("The origin-verify secret must be a JSON object of values of 32 characters or more")
+    return values
 
 
 @lru_cache(maxsize=1)
@@ -177,10 +201,21 @@ def tenant_access() -> TenantAccess:
 
 @lru_cache(maxsize=1)
 def staff_service() -> StaffService:
+    """Staff; their open load read from the tickets' per-staff counters, their names cached like the config."""
     from chalicelib.tenants.staff import StaffService
 
-    return StaffService(tenant_repository(), unit_of_work, password_hasher(), tenant_access(), api_key_service())
+    return StaffService(tenant_repository(), unit_of_work, password_hasher(), tenant_access(), api_key_service(),
+                        ticket_repository(), name_cache_seconds=get_settings().config_cache_seconds)
 
+
+
+@lru_cache(maxsize=1)
+def canned_reply_service() -> CannedReplyService:
+    """The desk's canned replies (the desk's copy cached per container like the tenant's configuration)."""
+    from chalicelib.tenants.canned_replies import CannedReplyService
+
+    return CannedReplyService(tenant_repository(), tenant_configs(), unit_of_work, tenant_access(),
+                              cache_seconds=get_settings().config_cache_seconds)
 
 
 @lru_cache(maxsize=1)
@@ -203,6 +238,48 @@ def resident_service() -> ResidentService:
     from chalicelib.residents.people import ResidentService
 
     return ResidentService(resident_repository(), unit_of_work, place_service(), tenant_access(), refresh_tokens())
+
+
+@lru_cache(maxsize=1)
+def object_store() -> ObjectStore:
+    """Files on S3 (the attachments bucket): import uploads, their row copies and error files."""
+    from chalicelib.storage.objects import ObjectStore
+
+    settings = get_settings()
+    return ObjectStore(settings.attachments_bucket, region=settings.region, endpoint_url=settings.aws_endpoint_url)
+
+
+@lru_cache(maxsize=1)
+def import_job_repository() -> ImportJobRepository:
+    from chalicelib.residents.imports.repository import ImportJobRepository
+
+    return ImportJobRepository(cursor_codec())
+
+
+@lru_cache(maxsize=1)
+def import_jobs() -> ImportJobs:
+    """Import jobs as the routes see them: uploads, starting, progress, error files (no file is read here)."""
+    from chalicelib.residents.imports.jobs import ImportJobs
+
+    return ImportJobs(import_job_repository(), object_store(), unit_of_work)
+
+
+@lru_cache(maxsize=1)
+def imports_enqueue() -> Send:
+    """``send(message, delay)`` onto the imports queue: an import job's next chunk."""
+    from chalicelib.core.queues import sqs_sender
+
+    return sqs_sender(get_settings().imports_queue_url or "", sqs_client())
+
+
+@lru_cache(maxsize=1)
+def import_worker() -> ImportWorker:
+    """The imports consumer: reads a job's file once, applies it chunk by chunk, completes the job."""
+    from chalicelib.residents.imports.worker import ImportWorker
+    from chalicelib.residents.roster import Roster
+
+    return ImportWorker(import_job_repository(), object_store(), Roster(resident_repository(), unit_of_work),
+                        unit_of_work, imports_enqueue(), inbox_service())
 
 
 @lru_cache(maxsize=1)
@@ -320,6 +397,23 @@ def ticket_queries() -> TicketQueries:
     from chalicelib.tickets.queries import TicketQueries
 
     return TicketQueries(ticket_repository(), ticket_access(), ticket_presenter())
+
+
+@lru_cache(maxsize=1)
+def ticket_replies() -> TicketReplies:
+    """Canned replies rendered for a ticket: replies, staff names and config from caches, names in one read."""
+    from chalicelib.tickets.replies import TicketReplies
+
+    return TicketReplies(ticket_access(), tenant_configs(), canned_reply_service(), staff_service(),
+                         resident_repository())
+
+
+@lru_cache(maxsize=1)
+def resident_contact() -> ResidentContact:
+    """The audited reveal of a ticket's resident's full phone (the residents' store through a Protocol)."""
+    from chalicelib.tickets.contact import ResidentContact
+
+    return ResidentContact(ticket_access(), resident_repository(), unit_of_work)
 
 
 @lru_cache(maxsize=1)
@@ -518,14 +612,17 @@ def _wire_tenants() -> None:
     tenants_api.staff.provide(staff_service)
     tenants_api.api_keys.provide(api_key_service)
     tenants_api.resident_profiles.provide(resident_service)
+    tenants_api.canned_replies.provide(canned_reply_service)
 
 
 def _wire_residents() -> None:
     from chalicelib.residents import api as residents_api
     from chalicelib.residents import login_api
+    from chalicelib.residents.imports import api as imports_api
 
     residents_api.places.provide(place_service)
     residents_api.residents.provide(resident_service)
+    imports_api.jobs.provide(import_jobs)
     login_api.login.provide(resident_login)
     login_api.tenants.provide(tenant_configs)
 
@@ -536,6 +633,8 @@ def _wire_tickets() -> None:
     tickets_api.intake.provide(ticket_intake)
     tickets_api.transitions.provide(ticket_transitions)
     tickets_api.queries.provide(ticket_queries)
+    tickets_api.replies.provide(ticket_replies)
+    tickets_api.contact.provide(resident_contact)
 
 
 def _wire_notifications_and_webhooks() -> None:
@@ -556,6 +655,7 @@ def wire(api: Api, settings: Settings | None = None) -> None:
     configure_storage(settings or get_settings())
     api.authenticator = _Authenticator()
     api.throttle = _Throttle()
+    api.client_address = ClientAddress(origin_verify_values)
     for wire_context in (_wire_tenants, _wire_residents, _wire_tickets, _wire_notifications_and_webhooks):
         wire_context()
 

@@ -94,6 +94,150 @@ def cheap_transaction_rollback() -> None:
     DynamoDBBackend._linli_cheap_rollback = True  # type: ignore[attr-defined]
 
 
+ITEM_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "PutItem", "UpdateItem",
+                             "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
+
+
+def cheap_reads_and_writes() -> None:
+    """Make moto's other per-request costs follow what a request touches, as DynamoDB's do (an import job writes
+    tens of thousands of items into one table; every test shares that table with the ones before it):
+
+    - a Query reads its partition, not every item of the table (moto sorts all of them, comparing typed values,
+      then filters them; an index's partition is picked out by plain comparison first, then sorted);
+    - a condition or filter expression is parsed once per text, not once per item (moto parses it three times per
+      write in a transaction), and a request's JSON is read as JSON, not walked through the service's model;
+    - an item's size is added up once when it is built, not again for every attribute (moto's check is quadratic),
+      and its stream record is not encoded once more to measure ``SizeBytes`` (nothing here reads it);
+    - GetRecords and the item operations answer JSON directly, without moto's generic serializer (the stream poller
+      reads every record the table writes, most of them to drop them for the relay's filter; a page of 100 items
+      took a quarter of a second to serialise);
+    - which service a request is for is worked out once per host, not by listing moto's package directory and
+      matching every service's URL patterns on every request (half the cost of an empty ReceiveMessage).
+    """
+    import datetime
+    import inspect
+    import json
+
+    import moto.dynamodb.models as backend_module
+    import moto.dynamodb.models.table as table_module
+    import moto.dynamodb.responses as responses_module
+    from moto import backends as moto_backends
+    from moto.dynamodb import comparisons
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.table import Table
+    from moto.dynamodb.models.utilities import bytesize
+    from moto.dynamodb.responses import DynamoHandler, DynamoResult
+    from moto.dynamodbstreams.responses import DynamoDBStreamsHandler
+
+    if getattr(Table, "_linli_cheap_reads", False):
+        return
+
+    query = Table.query
+    query_signature = inspect.signature(query)
+
+    def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = query_signature.bind(self, hash_key, *args, **kwargs).arguments
+        index_name, conditions = arguments.get("index_name"), kwargs.get("hash_key_conditions") or []
+        if index_name and len(conditions) == 1:  # an index's partition: its items picked by plain comparison
+            name, wanted = conditions[0]
+            partition = [item for items in self.items.values() for item in items.values()
+                         if (value := item.attrs.get(name)) is not None and value.type == wanted.type
+                         and value.value == wanted.value]
+        elif not index_name and hash_key is not None and self.range_key_attr:
+            partition = list(self.items.get(hash_key, {}).values())
+            prefix = arguments.get("range_objs") or []
+            if arguments.get("range_comparison") == "BEGINS_WITH" and len(prefix) == 1 and prefix[0].type == "S":
+                partition = [item for item in partition if item.range_key.value.startswith(prefix[0].value)]
+        else:
+            return query(self, hash_key, *args, **kwargs)
+        self.all_items = lambda: partition  # read by the original's list comprehension, then forgotten
+        try:
+            return query(self, hash_key, *args, **kwargs)
+        finally:
+            del self.all_items
+
+    new_parser = comparisons.create_condition_expression_parser
+    parsers: dict[str, Any] = {}
+
+    def cached_parser(expr: Any, names: Any, values: Any) -> Any:
+        """The parser of this expression, parsed once (its ``parse()`` answers the same tree every time)."""
+        key = f"{expr}\0{sorted((names or {}).items())}\0{sorted((values or {}).items())}"
+        parser = parsers.get(key)
+        if parser is None:
+            if len(parsers) > 10_000:
+                parsers.clear()
+            parser = new_parser(expr, names, values)
+            tree = parser.parse()
+            parser.parse = lambda: tree
+            parsers[key] = parser
+        return parser
+
+    def cached_filter_expression(expr: Any, names: Any, values: Any) -> Any:
+        return cached_parser(expr, names, values).parse()
+
+    def json_parameters(self: Any, request: Any) -> None:
+        """DynamoDB speaks JSON: its body is the parameters (what moto did before its model-driven parser)."""
+        self.params = json.loads(request.data or b"{}")
+
+    serialized = DynamoHandler.serialized
+
+    def json_items(self: Any, action_result: Any) -> Any:
+        """Item operations answer plain JSON (items are already DynamoDB JSON); the rest as moto serialises them."""
+        if not isinstance(action_result, DynamoResult) or self._get_action() not in ITEM_OPERATIONS:
+            return serialized(self, action_result)
+        return 200, {"Content-Type": "application/x-amz-json-1.0", **self.response_headers}, json.dumps(
+            action_result.result, default=epoch)
+
+    def item_init(self: Any, hash_key: Any, range_key: Any, attrs: dict[str, Any]) -> None:
+        from moto.dynamodb.exceptions import ItemSizeTooLarge
+
+        self.hash_key, self.range_key = hash_key, range_key
+        converted = {key: DynamoType(value) for key, value in attrs.items()}
+        if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:  # moto's limit
+            raise ItemSizeTooLarge
+        self.attrs = LimitedSizeDict()
+        dict.update(self.attrs, converted)
+
+    def epoch(value: Any) -> Any:
+        """What the JSON protocol writes for the values JSON has no word for."""
+        if isinstance(value, datetime.datetime):
+            return value.timestamp()
+        if isinstance(value, bytes):
+            import base64
+
+            return base64.b64encode(value).decode()
+        if isinstance(value, set | frozenset | tuple):
+            return list(value)
+        raise TypeError(type(value).__name__)
+
+    def get_records(self: Any) -> str:
+        limit = self._get_param("Limit")
+        return json.dumps(self.backend.get_records(self._get_param("ShardIterator"), limit or 1000), default=epoch)
+
+    Table.query = partition_query  # type: ignore[method-assign]
+    for module in (comparisons, backend_module, table_module):
+        module.get_filter_expression = cached_filter_expression  # type: ignore[attr-defined]
+    for module in (comparisons, backend_module, responses_module):
+        module.create_condition_expression_parser = cached_parser  # type: ignore[attr-defined]
+    DynamoHandler.parse_parameters = json_parameters  # type: ignore[method-assign]
+    DynamoHandler.serialized = json_items  # type: ignore[method-assign]
+    table_module.dynamo_json_dump = lambda record: "{}"  # only a stream record's SizeBytes, which nothing reads
+    modules = list(moto_backends.list_of_moto_modules())
+    moto_backends.list_of_moto_modules = lambda: modules  # type: ignore[assignment]
+    backend_for_host = DomainDispatcherApplication.get_backend_for_host
+    hosts: dict[Any, Any] = {}
+
+    def cached_backend_for_host(self: Any, host: Any) -> Any:
+        if host not in hosts:
+            hosts[host] = backend_for_host(self, host)
+        return hosts[host]
+
+    DomainDispatcherApplication.get_backend_for_host = cached_backend_for_host  # type: ignore[method-assign]
+    Item.__init__ = item_init  # type: ignore[method-assign]
+    DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
+    Table._linli_cheap_reads = True  # type: ignore[attr-defined]
+
+
 class SerialMotoServer(ThreadedMotoServer):
     """moto server with requests serialised; given a journal (``devstack.journal``), its data persists."""
 
@@ -104,6 +248,7 @@ class SerialMotoServer(ThreadedMotoServer):
 
     def start(self) -> None:
         cheap_transaction_rollback()
+        cheap_reads_and_writes()
         super().start()
 
     def _server_entry(self) -> None:

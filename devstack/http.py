@@ -8,6 +8,10 @@ from typing import Any
 from chalice.config import Config
 from chalice.local import ChaliceRequestHandler, CustomLocalChalice, LocalChalice, LocalDevServer, LocalGatewayException
 
+from devstack.web import WebApps
+
+WEB_APPS = WebApps()
+
 
 class LinliRequestHandler(ChaliceRequestHandler):
     """Unknown routes answer 404 in the API's error shape (infra does the same with GatewayResponses)."""
@@ -22,6 +26,27 @@ class LinliRequestHandler(ChaliceRequestHandler):
             super().handle()
         except ConnectionError:  # BrokenPipeError, ConnectionResetError, ConnectionAbortedError
             self.close_connection = True
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        """The built web apps (``devstack.web``) on the same origin as the API; anything else is the API's."""
+        found = WEB_APPS.lookup(self.path.split("?", 1)[0])
+        if found is None:
+            return self._generic_handle()
+        self.send_response(found.status)
+        for name, value in found.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(found.body)
+        return None
+
+    def _send_http_response(self, code: int, headers: Any, body: Any) -> None:
+        """A 304 (``If-None-Match`` matched) has no content, so no Content-Type and no Content-Length: a length
+        there would have to be the 200's (RFC 9110 §8.6), and Chalice's local gateway would send 0."""
+        if code != 304:
+            return super()._send_http_response(code, headers, body)
+        self.send_response(code)
+        self._send_headers({k: v for k, v in headers.items() if k.lower() not in ("content-type", "content-length")})
+        return None
 
     def _send_error_response(self, error: LocalGatewayException) -> None:
         request_id = str(uuid.uuid4())

@@ -107,6 +107,7 @@ class LocalStack:
             "LINLI_NOTIFICATIONS_QUEUE_URL": self.resources.queue_urls["notifications"],
             "LINLI_WEBHOOKS_QUEUE_URL": self.resources.queue_urls["webhooks"],
             "LINLI_SLA_QUEUE_URL": self.resources.queue_urls["sla"],
+            "LINLI_IMPORTS_QUEUE_URL": self.resources.queue_urls["imports"],
             "LINLI_DISPATCH_FAILURES_QUEUE_URL": self.resources.dispatch_failures_url,
             "LINLI_ATTACHMENTS_BUCKET": self.resources.attachments_bucket,
         })
@@ -123,6 +124,10 @@ class LocalStack:
             seed_demo()
             if self.journal:
                 self.journal.mark_seeded()
+        elif self.journal:  # data kept from an earlier run, perhaps by older code
+            from devstack.demo import upgrade_data
+
+            upgrade_data()
         self._start_http(application.app)
         if self.journal:
             from devstack.journal import MarkingApp
@@ -188,6 +193,11 @@ class LocalStack:
         self.emulator.add_poller("sla_consumer", QueuePoller(
             session, self.resources.queue_urls["sla"], application.sla_consumer, wait_seconds=0,
             failure_visibility_seconds=self.failure_visibility_seconds, name="sla_consumer"))
+        imports = event_source_settings("ImportsConsumerQueueMapping")  # one chunk per invocation, as infra says
+        self.emulator.add_poller("imports_consumer", QueuePoller(
+            session, self.resources.queue_urls["imports"], application.imports_consumer, wait_seconds=0,
+            batch_size=imports["BatchSize"], failure_visibility_seconds=self.failure_visibility_seconds,
+            name="imports_consumer"))
         self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
             SCHEDULED_EVENT,
             LambdaContext("sla_sweep")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))

@@ -1,7 +1,8 @@
 """Build the deployable template: ``chalice package`` merged with ``infra/resources.json``.
 
 Usage: ``python -m infra.package OUT_DIR [--stage prod] [--no-deps]``. ``--no-deps`` skips
-bundling the runtime wheels (tests use it to read the template quickly).
+bundling the runtime wheels (tests use it to read the template quickly). The built web apps, where
+they exist, are copied to ``OUT_DIR/web/`` as the web distribution serves them (``console/``, ``r/``).
 
 The Lambda runtime comes from the project, not from the laptop: ``chalice package`` names the
 runtime after the interpreter running it and bundles wheels built for that interpreter, so a
@@ -104,6 +105,42 @@ def build(out_dir: Path, stage: str = "prod", with_deps: bool = True) -> Path:
     return template_path
 
 
+# What the web distribution serves from its bucket (infra/resources.json: WebDistribution), in the order tried:
+# the first build folder holding an index.html is copied to out/web/<prefix>/ (``aws s3 sync out/web s3://…``).
+WEB_BUILDS = (  # (what, its prefix on the distribution, its build folders)
+    ("console", "console", (Path("web/console/dist"),)),
+    ("resident pages", "r", (Path("web/resident/dist/build/h5"), Path("web/resident/dist"))),
+)
+
+
+def copy_web_builds(out_dir: Path, root: Path = ROOT) -> str:
+    """Copy the built web apps into ``out_dir/web/<prefix>/``; one line saying what was copied and what is not
+    built (the package is complete without them: the template does not depend on the bucket's content).
+
+    Example
+    -------
+    >>> import tempfile
+    >>> with tempfile.TemporaryDirectory() as nothing_built:
+    ...     print(copy_web_builds(Path("out"), root=Path(nothing_built)))  # doctest: +ELLIPSIS
+    web: nothing to sync (console not built: no index.html in web/console/dist; resident pages not built: ...)
+    """
+    copied, missing = [], []
+    for what, prefix, candidates in WEB_BUILDS:
+        build_dir = next((root / c for c in candidates if (root / c / "index.html").is_file()), None)
+        if build_dir is None:
+            missing.append(f"{what} not built: no index.html in {' or '.join(str(c) for c in candidates)}")
+            continue
+        target = out_dir / "web" / prefix
+        if target.exists():
+            shutil.rmtree(target)
+        shutil.copytree(build_dir, target, ignore=shutil.ignore_patterns(".*"))  # no build stamps in the bucket
+        files = sum(1 for f in target.rglob("*") if f.is_file())
+        copied.append(f"{target}/ from {build_dir.relative_to(root)} ({files} files)")
+    if not copied:
+        return f"web: nothing to sync ({'; '.join(missing)})"
+    return "web: " + "; ".join(copied + missing)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("out_dir", type=Path)
@@ -115,6 +152,7 @@ def main() -> None:
     except WrongPythonError as exc:
         sys.exit(str(exc))
     print(f"template: {template}")
+    print(copy_web_builds(args.out_dir))
 
 
 if __name__ == "__main__":

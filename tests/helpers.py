@@ -83,6 +83,24 @@ def sent_code(api: ApiClient, phone: str, timeout: float = 15) -> str:
     return messages[0]["params"]["code"]
 
 
+def request_code(api: ApiClient, slug: str, phone: str, timeout: float = 15) -> str:
+    """Ask for a sign-in code for ``phone`` and return the one that arrives for this request (not an earlier code
+    or a ticket notice the same phone got by SMS)."""
+    def codes() -> list[dict[str, Any]]:
+        items = api.get("/v1/dev/messages", params={"to": phone}).json()["items"]
+        return [m for m in items if m["channel"] == "sms" and "code" in (m.get("params") or {})]
+
+    before = {m["id"] for m in codes()}
+    assert api.post(f"/v1/public/tenants/{slug}/otp", json={"phone": phone}).status_code == 202
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        fresh = [m for m in codes() if m["id"] not in before]
+        if fresh:
+            return fresh[0]["params"]["code"]
+        time.sleep(0.1)
+    raise AssertionError(f"no new code reached {phone}")
+
+
 def assert_error(response: requests.Response, status: int, code: str | None = None) -> dict[str, Any]:
     assert response.status_code == status, (response.status_code, response.text)
     body = response.json()
@@ -92,3 +110,60 @@ def assert_error(response: requests.Response, status: int, code: str | None = No
     if code is not None:
         assert body["error"]["code"] == code, body
     return body["error"]
+
+
+def assert_valid_openapi(document: dict[str, Any]) -> None:
+    """What the frontends' generated types (openapi-typescript) rely on: a valid OpenAPI 3.1 document whose every
+    ``$ref`` resolves inside it, one stable snake_case ``operationId`` per operation, named response models, the
+    error responses on every operation, and ``If-None-Match`` → 304 on every conditional read."""
+    import re
+
+    from openapi_spec_validator import OpenAPIV31SpecValidator, validate
+
+    assert document["openapi"] == "3.1.0"
+    validate(document, cls=OpenAPIV31SpecValidator)
+    unresolved = sorted({ref for ref in _references(document) if _resolve_pointer(document, ref) is None})
+    assert not unresolved, f"$refs that point nowhere: {unresolved}"
+    operations = [(f"{method.upper()} {path}", op) for path, item in document["paths"].items()
+                  for method, op in item.items()]
+    ids = [op.get("operationId") for _, op in operations]
+    assert all(isinstance(i, str) and re.fullmatch(r"[a-z][a-z0-9_]*", i) for i in ids), ids
+    assert len(set(ids)) == len(ids), sorted(i for i in ids if ids.count(i) > 1)
+    for label, op in operations:
+        responses = op["responses"]
+        assert {"400", "401", "403", "404", "422", "429"} <= set(responses), label
+        for status, response in responses.items():
+            schema = ((response.get("content") or {}).get("application/json") or {}).get("schema")
+            if status.startswith("2") and schema is not None:
+                assert set(schema) == {"$ref"} and schema["$ref"].startswith("#/components/schemas/"), label
+        if label.startswith("GET ") and "content" in responses.get("200", {}):
+            assert responses["304"] == {"$ref": "#/components/responses/NotModified"}, label
+            assert set(responses["200"]["headers"]) == {"ETag", "Cache-Control"}, label
+            assert any(p.get("in") == "header" and p.get("name") == "If-None-Match"
+                       for p in op.get("parameters", [])), label
+        else:
+            assert "304" not in responses, label
+    not_modified = _resolve_pointer(document, "#/components/responses/NotModified")
+    assert "content" not in not_modified and "ETag" in not_modified["headers"]
+
+
+def _references(node: Any) -> list[str]:
+    if isinstance(node, dict):
+        own = [node["$ref"]] if isinstance(node.get("$ref"), str) else []
+        return own + [ref for value in node.values() for ref in _references(value)]
+    if isinstance(node, list):
+        return [ref for value in node for ref in _references(value)]
+    return []
+
+
+def _resolve_pointer(document: dict[str, Any], ref: str) -> Any:
+    """The node a local ``$ref`` (``#/a/b~1c``) names, or None."""
+    if not ref.startswith("#/"):
+        return None
+    node: Any = document
+    for part in ref[2:].split("/"):
+        part = part.replace("~1", "/").replace("~0", "~")
+        if not isinstance(node, dict) or part not in node:
+            return None
+        node = node[part]
+    return node

@@ -27,6 +27,8 @@ class AccessClaims:
     role: str | None
     units: tuple[UnitClaim, ...] = ()
     issued_ms: int = 0  # when it was issued, in milliseconds: what access revocation compares with
+    name: str | None = None  # a resident's name (``nm``)
+    phone_hint: str | None = None  # a resident's masked phone (``ph``): never the number itself
 
 
 class TokenCodec:
@@ -50,7 +52,8 @@ class TokenCodec:
         self._clock = clock  # None: the wall clock (PyJWT's own check); tests pass the moment they stand at
 
     def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime,
-              units: list[tuple[str, ...]] | None = None, ttl_seconds: int | None = None) -> str:
+              units: list[tuple[str, ...]] | None = None, ttl_seconds: int | None = None,
+              name: str | None = None, phone_hint: str | None = None) -> str:
         import jwt  # loaded on first use: PyJWT pulls in cryptography when it is installed
 
         ttl = ttl_seconds or self.ttl_seconds
@@ -63,6 +66,10 @@ class TokenCodec:
             claims["role"] = role
         if units is not None:
             claims["units"] = [list(u) for u in units]
+        if name:
+            claims["nm"] = name
+        if phone_hint:
+            claims["ph"] = phone_hint
         return jwt.encode(claims, self._keys[self._active_kid], algorithm=ALGORITHM,
                           headers={"kid": self._active_kid})
 
@@ -92,8 +99,11 @@ class TokenCodec:
         issued_ms = claims.get("ims")
         if not isinstance(issued_ms, int):
             issued_ms = int(claims["iat"]) * 1000
+        name, phone_hint = claims.get("nm"), claims.get("ph")
         return AccessClaims(tenant_id=claims["tid"], subject=claims["sub"], kind=claims["typ"],
-                            role=claims.get("role"), units=units, issued_ms=issued_ms)
+                            role=claims.get("role"), units=units, issued_ms=issued_ms,
+                            name=name if isinstance(name, str) else None,
+                            phone_hint=phone_hint if isinstance(phone_hint, str) else None)
 
 
 def digest(secret: str) -> str:

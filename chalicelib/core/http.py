@@ -9,8 +9,10 @@ route depends on.
 """
 from __future__ import annotations
 
+import base64
 import contextvars
 import functools
+import hashlib
 import json
 import re
 import time
@@ -43,6 +45,11 @@ MAX_JSON_DEPTH = 32
 _IF_MATCH = re.compile(r'(?:W/)?(?:"([0-9]{1,9})"|([0-9]{1,9}))', re.ASCII)
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _JSON_BRACKET = re.compile(rb"[\[\]{}]")
+_ENTITY_TAG = re.compile(r'(?:W/)?"([^"]*)"')
+# Cache-Control of successful GETs: every client revalidates (ETag → 304) before reusing what it holds; what a
+# credential reads is for that client's cache alone. A route that can afford staleness says so (public branding).
+REVALIDATE_PRIVATE = "private, no-cache"
+REVALIDATE = "no-cache"
 
 request_id_var: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 # The list a request reads: route, path values, principal and query (less cursor and limit). The edge sets it;
@@ -51,7 +58,7 @@ list_scope_var: contextvars.ContextVar[str] = contextvars.ContextVar("list_scope
 
 CORS = CORSConfig(
     allow_origin="*",
-    allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match"],
+    allow_headers=["Authorization", "X-API-Key", "Content-Type", "Idempotency-Key", "If-Match", "If-None-Match"],
     expose_headers=["X-Request-Id", "Retry-After", "ETag"],
     max_age=600,
 )
@@ -80,7 +87,7 @@ class Call:
     headers: dict[str, str]
     request_id: str
     raw_body: bytes = b""
-    source_ip: str = "-"  # the caller's address as API Gateway saw it (requestContext.identity.sourceIp)
+    source_ip: str = "-"  # the caller's address (core.client_address): the viewer's through the web distribution
 
     @property
     def tenant(self) -> TenantContext:
@@ -153,6 +160,12 @@ class Operation:
     response: ModelRef | None
     status: int
     content_types: tuple[str, ...] = ("application/json",)  # what the body may be (a raw body when not JSON)
+    cache_control: str | None = None  # successful GETs with a JSON body: sent with their ETag
+
+    @property
+    def conditional(self) -> bool:
+        """Whether the edge answers this operation with an ``ETag`` (and 304 to a matching ``If-None-Match``)."""
+        return self.method == "GET" and self.status == 200 and self.cache_control is not None
 
 
 def error_body(code: str, message: str, details: Any = None) -> dict[str, Any]:
@@ -166,6 +179,50 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     payload = None if body is None else json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return Response(body=payload if payload is not None else "", status_code=status,
                     headers={"Content-Type": JSON_CONTENT_TYPE, **(headers or {})})
+
+
+def entity_tag(content: bytes) -> str:
+    """The strong ``ETag`` of a response's exact bytes: 162 bits of their SHA-256, quoted. The body carries a
+    resource's ``version``, so the tag changes whenever the version does (and whenever anything else shown does).
+
+    Example
+    -------
+    >>> entity_tag(b'{"id":"tkt_1","version":3}')
+    '"uokgHO-izK95JKix5wl6SZ2wLex"'
+    >>> entity_tag(b'{"id":"tkt_1","version":4}') != entity_tag(b'{"id":"tkt_1","version":3}')
+    True
+    """
+    return '"' + base64.urlsafe_b64encode(hashlib.sha256(content).digest()).decode()[:27] + '"'
+
+
+def none_match(if_none_match: str | None, etag: str) -> bool:
+    """Whether ``If-None-Match`` names the representation tagged ``etag``, so a GET answers 304 (RFC 9110
+    §13.1.2): ``*``, or any listed entity tag equal to it under the weak comparison (``W/`` ignored on both).
+    A header that lists no well-formed tag matches nothing: the client gets the full answer.
+
+    Example
+    -------
+    >>> none_match('"abc"', '"abc"'), none_match('W/"abc"', '"abc"'), none_match('"x", W/"abc" ,"y"', '"abc"')
+    (True, True, True)
+    >>> none_match("*", '"abc"'), none_match(None, '"abc"'), none_match('"abcd"', '"abc"'), none_match("abc", '"abc"')
+    (True, False, False, False)
+    """
+    if if_none_match is None:
+        return False
+    if if_none_match.strip() == "*":
+        return True
+    opaque = etag.removeprefix("W/")
+    return any(f'"{tag}"' == opaque for tag in _ENTITY_TAG.findall(if_none_match))
+
+
+def conditional_json_response(body: Any, if_none_match: str | None, cache_control: str) -> Response:
+    """A successful GET's answer: the JSON body with its ``ETag``, or 304 with the ETag and no body when the
+    client already holds that representation."""
+    payload = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    headers = {"ETag": entity_tag(payload.encode("utf-8")), "Cache-Control": cache_control}
+    if none_match(if_none_match, headers["ETag"]):
+        return Response(body="", status_code=304, headers=headers)
+    return Response(body=payload, status_code=200, headers={"Content-Type": JSON_CONTENT_TYPE, **headers})
 
 
 def error_response(error: LinliError) -> Response:
@@ -261,6 +318,9 @@ class Api:
         self.operations: list[Operation] = []
         self.authenticator: Authenticator | None = None
         self.throttle: Throttle | None = None  # set by the composition root; in memory, no round trip
+        # the caller's address from the headers and API Gateway's sourceIp (core.client_address.ClientAddress, set
+        # by the composition root); unset, sourceIp as it is
+        self.client_address: Callable[[dict[str, str], str], str] | None = None
 
     def blueprint(self, import_name: str) -> Blueprint:
         return Blueprint(import_name)
@@ -269,11 +329,21 @@ class Api:
               auth: AuthMode = "staff", permission: Permission | None = None,
               body: ModelRef | None = None, query: ModelRef | None = None,
               response: ModelRef | None = None, status: int = 200,
-              content_types: tuple[str, ...] = ("application/json",),
+              content_types: tuple[str, ...] = ("application/json",), cache_control: str | None = None,
               ) -> Callable[[Callable[[Call], Any]], Callable[..., Response]]:
+        """Register a route. A GET answering 200 with a model sends an ``ETag`` and answers a matching
+        ``If-None-Match`` with 304; ``cache_control`` overrides its ``Cache-Control`` (by default every client
+        revalidates, and what a credential reads is private). The handler's name is the operation's
+        ``operationId``, so it must be unique."""
+        if method == "GET" and status == 200 and response is not None:
+            cache_control = cache_control or (REVALIDATE if auth == "public" else REVALIDATE_PRIVATE)
+
         def decorator(handler: Callable[[Call], Any]) -> Callable[..., Response]:
-            self.operations.append(Operation(method, path, handler.__name__, summary, tags, auth, permission,
-                                             body, query, response, status, tuple(content_types)))
+            if any(op.name == handler.__name__ for op in self.operations):
+                raise ValueError(f"two routes are named {handler.__name__}: a handler's name is its operationId")
+            operation = Operation(method, path, handler.__name__, summary, tags, auth, permission, body, query,
+                                  response, status, tuple(content_types), cache_control)
+            self.operations.append(operation)
 
             @functools.wraps(handler)
             def view(**path_params: str) -> Response:
@@ -282,6 +352,8 @@ class Api:
                     headers = {k.lower(): v for k, v in (request.headers or {}).items()}
                     request_id = request_id_var.get()
                     source_ip = ((request.context or {}).get("identity") or {}).get("sourceIp") or "-"
+                    if self.client_address is not None:
+                        source_ip = self.client_address(headers, source_ip)
                     if auth == "public" and self.throttle is not None:  # before parsing, lookups or hashing
                         self.throttle.check_source(path, source_ip)
                     ctx = self._authenticate(auth, headers, request_id)
@@ -312,6 +384,9 @@ class Api:
                     return result
                 if result is None:
                     return json_response(None, 204)
+                if operation.conditional:
+                    return conditional_json_response(_serialise(result), headers.get("if-none-match"),
+                                                     operation.cache_control)
                 return json_response(_serialise(result), status)
 
             bp.route(path, methods=[method], cors=CORS, content_types=list(content_types))(view)

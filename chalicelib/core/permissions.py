@@ -27,6 +27,7 @@ class Permission(StrEnum):
     TICKETS_DISPATCH = "tickets:dispatch"
     REPORTS_READ = "reports:read"
     WEBHOOKS_MANAGE = "webhooks:manage"
+    CANNED_REPLIES_WRITE = "canned_replies:write"
 
 
 def _may(*names: str) -> frozenset[Permission]:
@@ -37,15 +38,16 @@ _READ_DESK = ("tenant:read", "communities:read", "tickets:read", "tickets:write"
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.ADMIN: frozenset(Permission),
     Role.SUPERVISOR: _may(*_READ_DESK, "staff:read", "residents:read", "residents:write", "tickets:dispatch",
-                          "reports:read"),
+                          "reports:read", "canned_replies:write"),
     Role.AGENT: _may(*_READ_DESK, "staff:read", "residents:read", "residents:write", "tickets:dispatch"),
     Role.TECHNICIAN: _may(*_READ_DESK),
     Role.BUTLER: _may(*_READ_DESK, "residents:read"),
 }
 
-# Integrations never administer people or credentials.
+# Integrations never administer people, credentials or the desk's own configuration (its canned replies).
 API_KEY_SCOPES: frozenset[Permission] = frozenset(Permission) - {
     Permission.STAFF_WRITE, Permission.API_KEYS_MANAGE, Permission.TENANT_WRITE, Permission.WEBHOOKS_MANAGE,
+    Permission.CANNED_REPLIES_WRITE,
 }
 
 

@@ -40,6 +40,7 @@ class Settings:
     notifications_queue_url: str | None = None
     webhooks_queue_url: str | None = None
     sla_queue_url: str | None = None
+    imports_queue_url: str | None = None  # the import jobs' steps (reading a file, applying a chunk)
     dispatch_failures_queue_url: str | None = None  # the outbox relay's on-failure destination (dead letters)
     jwt_keys: dict[str, str] = field(default_factory=dict, repr=False)
     jwt_active_kid: str | None = None
@@ -58,6 +59,9 @@ class Settings:
     attachments_bucket: str = "linli-local-attachments"
     sms_secret_name: str | None = None
     wechat_secret_name: str | None = None
+    # the web distribution's origin-verify values (JSON {label: value}); requests carrying one are trusted for the
+    # viewer's address (core.client_address). Unset (locally): every request keys on API Gateway's sourceIp
+    origin_verify_secret_name: str | None = None
     email_from: str | None = None
     login_lock_seconds: int = 900
     webhook_allow_loopback: bool = False
@@ -103,6 +107,7 @@ class Settings:
             "notifications_queue_url": "LINLI_NOTIFICATIONS_QUEUE_URL",
             "webhooks_queue_url": "LINLI_WEBHOOKS_QUEUE_URL",
             "sla_queue_url": "LINLI_SLA_QUEUE_URL", "dispatch_failures_queue_url": "LINLI_DISPATCH_FAILURES_QUEUE_URL",
+            "imports_queue_url": "LINLI_IMPORTS_QUEUE_URL",
             "jwt_active_kid": "LINLI_JWT_ACTIVE_KID",
             "jwt_secret_name": "LINLI_JWT_SECRET_NAME", "secrets_kms_key": "LINLI_SECRETS_KMS_KEY",
             "access_token_ttl_seconds": "LINLI_ACCESS_TOKEN_TTL_SECONDS",
@@ -114,6 +119,7 @@ class Settings:
             "otp_daily_per_tenant": "LINLI_OTP_DAILY_PER_TENANT",
             "attachments_bucket": "LINLI_ATTACHMENTS_BUCKET", "sms_secret_name": "LINLI_SMS_SECRET_NAME",
             "wechat_secret_name": "LINLI_WECHAT_SECRET_NAME", "email_from": "LINLI_EMAIL_FROM",
+            "origin_verify_secret_name": "LINLI_ORIGIN_VERIFY_SECRET_NAME",
             "webhook_allow_loopback": "LINLI_WEBHOOK_ALLOW_LOOPBACK",
             "webhook_retry_scale": "LINLI_WEBHOOK_RETRY_SCALE",
             "webhook_timeout_seconds": "LINLI_WEBHOOK_TIMEOUT_SECONDS",

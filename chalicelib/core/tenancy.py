@@ -26,6 +26,8 @@ class Principal:
     role: Role | None = None
     permissions: frozenset[Permission] = field(default_factory=frozenset)
     units: tuple[UnitClaim, ...] = ()  # a resident's units, from their token
+    name: str | None = None  # a resident's name, from their token (what staff see on the tickets they file)
+    phone_hint: str | None = None  # a resident's phone, masked (138****5678), from their token: never the number
 
     def unit(self, unit_id: str) -> UnitClaim | None:
         return next((u for u in self.units if u.unit_id == unit_id), None)

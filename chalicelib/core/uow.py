@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any, Protocol
 
 Actor = dict[str, Any]
+MAX_TRANSACTION_ITEMS = 100
+"""What one TransactWriteItems takes (staged writes and events together)."""
 
 
 class UnitOfWork(Protocol):
@@ -25,6 +27,10 @@ class UnitOfWork(Protocol):
 
     def commit(self) -> None:
         """Write every staged change and recorded event atomically; raises the staged conflict's error."""
+        ...
+
+    def size(self) -> int:
+        """Writes staged and events recorded so far (one transaction takes :data:`MAX_TRANSACTION_ITEMS`)."""
         ...
 
 

@@ -18,6 +18,7 @@ class Queue(StrEnum):
     NOTIFICATIONS = "notifications"
     WEBHOOKS = "webhooks"
     SLA = "sla"
+    IMPORTS = "imports"
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,7 @@ class EventSpec:
     payload: str = ""  # model name in chalicelib.events.schemas; "" = internal, never leaves Linli
     version: int = 1
     notify: bool = False  # the notifications consumer looks at it
+    queue: Queue | None = None  # a consumer of its own that the event sets going (an import job's first step)
 
     @property
     def public(self) -> bool:
@@ -40,6 +42,7 @@ def _specs(*specs: EventSpec) -> dict[str, EventSpec]:
 # The payload models (in chalicelib.events.schemas) of the public types.
 TICKET, CREATED, COMMENTED, RATED = "TicketEvent", "TicketCreated", "TicketCommented", "TicketRated"
 SLA, RESIDENT, TENANT, TEST = "SlaEvent", "ResidentEvent", "TenantEvent", "WebhookTest"
+IMPORT = "ImportEvent"
 CATALOGUE: dict[str, EventSpec] = _specs(
     EventSpec("ticket.created", "A resident, a staff member or an integration filed a ticket", CREATED, notify=True),
     EventSpec("ticket.acknowledged", "Staff took the ticket on (the first response)", TICKET, notify=True),
@@ -67,10 +70,18 @@ CATALOGUE: dict[str, EventSpec] = _specs(
     EventSpec("sla.resumed", "An SLA clock resumed"),
     EventSpec("sla.stopped", "An SLA clock stopped (ticket cancelled or merged)"),
     EventSpec("sla.retargeted", "An SLA clock moved to another policy (priority change)"),
-    EventSpec("resident.registered", "A resident was added (by staff, CSV import or first sign-in)", RESIDENT),
+    EventSpec("resident.registered", "A resident was added (by staff, the small CSV import or first sign-in; "
+                                     "an import job announces its rows with import.completed)", RESIDENT),
     EventSpec("resident.updated", "A resident's details or units changed", RESIDENT),
     EventSpec("resident.deleted", "A resident was removed", RESIDENT),
     EventSpec("resident.wechat_bound", "A resident bound their WeChat account", RESIDENT),
+    EventSpec("resident.phone_revealed", "A staff member was shown a ticket's resident's full phone number (the "
+                                         "audit record, in the ticket's timeline; never the number)"),
+    EventSpec("import.started", "A file of residents was accepted for import (its job reads it next)",
+              queue=Queue.IMPORTS),
+    EventSpec("import.completed", "An import job applied every row of its file (counts of created, updated, "
+                                  "unchanged and failed rows; its residents are not announced one by one)", IMPORT),
+    EventSpec("import.failed", "An import job could not read its file at all (nothing was imported)", IMPORT),
     EventSpec("community.created", "A community was added"),
     EventSpec("community.updated", "A community's details changed"),
     EventSpec("community.deleted", "A community was removed"),
@@ -81,6 +92,9 @@ CATALOGUE: dict[str, EventSpec] = _specs(
     EventSpec("staff.created", "A staff member was added"),
     EventSpec("staff.updated", "A staff member's role, status or details changed"),
     EventSpec("staff.deleted", "A staff member was removed"),
+    EventSpec("canned_reply.created", "A canned reply (快捷回复) was added to the ticket desk"),
+    EventSpec("canned_reply.updated", "A canned reply's title, text, kind, category or order changed"),
+    EventSpec("canned_reply.deleted", "A canned reply was removed"),
     EventSpec("api_key.created", "An API key was created"),
     EventSpec("api_key.revoked", "An API key was revoked"),
     EventSpec("webhook.created", "A webhook endpoint was registered"),
@@ -119,9 +133,12 @@ def queues_for(event_type: str) -> tuple[Queue, ...]:
     ['webhooks']
     >>> queues_for("staff.created")
     ()
+    >>> [q.value for q in queues_for("import.started")]
+    ['imports']
     """
     found = CATALOGUE.get(event_type)
     if found is None:
         return ()
     queues = (Queue.NOTIFICATIONS,) if found.notify else ()
+    queues += (found.queue,) if found.queue else ()
     return queues + ((Queue.WEBHOOKS,) if found.public and event_type != "webhook.test" else ())

@@ -86,6 +86,19 @@ class TenantEvent(_Data):
     actor: ActorRef | None = None
 
 
+class ImportEvent(_Data):
+    import_id: str
+    kind: str
+    status: str
+    total_rows: int | None = None
+    created: int | None = None
+    updated: int | None = None
+    unchanged: int | None = None
+    failed: int | None = None
+    code: str | None = None  # why the file could not be read (import.failed)
+    actor: ActorRef | None = None
+
+
 class WebhookTest(_Data):
     endpoint_id: str
     message: str = "Linli test ping"

@@ -110,6 +110,17 @@ def render(text: str, values: Mapping[str, str], limit: int) -> str:
     return "".join(kept)
 
 
+def fields_of(text: str) -> list[str]:
+    """The plain ``{name}`` fields of a text, in order of use (``{{`` and ``}}`` are braces, not fields).
+
+    Example
+    -------
+    >>> fields_of("{{不是变量}} 工单{number}（{unit}）{number}")
+    ['number', 'unit', 'number']
+    """
+    return [match.group(1) for match in _RENDER.finditer(text) if match.group(1) is not None]
+
+
 def limit_for(channel: str) -> int:
     """The cap of a channel's rendered text.
 

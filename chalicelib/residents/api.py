@@ -109,12 +109,14 @@ def create_resident(call: Call) -> ResidentOut:
     return residents().create_resident(call.tenant, call.body, utcnow())
 
 
-@api.route(bp, "GET", "/v1/residents", permission=READ_PEOPLE, query=LIST_QUERY, response=schemas.ResidentPage,
-           tags=PEOPLE, summary="List residents (phones masked)")
+@api.route(bp, "GET", "/v1/residents", permission=READ_PEOPLE, query=schemas.ResidentQuery,
+           response=schemas.ResidentPage, tags=PEOPLE,
+           summary="List residents, or find them with ?q= (phone intake): a mobile number, its last 4 digits, a unit "
+                   "label (1栋2单元202, 1-2-202) or the beginning of a name; one query per page; phones masked")
 def list_residents(call: Call) -> ResidentPage:
     from chalicelib.residents.schemas import ResidentPage
 
-    items, cursor = residents().list_residents(call.tenant, call.query.limit, call.query.cursor)
+    items, cursor = residents().list_residents(call.tenant, call.query.limit, call.query.cursor, call.query.q)
     return ResidentPage(items=items, next_cursor=cursor)
 
 

@@ -25,7 +25,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -115,9 +115,17 @@ class ImportRow(BaseModel):
 
 @dataclass(frozen=True)
 class RowError:
+    """Why one row (``line``: its row number, the header being row 1) imports nothing: the field at fault (``None``
+    for the row or the file as a whole), a stable ``code`` and a message a person reads."""
+
     line: int
     field: str | None
     message: str
+    code: str = "invalid"
+
+
+ERROR_CODES = {"missing": "required", "string_too_long": "too_long", "string_too_short": "required"}
+"""pydantic's error types → the import's codes (anything else is ``invalid``)."""
 
 
 def decode_csv(raw: bytes) -> str:
@@ -128,6 +136,41 @@ def decode_csv(raw: bytes) -> str:
         except UnicodeDecodeError:
             continue
     raise CsvFileError("the file is neither UTF-8 nor GBK")
+
+
+def columns_of(header: list[str]) -> tuple[dict[str, int], list[str]]:
+    """Which column holds which field (the header's titles in English or Chinese, any case), and the required
+    fields no column holds.
+
+    Example
+    -------
+    >>> columns_of(["小区", "楼栋", "房号", "Name", "手机号"])
+    ({'community': 0, 'building': 1, 'number': 2, 'name': 3, 'phone': 4}, [])
+    >>> columns_of(["小区", "姓名"])[1]
+    ['building', 'number', 'phone']
+    """
+    titles = [(h or "").strip().lower() for h in header]
+    columns = {field: index for field, aliases in HEADER_ALIASES.items()
+               for index, title in enumerate(titles) if title in aliases}
+    return columns, [f for f in REQUIRED_COLUMNS if f not in columns]
+
+
+def missing_columns_error(missing: list[str]) -> RowError:
+    return RowError(1, None, f"missing columns: {', '.join(missing)}", "missing_columns")
+
+
+def csv_records(text: str) -> Iterator[tuple[int, list[str]]]:
+    """The records of a CSV text with their row numbers (the header is row 1; a blank line is a row, as a
+    spreadsheet shows it). Raises :class:`CsvFileError` naming the line when the text is not CSV."""
+    reader = csv.reader(io.StringIO(text))
+    try:
+        yield from enumerate(reader, start=1)
+    except csv.Error as exc:
+        raise CsvFileError(f"line {reader.line_num}: {exc}") from exc
+
+
+def is_blank(values: list[str]) -> bool:
+    return not any((v or "").strip() for v in values)
 
 
 def parse_residents_csv(text: str) -> tuple[list[ImportRow], list[RowError]]:
@@ -143,39 +186,49 @@ def parse_residents_csv(text: str) -> tuple[list[ImportRow], list[RowError]]:
     >>> [(r.number, r.name, r.phone) for r in rows]
     [('-1', "'=HYPERLINK(1)", '13800000001')]
     >>> errors
-    [RowError(line=3, field='building', message='building: String should have at most 50 characters')]
+    [RowError(line=3, field='building', message='building: String should have at most 50 characters', code='too_long')]
     """
-    reader = csv.reader(io.StringIO(text))
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-        columns = {field: index for field, aliases in HEADER_ALIASES.items()
-                   for index, title in enumerate(header) if title in aliases}
-        missing = [f for f in REQUIRED_COLUMNS if f not in columns]
-        if missing:
-            return [], [RowError(1, None, f"missing columns: {', '.join(missing)}")]
-        rows, errors, counted = [], [], 0
-        for values in reader:
-            if not any(v.strip() for v in values):
-                continue
-            counted += 1
-            if counted > MAX_IMPORT_ROWS:
-                raise TooManyRowsError(f"a file takes at most {MAX_IMPORT_ROWS} rows; split it")
-            row, problems = _row(reader.line_num, columns, values)
-            rows.extend([row] if row is not None else [])
-            errors.extend(problems)
-    except StopIteration:
-        return [], [RowError(1, None, "the file is empty")]
-    except csv.Error as exc:
-        raise CsvFileError(f"line {reader.line_num}: {exc}") from exc
+    records = csv_records(text)
+    header = next(records, None)
+    if header is None:
+        return [], [RowError(1, None, "the file is empty", "empty_file")]
+    columns, missing = columns_of(header[1])
+    if missing:
+        return [], [missing_columns_error(missing)]
+    rows, errors, counted = [], [], 0
+    for line, values in records:
+        if is_blank(values):
+            continue
+        counted += 1
+        if counted > MAX_IMPORT_ROWS:
+            raise TooManyRowsError(f"a file takes at most {MAX_IMPORT_ROWS} rows; split it or start an import job "
+                                   "(POST /v1/imports)")
+        row, problems = parse_row(line, columns, values)
+        rows.extend([row] if row is not None else [])
+        errors.extend(problems)
     return rows, errors
 
 
-def _row(line: int, columns: dict[str, int], values: list[str]) -> tuple[ImportRow | None, list[RowError]]:
+def parse_row(line: int, columns: dict[str, int], values: list[str]) -> tuple[ImportRow | None, list[RowError]]:
+    """One row of any residents' file (CSV or XLSX, its cells as text) checked as the API checks the same fields,
+    text cells neutralised against formulas: the row, or one error per field at fault.
+
+    Example
+    -------
+    >>> columns = {"community": 0, "building": 1, "number": 2, "name": 3, "phone": 4}
+    >>> parse_row(2, columns, ["翠苑", "1栋", "101", "@王", "138 0000 0001"])[0].name
+    "'@王"
+    >>> parse_row(3, columns, ["翠苑", "1栋", "", "王", "123"])[1]  # doctest: +NORMALIZE_WHITESPACE
+    [RowError(line=3, field='number', message='number: required', code='required'),
+     RowError(line=3, field='phone', message='phone: must be an 11-digit mainland mobile number', code='invalid')]
+    """
     cells: dict[str, Any] = {"line": line}
     for field, index in columns.items():
-        value = values[index].strip() if index < len(values) else ""
+        value = (values[index] or "").strip() if index < len(values) else ""
         if value in ("", "-"):
             continue
+        if field == "phone":  # typed as text ('138…) or given back by an error file: the quote is not a digit
+            value = value.removeprefix("'")
         cells[field] = neutralise(value) if field in STORED_TEXT else value
     try:
         return ImportRow.model_validate(cells), []
@@ -191,7 +244,7 @@ def _row_error(line: int, error: Any) -> RowError:
         reason = str(error["ctx"]["error"])
     else:
         reason = error["msg"]
-    return RowError(line, field, f"{field}: {reason}")
+    return RowError(line, field, f"{field}: {reason}", ERROR_CODES.get(error["type"], "invalid"))
 
 
 @dataclass(frozen=True)

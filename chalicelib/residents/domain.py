@@ -3,8 +3,9 @@ Pure: no I/O."""
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, NamedTuple
 
 from pydantic import AfterValidator, StringConstraints, WithJsonSchema
 
@@ -49,6 +50,89 @@ def unit_label(building: str, entrance: str | None, number: str) -> str:
     return f"{building}{entrance or ''}{number}"
 
 
+# --- search (?q= on the residents list): what a caller typed → which index answers it -------------------------
+SearchBy = Literal["phone", "phone_tail", "unit", "name"]
+MAX_SEARCH_LENGTH = 64
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+_UNIT_QUERY = re.compile(r"^(?P<community>[^0-9A-Za-z]*?)\s*(?P<label>[0-9A-Za-z][0-9A-Za-z栋幢座号楼单元室\-#/\s]*)$")
+_UNIT_PART = re.compile(r"[0-9A-Za-z]+")
+_UNIT_DESIGNATORS = re.compile(r"[栋幢座号楼单元室\-#/\s]+$")
+
+
+@dataclass(frozen=True)
+class ResidentSearch:
+    """What ``?q=`` asks for, as :func:`classify_search` read it: the index (``by``) and its key, and for a unit the
+    community name typed before the label (normalised; ``None`` when none was typed)."""
+
+    by: SearchBy
+    key: str
+    community: str | None = None
+
+
+def search_text(text: str) -> str:
+    """Text as the name index and the community hint compare it: NFKC (full-width → half-width), case-folded,
+    without whitespace.
+
+    Example
+    -------
+    >>> search_text(" 陈 阿姨 "), search_text("ＬＩ Ｍｉｎｇ")
+    ('陈阿姨', 'liming')
+    """
+    return "".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def unit_search_key(label: str) -> str:
+    """A unit label as the unit index keys it: its runs of digits and Latin letters, joined by ``-`` (building,
+    entrance, number), so ``1栋2单元202``, ``1-2-202`` and ``1号楼2单元202室`` meet; leading zeros dropped, letters
+    upper-cased. A label without digits or letters keys as its :func:`search_text`.
+
+    Example
+    -------
+    >>> unit_search_key("1栋2单元202"), unit_search_key("1-2-202"), unit_search_key("a座0301")
+    ('1-2-202', '1-2-202', 'A-301')
+    """
+    text = unicodedata.normalize("NFKC", label)
+    parts = [part.lstrip("0") or "0" if part.isdigit() else part.upper() for part in _UNIT_PART.findall(text)]
+    return "-".join(parts) if parts else search_text(label)
+
+
+def classify_search(q: str) -> ResidentSearch:
+    """Which index answers a search: a full mainland mobile number (spaces, hyphens, brackets and +86 allowed) → the
+    phone index; four digits → the last four digits of phones; a unit label (at least two runs of digits or letters,
+    such as ``1栋2单元202`` or ``1-2-202``, optionally after the community's name) → the units; anything else → a
+    prefix of names.
+
+    Example
+    -------
+    >>> classify_search("+86 138-0000-0001")
+    ResidentSearch(by='phone', key='13800000001', community=None)
+    >>> classify_search("0001")
+    ResidentSearch(by='phone_tail', key='0001', community=None)
+    >>> classify_search("翠苑 1栋1单元101")
+    ResidentSearch(by='unit', key='1-1-101', community='翠苑')
+    >>> classify_search("1-2-202")
+    ResidentSearch(by='unit', key='1-2-202', community=None)
+    >>> classify_search(" 陈 ")
+    ResidentSearch(by='name', key='陈', community=None)
+    """
+    text = unicodedata.normalize("NFKC", q).strip()
+    compact = _PHONE_SEPARATORS.sub("", text)
+    if len(compact) > 11:
+        compact = re.sub(r"^\+?86", "", compact)
+    if compact.isascii() and MOBILE_RE.match(compact):
+        return ResidentSearch("phone", compact)
+    if compact.isascii() and re.fullmatch(r"[0-9]{4}", compact):
+        return ResidentSearch("phone_tail", compact)
+    unit = _UNIT_QUERY.match(text)
+    if unit is not None:
+        label = unit.group("label")
+        parts = _UNIT_PART.findall(label)
+        if len(parts) >= 2 and any(c.isdigit() for c in parts[-1]):
+            community = search_text(_UNIT_DESIGNATORS.sub("", unit.group("community")))
+            return ResidentSearch("unit", unit_search_key(label), community or None)
+    return ResidentSearch("name", search_text(text))
+
+
 @dataclass(frozen=True)
 class Community:
     """A residential community (小区), in the tenant's partition."""
@@ -82,6 +166,16 @@ class Unit:
     entrance: str | None
     number: str
     label: str
+
+
+class UnitPlace(NamedTuple):
+    """Where a unit is, as a file names it: its community and building, the entrance (if any) and the number; what
+    keeps a unit number unique."""
+
+    community_id: str
+    building_id: str
+    entrance: str | None
+    number: str
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.core.auth import TokenCodec
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.errors import ConflictError, RateLimitedError, UnauthenticatedError
+from chalicelib.core.privacy import mask_phone
 from chalicelib.core.queues import Send
 from chalicelib.core.settings import Settings
 from chalicelib.core.tenancy import Principal, TenantContext, UnitClaim
@@ -230,4 +231,5 @@ class ResidentLogin:
         units = [UnitClaim(u["community_id"], u["unit_id"], u["label"], u.get("building_id") or "")
                  for u in resident.units]
         return self.codec.issue(tenant_id=tenant_id, subject=resident.resident_id, kind="resident", role=None,
-                                now=now, units=units, ttl_seconds=self.token_ttl_seconds)
+                                now=now, units=units, ttl_seconds=self.token_ttl_seconds, name=resident.name,
+                                phone_hint=mask_phone(resident.phone))

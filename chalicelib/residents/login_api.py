@@ -52,14 +52,14 @@ def wechat_login(call: Call) -> ResidentTokenOut:
 @api.route(bp, "POST", "/v1/public/tenants/{slug}/refresh", auth="public", body=schemas.ResidentRefreshIn,
            response=schemas.ResidentTokenOut, tags=LOGIN,
            summary="Renew a resident's access token (the refresh token is spent; a new one comes back)")
-def refresh(call: Call) -> ResidentTokenOut:
+def resident_refresh(call: Call) -> ResidentTokenOut:
     tenant_id = tenants().tenant_id_for_slug(call.path["slug"])
     return _token_out(login().refresh(tenant_id, call.body.refresh_token, utcnow()))
 
 
 @api.route(bp, "POST", "/v1/public/tenants/{slug}/logout", auth="public", body=schemas.ResidentRefreshIn,
            status=204, tags=LOGIN, summary="Sign a resident out: their refresh token and every one rotated from it")
-def logout(call: Call) -> None:
+def resident_logout(call: Call) -> None:
     login().logout(tenants().tenant_id_for_slug(call.path["slug"]), call.body.refresh_token)
 
 

@@ -1,30 +1,29 @@
 """Use cases for residents: registering them with their units, changing, removing, importing and exporting CSV."""
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from chalicelib.core.changes import field_changes
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import (
-    ConflictError,
-    LinliError,
     NotFoundError,
     PayloadTooLargeError,
     PreconditionFailedError,
     ValidationFailedError,
 )
 from chalicelib.core.ids import new_id
-from chalicelib.core.permissions import Permission, Role
+from chalicelib.core.permissions import Role
+from chalicelib.core.privacy import may_see_phones
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.residents import csv_files, domain
-from chalicelib.residents.domain import Building, Community, Resident, Unit
+from chalicelib.residents.domain import Community, Resident
 from chalicelib.residents.places import PlaceService
 from chalicelib.residents.ports import AccessControl, ResidentStore, Sessions
+from chalicelib.residents.roster import Roster, RowInput, phone_taken
 from chalicelib.residents.schemas import (
-    BuildingIn,
     ImportErrorOut,
     ImportOut,
     ResidentIn,
@@ -54,21 +53,6 @@ def in_buildings(resident: Resident, building_ids: frozenset[str]) -> bool:
     return any(u.get("building_id") in building_ids for u in resident.units)
 
 
-@dataclass
-class _Known:
-    """What one import has read or created so far: communities by name, buildings by name and units by (building,
-    entrance, number) per community, residents by phone."""
-
-    communities: dict[str, Community]
-    buildings: dict[str, dict[str, Building]]
-    units: dict[str, dict[tuple[str, str | None, str], Unit]]
-    residents: dict[str, Resident]
-
-
-def _phone_taken() -> ConflictError:
-    return ConflictError("A resident with this phone already exists.", code="phone_taken")
-
-
 class ResidentService:
     """Owns a tenant's residents: their phones (unique per tenant, masked for most readers), the units they
     live in, and the idempotent CSV import that creates missing buildings, units and residents.
@@ -84,6 +68,7 @@ class ResidentService:
         self.places = places
         self.access = access
         self.sessions = sessions
+        self.roster = Roster(repo, new_uow)
 
     # --- residents --------------------------------------------------------------------------------------
     def create_resident(self, ctx: TenantContext, cmd: ResidentIn, now: datetime) -> ResidentOut:
@@ -92,7 +77,7 @@ class ResidentService:
         resident = Resident(resident_id=resident_id, name=cmd.name, phone=cmd.phone, units=units, created_at=stamp,
                             updated_at=stamp, version=1)
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
-        self.repo.stage_new_resident(uow, ctx, resident, on_phone_taken=_phone_taken())
+        self.repo.stage_new_resident(uow, ctx, resident, on_phone_taken=phone_taken())
         uow.record("resident.registered", subject=("resident", resident_id), subject_version=1,
                    data={"units": [u["unit_id"] for u in units]})
         uow.commit()
@@ -108,11 +93,33 @@ class ResidentService:
             raise NotFoundError()  # outside a butler's buildings: identical to missing
         return resident_out(resident, reveal_phone=self._may_see_phones(ctx))
 
-    def list_residents(self, ctx: TenantContext, limit: int,
-                       cursor: str | None) -> tuple[list[ResidentOut], str | None]:
-        """A page of residents; a butler's pages hold only the residents of their own buildings (a page may
-        then be shorter than ``limit`` while a next cursor remains)."""
+    def list_residents(self, ctx: TenantContext, limit: int, cursor: str | None,
+                       q: str | None = None) -> tuple[list[ResidentOut], str | None]:
+        """A page of residents, or of those ``q`` finds (:meth:`search_residents`); a butler's pages hold only the
+        residents of their own buildings (a page may then be shorter than ``limit`` while a next cursor remains)."""
+        if q:
+            return self.search_residents(ctx, q, limit, cursor)
         residents, next_cursor = self.repo.list_residents(ctx, limit, cursor)
+        scope = self._building_scope(ctx)
+        if scope is not None:
+            residents = [r for r in residents if in_buildings(r, scope)]
+        return [resident_out(r) for r in residents], next_cursor
+
+    def search_residents(self, ctx: TenantContext, q: str, limit: int,
+                         cursor: str | None) -> tuple[list[ResidentOut], str | None]:
+        """A page of the residents ``q`` finds (phone intake, 来电登记): a full mobile number by the phone index, four
+        digits by the phone's last four, a unit label (``1栋2单元202``, ``1-2-202``, optionally after the community's
+        name) by the units, anything else as a prefix of names — one Query a page (:func:`domain.classify_search`).
+        Phones masked as in every list; a butler finds only the residents of their own buildings."""
+        search = domain.classify_search(q)
+        community_ids = None
+        if search.community:  # a community's name typed before the unit: one more read, of the communities
+            community_ids = frozenset(c.community_id for c in self._all_communities(ctx)
+                                      if domain.search_text(c.name).startswith(search.community))
+            if not community_ids:
+                return [], None
+        residents, next_cursor = self.repo.search_residents(ctx, search.by, search.key, limit, cursor,
+                                                            community_ids=community_ids)
         scope = self._building_scope(ctx)
         if scope is not None:
             residents = [r for r in residents if in_buildings(r, scope)]
@@ -141,32 +148,31 @@ class ResidentService:
 
     # --- CSV import and export --------------------------------------------------------------------------
     def import_csv(self, ctx: TenantContext, raw: bytes, now: datetime) -> ImportOut:
-        """Residents from a CSV (UTF-8 or GBK): missing buildings and units are created, a known phone is
-        updated, an unchanged row counted. Every field is checked as the API checks it and formula cells are
-        neutralised (``csv_files``) before anything is written; a bad row is reported by line and field and
-        changes nothing, the other rows still import."""
+        """Residents from a small CSV (UTF-8 or GBK, at most ``csv_files.MAX_IMPORT_ROWS`` rows), applied while the
+        caller waits: missing buildings and units are created, a known phone is updated, an unchanged row counted.
+        Every field is checked as the API checks it and formula cells are neutralised (``csv_files``); a bad row is
+        reported by line and field and changes nothing, the other rows still import. The rows are written as an
+        import job's chunk is (``roster.Roster``), each building, unit and resident with its own event. Larger
+        files, and XLSX, go through an import job (``residents.imports``)."""
         try:
             rows, row_errors = csv_files.parse_residents_csv(csv_files.decode_csv(raw))
         except csv_files.TooManyRowsError as exc:
             raise PayloadTooLargeError(str(exc), code="too_many_rows") from exc
         except csv_files.CsvFileError as exc:
             raise ValidationFailedError(str(exc), code="unreadable_file") from exc
-        errors = [ImportErrorOut(line=e.line, field=e.field, message=e.message) for e in row_errors]
-        known = _Known({c.name: c for c in self._all_communities(ctx)}, {}, {},
-                       {r.phone: r for r in self.repo.all_residents(ctx)})
-        outcomes = {"created": 0, "updated": 0, "unchanged": 0}
-        for row in rows:
-            community = known.communities.get(row.community) or known.communities.get(
-                csv_files.without_neutralising(row.community))  # a name as an export writes it
-            if community is None:
-                errors.append(ImportErrorOut(line=row.line, field="community",
-                                             message=f"community: no community named {row.community}"))
-                continue
-            try:
-                outcomes[self._import_row(ctx, row, community, known, now)] += 1
-            except LinliError as exc:  # e.g. a unit or phone claimed meanwhile by another request
-                errors.append(ImportErrorOut(line=row.line, field=None, message=exc.message))
-        return ImportOut(**outcomes, errors=sorted(errors, key=lambda e: e.line))
+        file_errors = [e for e in row_errors if e.code in ("missing_columns", "empty_file")]
+        errors_by_line: dict[int, list[csv_files.RowError]] = {}
+        for error in row_errors:
+            if error not in file_errors:
+                errors_by_line.setdefault(error.line, []).append(error)
+        inputs = sorted([*(RowInput(row.line, row) for row in rows),
+                         *(RowInput(line, None, tuple(errors)) for line, errors in errors_by_line.items())],
+                        key=lambda entry: entry.line)
+        tally = self.roster.apply(ctx, inputs, now, record_events=True)
+        errors = [ImportErrorOut(line=e.line, field=e.field, message=e.message)
+                  for e in (*file_errors, *(e for failure in tally.failures for e in failure.errors))]
+        return ImportOut(created=tally.created, updated=tally.updated, unchanged=tally.unchanged,
+                         errors=sorted(errors, key=lambda e: e.line))
 
     def export_csv(self, ctx: TenantContext) -> str:
         """Every resident, one line per unit they live in (one line with empty places for a resident with none),
@@ -186,39 +192,6 @@ class ResidentService:
                                                  link.get("relation")))
         return csv_files.residents_csv(lines)
 
-    def _import_row(self, ctx: TenantContext, row: csv_files.ImportRow, community: Community, known: _Known,
-                    now: datetime) -> str:
-        """One valid row of a known community: "created", "updated" or "unchanged"."""
-        cid = community.community_id
-        if cid not in known.buildings:
-            known.buildings[cid] = {b.name: b for b in self.repo.all_buildings(ctx, cid)}
-            known.units[cid] = {(u.building_id, u.entrance, u.number): u for u in self.repo.all_units(ctx, cid)}
-        building = known.buildings[cid].get(row.building)
-        unit = known.units[cid].get((building.building_id, row.entrance, row.number)) if building else None
-        resident = known.residents.get(row.phone)
-        if resident is not None and len(resident.units) >= domain.MAX_RESIDENT_UNITS and (
-                unit is None or all(u["unit_id"] != unit.unit_id for u in resident.units)):
-            raise ValidationFailedError(f"units: a resident lives in at most {domain.MAX_RESIDENT_UNITS} units")
-        if building is None:
-            out = self.places.create_building(ctx, cid, BuildingIn(name=row.building), now)
-            building = self.repo.get_building(ctx, cid, out.id)
-            known.buildings[cid][row.building] = building
-        if unit is None:
-            unit = self.places.add_unit(ctx, building, row.entrance, row.number, now)
-            known.units[cid][(building.building_id, row.entrance, row.number)] = unit
-        if resident is None:
-            out = self.create_resident(ctx, ResidentIn(name=row.name, phone=row.phone, units=[ResidentUnitIn(
-                unit_id=unit.unit_id, community_id=cid, relation=row.relation)]), now)
-            known.residents[row.phone] = self.repo.get_resident(ctx, out.id, consistent=True)
-            return "created"
-        link = {"unit_id": unit.unit_id, "community_id": cid, "relation": row.relation, "label": unit.label,
-                "building_id": unit.building_id}
-        new_units = [u for u in resident.units if u["unit_id"] != unit.unit_id] + [link]
-        if resident.name == row.name and sorted(resident.units, key=str) == sorted(new_units, key=str):
-            return "unchanged"
-        known.residents[row.phone] = self._save_resident(ctx, resident, row.name, resident.phone, new_units, now)
-        return "updated"
-
     # --- helpers ----------------------------------------------------------------------------------------
     def _save_resident(self, ctx: TenantContext, resident: Resident, name: str, phone: str,
                        units: list[dict[str, Any]], now: datetime) -> Resident:
@@ -233,7 +206,7 @@ class ResidentService:
                         version=resident.version + 1)
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
         self.repo.stage_resident_update(uow, ctx, resident, saved, on_conflict=PreconditionFailedError(),
-                                        on_phone_taken=_phone_taken())
+                                        on_phone_taken=phone_taken())
         # a unit taken away: the tokens naming it stop now (refreshing gives the units as they are now)
         cut = bool({u["unit_id"] for u in resident.units} - {u["unit_id"] for u in units})
         if cut:
@@ -283,4 +256,4 @@ class ResidentService:
 
     @staticmethod
     def _may_see_phones(ctx: TenantContext) -> bool:
-        return Permission.RESIDENTS_WRITE in ctx.principal.permissions and ctx.principal.kind == "staff"
+        return may_see_phones(ctx.principal)

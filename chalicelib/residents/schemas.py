@@ -1,12 +1,15 @@
 """Request and response models for communities, buildings, units and residents."""
 from __future__ import annotations
 
-from pydantic import Field
+import unicodedata
+
+from pydantic import Field, field_validator
 
 from chalicelib.core.pagination import ListQuery
 from chalicelib.core.schema import Request, Schema
 from chalicelib.residents.domain import (
     MAX_RESIDENT_UNITS,
+    MAX_SEARCH_LENGTH,
     Entrance,
     MobilePhone,
     Relation,
@@ -92,6 +95,27 @@ class ResidentPatch(Request):
     name: ShortName | None = None
     phone: MobilePhone | None = None
     units: list[ResidentUnitIn] | None = Field(None, max_length=MAX_RESIDENT_UNITS)
+
+
+NO_CONTROL_CHARACTERS = r"^[^\u0000-\u001f\u007f-\u009f]*$"  # Unicode category Cc: C0, DEL and C1
+
+
+class ResidentQuery(ListQuery):
+    q: str | None = Field(None, max_length=MAX_SEARCH_LENGTH, json_schema_extra={"pattern": NO_CONTROL_CHARACTERS},
+                          description=(
+        "Find residents (phone intake): a full mainland mobile number (spaces, hyphens, +86 allowed), the last 4 "
+        "digits of one, a unit label (1栋2单元202 or 1-2-202, optionally after the community's name: 翠苑1栋2单元202) "
+        "or the beginning of a name. No control characters; blank lists everyone."))
+
+    @field_validator("q")
+    @classmethod
+    def _no_control_characters(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip()  # a pasted number's trailing newline is not worth a 422
+        if any(unicodedata.category(ch) == "Cc" for ch in value):  # what NO_CONTROL_CHARACTERS says
+            raise ValueError("must not contain control characters")
+        return value or None
 
 
 class ResidentOut(Schema):

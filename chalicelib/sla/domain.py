@@ -222,19 +222,17 @@ def next_due(clocks: dict[str, Any]) -> datetime | None:
     return min(moments) if moments else None
 
 
-def view(clocks: dict[str, Any], now: datetime) -> list[dict[str, Any]]:
-    """What a person sees: every clock with target, due time, state, remaining or overdue."""
+def view(clocks: dict[str, Any]) -> list[dict[str, Any]]:
+    """What a person sees: every clock with target, due time and state. Nothing counted from the reader's clock
+    (a countdown runs from ``due_at`` on the screen), so a ticket reads the same until it changes and its ETag
+    holds: a poll of an unchanged queue is a 304."""
     shown = []
     for name in CLOCKS:
         clock = clocks.get(name)
         if clock is None:
             continue
-        due = clock.get("due_at")
-        seconds = int((from_rfc3339(due) - now).total_seconds()) if due and clock["state"] == "running" else None
         shown.append({"clock": name, "policy": clock["policy"], "target_seconds": clock["target_seconds"],
-                      "calendar": clock["calendar"], "state": clock["state"], "due_at": due,
-                      "remaining_seconds": seconds if seconds is not None and seconds >= 0 else None,
-                      "overdue_seconds": -seconds if seconds is not None and seconds < 0 else None,
+                      "calendar": clock["calendar"], "state": clock["state"], "due_at": clock.get("due_at"),
                       "met_at": clock.get("met_at"), "breached_at": clock.get("breached_at"),
                       "warned_at": clock.get("warned_at"), "calendar_note": clock.get("calendar_note")})
     return shown

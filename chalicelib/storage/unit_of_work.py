@@ -121,6 +121,9 @@ class UnitOfWork:
         self.events.append(event)
         return event
 
+    def size(self) -> int:
+        return len(self.ops) + len(self.events)
+
     def commit(self) -> None:
         if not self.ops and not self.events:
             return

@@ -1,4 +1,5 @@
-"""Routes of the tenant context: signup, auth, tenant configuration and branding, staff, API keys."""
+"""Routes of the tenant context: signup, auth, tenant configuration and branding, staff, API keys, canned
+replies."""
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Protocol
@@ -12,11 +13,14 @@ from chalicelib.core.wiring import Provided
 if TYPE_CHECKING:  # models and services load on first use, keeping cold starts small
     from chalicelib.tenants.api_keys import ApiKeyService
     from chalicelib.tenants.auth import StaffAuth
+    from chalicelib.tenants.canned_replies import CannedReplyService
     from chalicelib.tenants.config import TenantConfigs
     from chalicelib.tenants.schemas import (
         ApiKeyCreatedOut,
         ApiKeyOut,
         ApiKeyPage,
+        CannedReplyList,
+        CannedReplyOut,
         PublicBrandingOut,
         SignupOut,
         StaffOut,
@@ -38,10 +42,11 @@ staff_auth: Provided[StaffAuth] = Provided("staff_auth")
 staff: Provided[StaffService] = Provided("staff_service")
 api_keys: Provided[ApiKeyService] = Provided("api_key_service")
 resident_profiles: Provided[ResidentProfiles] = Provided("resident_profiles")
+canned_replies: Provided[CannedReplyService] = Provided("canned_reply_service")
 
 bp = api.blueprint(__name__)
 schemas = ModelRefs("chalicelib.tenants.schemas")
-AUTH, TENANT, STAFF, KEYS = ("auth",), ("tenant",), ("staff",), ("api-keys",)
+AUTH, TENANT, STAFF, KEYS, REPLIES = ("auth",), ("tenant",), ("staff",), ("api-keys",), ("canned-replies",)
 
 
 @api.route(bp, "POST", "/v1/signup", auth="public", body=schemas.SignupIn, response=schemas.SignupOut, status=201,
@@ -68,8 +73,12 @@ def logout(call: Call) -> None:
     staff_auth().logout(call.body.refresh_token)
 
 
+# Public, the same for every resident, read on every launch of the H5 page and mini-program, changed rarely and
+# already up to 60 s stale on a warm container: phones and CloudFront may reuse it for a minute (a notice that
+# sends a whole estate to the page costs the origin one request per edge), then revalidate with its ETag. The
+# console previews branding through GET /v1/tenant, which is never reused unrevalidated.
 @api.route(bp, "GET", "/v1/public/tenants/{slug}/branding", auth="public", response=schemas.PublicBrandingOut,
-           tags=TENANT, summary="What the white-labelled resident page shows")
+           tags=TENANT, summary="What the white-labelled resident page shows", cache_control="public, max-age=60")
 def public_branding(call: Call) -> PublicBrandingOut:
     return tenant_configs().public_branding(call.path["slug"])
 
@@ -87,8 +96,9 @@ def patch_tenant(call: Call) -> TenantOut:
     return tenant_configs().update_tenant(call.tenant, call.body, call.if_match, utcnow())
 
 
-@api.route(bp, "GET", "/v1/me", auth="any", tags=STAFF,
-           summary="Who is signed in: a staff member (StaffOut) or a resident (ResidentOut, own phone shown)")
+@api.route(bp, "GET", "/v1/me", auth="any", tags=STAFF, response=schemas.StaffMeOut,
+           summary="Who is signed in: a staff member with their role's permissions (StaffMeOut), or a resident "
+                   "(ResidentOut, own phone shown)")
 def me(call: Call) -> Any:
     if call.tenant.principal.kind == "resident":
         return resident_profiles().me(call.tenant)
@@ -101,12 +111,16 @@ def create_staff(call: Call) -> StaffOut:
     return staff().create_staff(call.tenant, call.body, utcnow())
 
 
-@api.route(bp, "GET", "/v1/staff", permission=Permission.STAFF_READ, query=LIST_QUERY, response=schemas.StaffPage,
-           tags=STAFF, summary="List staff")
+@api.route(bp, "GET", "/v1/staff", permission=Permission.STAFF_READ, query=schemas.StaffQuery,
+           response=schemas.StaffPage, tags=STAFF,
+           summary="List staff; role= one role's members; with_load=true adds each one's open_tickets (the assign "
+                   "picker: ?role=technician&with_load=true)")
 def list_staff(call: Call) -> StaffPage:
     from chalicelib.tenants.schemas import StaffPage
 
-    items, cursor = staff().list_staff(call.tenant, call.query.limit, call.query.cursor)
+    query = call.query
+    items, cursor = staff().list_staff(call.tenant, query.limit, query.cursor, role=query.role,
+                                       with_load=query.with_load)
     return StaffPage(items=items, next_cursor=cursor)
 
 
@@ -150,3 +164,33 @@ def list_api_keys(call: Call) -> ApiKeyPage:
            response=schemas.ApiKeyOut, tags=KEYS, summary="Revoke an API key (effective everywhere within 60 s)")
 def revoke_api_key(call: Call) -> ApiKeyOut:
     return api_keys().revoke_api_key(call.tenant, call.path["key_id"], utcnow())
+
+
+@api.route(bp, "GET", "/v1/canned-replies", permission=Permission.TICKETS_READ, query=schemas.CannedReplyQuery,
+           response=schemas.CannedReplyList, tags=REPLIES,
+           summary="The desk's canned replies (快捷回复): all, or a kind's and/or category's plus the general ones")
+def list_canned_replies(call: Call) -> CannedReplyList:
+    from chalicelib.tenants.schemas import CannedReplyList
+
+    return CannedReplyList(items=canned_replies().list_replies(call.tenant, call.query.kind, call.query.category))
+
+
+@api.route(bp, "POST", "/v1/canned-replies", permission=Permission.CANNED_REPLIES_WRITE, body=schemas.CannedReplyIn,
+           response=schemas.CannedReplyOut, status=201, tags=REPLIES,
+           summary="Add a canned reply (admins and supervisors; at most 200); its {placeholders} are checked")
+def create_canned_reply(call: Call) -> CannedReplyOut:
+    return canned_replies().create(call.tenant, call.body, utcnow())
+
+
+@api.route(bp, "PATCH", "/v1/canned-replies/{reply_id}", permission=Permission.CANNED_REPLIES_WRITE,
+           body=schemas.CannedReplyPatch, response=schemas.CannedReplyOut, tags=REPLIES,
+           summary="Change a canned reply (If-Match); kind or category null makes it general")
+def update_canned_reply(call: Call) -> CannedReplyOut:
+    return canned_replies().update(call.tenant, call.path["reply_id"], call.body, call.if_match, utcnow())
+
+
+@api.route(bp, "DELETE", "/v1/canned-replies/{reply_id}", permission=Permission.CANNED_REPLIES_WRITE, status=204,
+           tags=REPLIES, summary="Remove a canned reply (If-Match)")
+def delete_canned_reply(call: Call) -> None:
+    canned_replies().delete(call.tenant, call.path["reply_id"], call.if_match, utcnow())
+

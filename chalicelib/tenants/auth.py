@@ -163,7 +163,8 @@ class StaffAuth:
             raise UnauthenticatedError()
         self._access.check_token(claims.tenant_id, claims.subject, claims.issued_ms)
         if claims.kind == "resident":
-            return TenantContext(claims.tenant_id, Principal("resident", claims.subject, units=claims.units),
+            return TenantContext(claims.tenant_id, Principal("resident", claims.subject, units=claims.units,
+                                                             name=claims.name, phone_hint=claims.phone_hint),
                                  request_id)
         if claims.role not in Role._value2member_map_:
             raise UnauthenticatedError()

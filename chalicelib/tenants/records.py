@@ -85,6 +85,23 @@ class ApiKey:
     revoked_at: str | None = None
 
 
+@dataclass(frozen=True)
+class CannedReply:
+    """A reply snippet the tenant keeps for the ticket desk (快捷回复): general, or for a kind and/or category; its
+    body may use the placeholders of ``reply_templates.PLACEHOLDERS``."""
+
+    tenant_id: str
+    reply_id: str
+    title: str
+    body: str
+    created_at: str
+    updated_at: str
+    kind: str | None = None
+    category: str | None = None
+    sort_order: int = 0
+    version: int = 1
+
+
 def new_staff(tenant_id: str, user_id: str, *, email: str, name: str, role: Role, password_hash: str,
               phone: str | None, on_duty: bool | None, stamp: str) -> Staff:
     """A staff member as created: active, version 1, never signed in.

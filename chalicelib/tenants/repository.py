@@ -4,7 +4,7 @@
 stages writes on the DynamoDB unit of work; services never see a key, a condition or an index.
 
 Over ~350 lines because it is every item type of the context (tenants, staff, refresh tokens, login throttles,
-API keys) in one place: splitting it per item type would split the key shapes that must stay consistent.
+API keys, canned replies) in one place: splitting it per item type would split the key shapes that must stay consistent.
 """
 from __future__ import annotations
 
@@ -27,10 +27,10 @@ from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage import keys
-from chalicelib.storage.table import GSI1, LinliModel, UniqueItem
+from chalicelib.storage.table import GSI1, CounterItem, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import UnitOfWork
 from chalicelib.tenants.domain import ASSIGNABLE_ROLES, LoginAttempts
-from chalicelib.tenants.records import ApiKey, RefreshToken, Staff, Tenant
+from chalicelib.tenants.records import ApiKey, CannedReply, RefreshToken, Staff, Tenant
 
 
 class TenantItem(LinliModel, discriminator="tenant"):
@@ -108,6 +108,32 @@ class ApiKeyItem(LinliModel, discriminator="api_key"):
     revoked_at = UnicodeAttribute(null=True)
 
 
+class CannedReplyItem(LinliModel, discriminator="canned_reply"):
+    """One canned reply, in its tenant's ``CRP`` partition (one Query reads them all); ``COUNT`` there counts them."""
+
+    tenant_id = UnicodeAttribute()
+    reply_id = UnicodeAttribute()
+    title = UnicodeAttribute()
+    body = UnicodeAttribute()
+    kind = UnicodeAttribute(null=True)
+    category = UnicodeAttribute(null=True)
+    sort_order = NumberAttribute(default=0)
+    created_at = UnicodeAttribute()
+    updated_at = UnicodeAttribute()
+    version = NumberAttribute(default=1)
+
+
+CANNED_REPLY_COUNT_SK = "COUNT"
+
+
+def canned_replies_pk(tenant_id: str) -> str:
+    return keys.tenant_pk(tenant_id, "CRP")
+
+
+def canned_reply_sk(reply_id: str) -> str:
+    return keys.sk("CRP", reply_id)
+
+
 def email_claim_pk(tenant_id: str, email: str) -> str:
     return keys.tenant_pk(tenant_id, "EMAIL", email)
 
@@ -151,6 +177,11 @@ def _refresh_token(item: RefreshTokenItem) -> RefreshToken:
 def _api_key(item: ApiKeyItem) -> ApiKey:
     return ApiKey(**_record_fields(ApiKey, item, secret_digest=item.PK.removeprefix(keys.api_key_pk("")),
                                    scopes=tuple(item.scopes)))
+
+
+def _canned_reply(item: CannedReplyItem) -> CannedReply:
+    return CannedReply(**_record_fields(CannedReply, item, sort_order=int(item.sort_order or 0),
+                                        version=int(item.version)))
 
 
 def _stamp(moment: datetime | None) -> str | None:
@@ -241,8 +272,11 @@ class TenantRepository:
             return None
         return _staff(item) if isinstance(item, StaffItem) else None
 
-    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[Staff], str | None]:
+    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None, *,
+                   role: str | None = None) -> tuple[list[Staff], str | None]:
+        """A page of the directory in user-id order; ``role`` filters it (DynamoDB reads ``limit``, then filters)."""
         results = StaffItem.query(keys.tenant_pk(ctx.tenant_id), StaffItem.SK.startswith(keys.USER_PREFIX),
+                                  filter_condition=StaffItem.role == role if role else None,
                                   limit=limit, last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor))
         items, next_cursor = self._cursors.page(ctx.tenant_id, results)
         return [_staff(i) for i in items], next_cursor
@@ -380,3 +414,46 @@ class TenantRepository:
         """Commit only if ``user_id`` is an active staff member who can take work (a ConditionCheck)."""
         uow.check(StaffItem, keys.tenant_pk(ctx.tenant_id), staff_sk(user_id),
                   (StaffItem.status == "active") & StaffItem.role.is_in(*ASSIGNABLE_ROLES), on_conflict=on_conflict)
+
+    # --- canned replies (tenants.ports.CannedReplyStore) --------------------------------------------
+    def canned_replies(self, ctx: TenantContext) -> list[CannedReply]:
+        """All of the tenant's canned replies: one Query (at most 200 of ≤ 1,000 characters fit one page)."""
+        return [_canned_reply(item) for item in CannedReplyItem.query(
+            canned_replies_pk(ctx.tenant_id), CannedReplyItem.SK.startswith(canned_reply_sk("")))]
+
+    def get_canned_reply(self, ctx: TenantContext, reply_id: str, *,
+                         consistent: bool = False) -> CannedReply | None:
+        try:
+            return _canned_reply(CannedReplyItem.get(canned_replies_pk(ctx.tenant_id), canned_reply_sk(reply_id),
+                                                     consistent_read=consistent))
+        except DoesNotExist:
+            return None
+
+    def stage_new_canned_reply(self, uow: UnitOfWork, ctx: TenantContext, reply: CannedReply, *, most: int,
+                               on_full: LinliError) -> None:
+        """The reply, counted: refused with ``on_full`` when the tenant has ``most`` already."""
+        pk = canned_replies_pk(ctx.tenant_id)
+        uow.update(CounterItem(pk, CANNED_REPLY_COUNT_SK), [CounterItem.count.add(1)],
+                   condition=CounterItem.count.does_not_exist() | (CounterItem.count < most), on_conflict=on_full)
+        uow.put(CannedReplyItem(pk, canned_reply_sk(reply.reply_id), **asdict(reply)),
+                condition=CannedReplyItem.PK.does_not_exist())
+
+    def stage_canned_reply_update(self, uow: UnitOfWork, ctx: TenantContext, reply: CannedReply, *,
+                                  expected_version: int, on_conflict: LinliError) -> None:
+        """Write ``reply``'s editable fields if the stored one is still at ``expected_version``."""
+        item = CannedReplyItem
+        actions = [item.title.set(reply.title), item.body.set(reply.body), item.sort_order.set(reply.sort_order),
+                   item.kind.set(reply.kind) if reply.kind else item.kind.remove(),
+                   item.category.set(reply.category) if reply.category else item.category.remove(),
+                   item.updated_at.set(reply.updated_at), item.version.set(reply.version)]
+        uow.update(CannedReplyItem(canned_replies_pk(ctx.tenant_id), canned_reply_sk(reply.reply_id)), actions,
+                   condition=CannedReplyItem.version == expected_version, on_conflict=on_conflict)
+
+    def stage_canned_reply_delete(self, uow: UnitOfWork, ctx: TenantContext, reply: CannedReply, *,
+                                  on_conflict: LinliError) -> None:
+        """Remove the reply if still at the version read, and count it out."""
+        pk = canned_replies_pk(ctx.tenant_id)
+        uow.delete(CannedReplyItem(pk, canned_reply_sk(reply.reply_id)),
+                   condition=CannedReplyItem.version == reply.version, on_conflict=on_conflict)
+        uow.update(CounterItem(pk, CANNED_REPLY_COUNT_SK), [CounterItem.count.add(-1)])
+

@@ -3,12 +3,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, WithJsonSchema
+from pydantic import ConfigDict, Field, WithJsonSchema, field_validator
+from pydantic_core import PydanticCustomError
 
+from chalicelib.core.pagination import ListQuery
 from chalicelib.core.permissions import API_KEY_SCOPES, Permission, Role
 from chalicelib.core.schema import Request, Schema
 from chalicelib.notifications.rules import NotificationSettings
 from chalicelib.sla.policies import CalendarConfig, SlaPolicy
+from chalicelib.tenants import reply_templates
 from chalicelib.tenants.domain import (
     PASSWORD_MAX,
     PASSWORD_MIN,
@@ -152,6 +155,24 @@ class StaffOut(Schema):
     created_at: str
     updated_at: str
     version: int
+    open_tickets: int | None = Field(None, description="Open tickets assigned to them now (GET /v1/staff with "
+                                                       "with_load=true; otherwise null)")
+
+
+class StaffQuery(ListQuery):
+    """``GET /v1/staff``: a page of the directory, optionally one role's members with their open load."""
+
+    role: Role | None = Field(None, description="Only members with this role (the assign picker: technician)")
+    with_load: bool = Field(False, description="Add each member's open_tickets, the assign picker's load")
+
+
+class StaffMeOut(StaffOut):
+    """The signed-in staff member and what their role may do: the console hides what it may not (the server still
+    enforces every permission on every route)."""
+
+    kind: Literal["staff"] = "staff"
+    tenant_id: str
+    permissions: list[Permission] = Field(description="The role's permissions (core.permissions)")
 
 
 class SignupOut(Schema):
@@ -194,3 +215,72 @@ class StaffPage(Schema):
 class ApiKeyPage(Schema):
     items: list[ApiKeyOut]
     next_cursor: str | None
+
+
+# --- canned replies (快捷回复) ---------------------------------------------------------------------------
+REPLY_BODY_SCHEMA = {
+    "pattern": "^(?=[\\s\\S]*\\S)" + reply_templates.BODY_PATTERN[1:],
+    "description": "zh-CN text; placeholders: " + ", ".join(f"{{{name}}} ({what})" for name, what in
+                                                          reply_templates.PLACEHOLDERS.items())
+                   + "; {{ and }} are literal braces; nothing else in braces (no format specs)"}
+REPLY_KIND = r"^[a-z][a-z0-9_]{1,31}$"
+
+
+def _checked_body(body: str | None) -> str | None:
+    if body is None:
+        return None
+    try:
+        return reply_templates.check_body(body)
+    except ValueError as exc:
+        raise PydanticCustomError("invalid_placeholder", str(exc)) from None
+
+
+class CannedReplyIn(Request):
+    """A reply snippet: general (no kind, no category), or offered only on tickets of a kind and/or category."""
+
+    title: str = Field(min_length=1, max_length=40, pattern=r"\S")
+    body: str = Field(min_length=1, max_length=1000, json_schema_extra=REPLY_BODY_SCHEMA)
+    kind: str | None = Field(None, max_length=32, pattern=REPLY_KIND, description="A ticket kind of the catalogue")
+    category: str | None = Field(None, min_length=1, max_length=30,
+                                 description="A category (of the kind, when one is given)")
+    sort_order: int = Field(0, ge=0, le=9999, description="Smaller first")
+
+    _body = field_validator("body")(_checked_body)
+
+
+class CannedReplyPatch(Request):
+    """Changes to a reply; ``kind`` or ``category`` set to null makes it general again."""
+
+    title: str | None = Field(None, min_length=1, max_length=40, pattern=r"\S")
+    body: str | None = Field(None, min_length=1, max_length=1000, json_schema_extra=REPLY_BODY_SCHEMA)
+    kind: str | None = Field(None, max_length=32, pattern=REPLY_KIND)
+    category: str | None = Field(None, min_length=1, max_length=30)
+    sort_order: int | None = Field(None, ge=0, le=9999)
+
+    _body = field_validator("body")(_checked_body)
+
+
+class CannedReplyQuery(Schema):
+    model_config = ConfigDict(defer_build=True, extra="ignore")
+
+    kind: str | None = Field(None, max_length=32, description="The kind's replies (any category) and the general ones")
+    category: str | None = Field(None, max_length=30, description="The category's replies and the general ones")
+
+
+class CannedReplyOut(Schema):
+    id: str
+    title: str
+    body: str = Field(description="The text with its {placeholders}")
+    kind: str | None
+    category: str | None
+    sort_order: int
+    placeholders: list[str] = Field(description="The placeholders the body uses")
+    created_at: str
+    updated_at: str
+    version: int
+
+
+class CannedReplyList(Schema):
+    items: list[CannedReplyOut] = Field(description="Every match, in desk order (sort_order, the more specific "
+                                                    "first, the older first); a tenant keeps at most 200")
+

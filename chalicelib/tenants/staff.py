@@ -4,20 +4,21 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import datetime
 
+from chalicelib.core.cache import TTLCache
 from chalicelib.core.changes import field_changes
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, NotFoundError, PreconditionFailedError
 from chalicelib.core.ids import new_id
-from chalicelib.core.permissions import Role
+from chalicelib.core.permissions import Role, permissions_for
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
 from chalicelib.tenants.access import TenantAccess, access_revoked
 from chalicelib.tenants.api_keys import ApiKeyService
 from chalicelib.tenants.domain import check_password
 from chalicelib.tenants.passwords import Passwords
-from chalicelib.tenants.ports import TenantStore
+from chalicelib.tenants.ports import StaffLoad, TenantStore
 from chalicelib.tenants.records import Staff, new_staff
-from chalicelib.tenants.schemas import StaffIn, StaffOut, StaffPatch
+from chalicelib.tenants.schemas import StaffIn, StaffMeOut, StaffOut, StaffPatch
 from chalicelib.tenants.views import staff_out
 
 PII_FIELDS = ("phone", "password")  # audited as changed, never with their values
@@ -59,24 +60,42 @@ class StaffService:
     """
 
     def __init__(self, store: TenantStore, new_uow: UnitOfWorkFactory, passwords: Passwords,
-                 access: TenantAccess, api_keys: ApiKeyService) -> None:
+                 access: TenantAccess, api_keys: ApiKeyService, load: StaffLoad | None = None, *,
+                 name_cache_seconds: float = 60) -> None:
         self._store = store
         self._new_uow = new_uow
         self._passwords = passwords
         self._access = access
         self._api_keys = api_keys
+        self._load = load
+        self._names: TTLCache[str] = TTLCache(name_cache_seconds)
 
-    def me(self, ctx: TenantContext) -> StaffOut:
+    def me(self, ctx: TenantContext) -> StaffMeOut:
         if ctx.principal.kind != "staff":
             raise NotFoundError()
-        return self.get_staff(ctx, ctx.principal.id)
+        member = self.get_staff(ctx, ctx.principal.id)
+        return StaffMeOut(**member.model_dump(), tenant_id=ctx.tenant_id,
+                          permissions=sorted(permissions_for(member.role)))
 
     def get_staff(self, ctx: TenantContext, user_id: str) -> StaffOut:
         return staff_out(self._staff_or_404(ctx, user_id), ctx)
 
-    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[StaffOut], str | None]:
-        members, next_cursor = self._store.list_staff(ctx, limit, cursor)
-        return [staff_out(m, ctx) for m in members], next_cursor
+    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None, *, role: Role | None = None,
+                   with_load: bool = False) -> tuple[list[StaffOut], str | None]:
+        """A page of the directory (one Query), optionally one role's members; ``with_load`` adds each member's
+        open tickets from their counters (one BatchGetItem more): the assign picker's list."""
+        members, next_cursor = self._store.list_staff(ctx, limit, cursor, role=role.value if role else None)
+        shown = [staff_out(m, ctx) for m in members]
+        if with_load and self._load is not None and shown:
+            load = self._load.open_load(ctx, [m.id for m in shown])
+            shown = [m.model_copy(update={"open_tickets": load.get(m.id, 0)}) for m in shown]
+        return shown, next_cursor
+
+    def display_name(self, ctx: TenantContext, user_id: str) -> str | None:
+        """A member's name as colleagues and residents read it (canned replies' ``{staff_name}``), cached per
+        container like the tenant's configuration (≤ 60 s; a rename here shows at once in this container)."""
+        return self._names.get_or_load((ctx.tenant_id, user_id), lambda: getattr(
+            self._store.get_staff(ctx, user_id), "name", None))
 
     def create_staff(self, ctx: TenantContext, cmd: StaffIn, now: datetime) -> StaffOut:
         check_password(cmd.password, email=cmd.email)
@@ -126,6 +145,7 @@ class StaffService:
         keys = self._stage_keys_revoked(uow, ctx, user_id, now) if updated.status != "active" else []
         uow.record("staff.updated", subject=("staff", user_id), subject_version=updated.version, changes=changes)
         uow.commit()
+        self._names.invalidate((ctx.tenant_id, user_id))
         self._api_keys.forget(keys)
         if signed_out:
             self._access.committed(ctx.tenant_id)
@@ -146,6 +166,7 @@ class StaffService:
         uow.record("staff.deleted", subject=("staff", user_id), subject_version=staff.version,
                    data={"role": staff.role})
         uow.commit()
+        self._names.invalidate((ctx.tenant_id, user_id))
         self._api_keys.forget(keys)
         self._access.committed(ctx.tenant_id)
         self._store.revoke_refresh_tokens(ctx, user_id)

@@ -3,16 +3,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from chalice import Response
+
 from chalicelib.core.clock import utcnow
 from chalicelib.core.errors import NotFoundError
-from chalicelib.core.http import LIST_QUERY, Call, ModelRefs, api
+from chalicelib.core.http import LIST_QUERY, Call, ModelRefs, api, json_response
 from chalicelib.core.permissions import Permission
 from chalicelib.core.wiring import Provided
 
 if TYPE_CHECKING:  # models and services load on first use, keeping cold starts small
+    from chalicelib.tickets.contact import ResidentContact
     from chalicelib.tickets.domain import Action
     from chalicelib.tickets.intake import TicketIntake
     from chalicelib.tickets.queries import TicketQueries
+    from chalicelib.tickets.replies import TicketReplies
     from chalicelib.tickets.schemas import (
         ActionIn,
         AttachmentUploadOut,
@@ -20,6 +24,7 @@ if TYPE_CHECKING:  # models and services load on first use, keeping cold starts 
         CommentOut,
         EventList,
         ResidentEventList,
+        SuggestedReplyList,
         TicketOut,
         TicketPage,
     )
@@ -32,6 +37,8 @@ STAFF, RESIDENT = ("tickets",), ("my-tickets",)
 intake: Provided[TicketIntake] = Provided("ticket intake")
 transitions: Provided[TicketTransitions] = Provided("ticket transitions")
 queries: Provided[TicketQueries] = Provided("ticket queries")
+replies: Provided[TicketReplies] = Provided("ticket replies")
+contact: Provided[ResidentContact] = Provided("resident contact")
 
 
 def _action(name: str) -> Action:
@@ -55,9 +62,10 @@ def create_ticket(call: Call) -> TicketOut:
 
 @api.route(bp, "GET", "/v1/tickets", permission=Permission.TICKETS_READ, query=schemas.TicketQuery,
            response=schemas.TicketPage,
-           tags=STAFF, summary="The queue: filter by bucket, status, kind, priority, community, assignee, pool, "
-                               "created range; most urgent first; one query per page. bucket=flagged is the "
-                               "follow-up list: low-rated tickets awaiting a return visit (回访), newest flag first")
+           tags=STAFF, summary="The queue: filter by bucket, status, kind, priority, community, unit, assignee "
+                               "(me, none: unassigned), resident, pool, created range; most urgent first (a "
+                               "resident's: newest first); one query per page. bucket=flagged is the follow-up "
+                               "list: low-rated tickets awaiting a return visit (回访), newest flag first")
 def list_tickets(call: Call) -> TicketPage:
     from chalicelib.tickets.schemas import TicketPage
 
@@ -131,6 +139,26 @@ def ticket_events(call: Call) -> EventList:
     from chalicelib.tickets.schemas import EventList
 
     return EventList(items=queries().timeline(call.tenant, call.path["ticket_id"]))
+
+
+@api.route(bp, "POST", "/v1/tickets/{ticket_id}/reveal-phone", permission=Permission.TICKETS_READ,
+           response=schemas.RevealedPhoneOut, tags=STAFF,
+           summary="The resident's full phone number (the ticket shows it masked), for staff who manage residents and "
+                   "the technician assigned to the open ticket; each reveal is recorded in the ticket's timeline "
+                   "(resident.phone_revealed); at most 60 an hour per staff member")
+def reveal_phone(call: Call) -> Response:
+    revealed = contact().reveal_phone(call.tenant, call.path["ticket_id"], utcnow())
+    return json_response(revealed.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
+
+
+@api.route(bp, "GET", "/v1/tickets/{ticket_id}/canned-replies", permission=Permission.TICKETS_READ,
+           response=schemas.SuggestedReplyList, tags=STAFF,
+           summary="The canned replies (快捷回复) for this ticket's kind and category, and the general ones, their "
+                   "{placeholders} filled for this ticket and the caller: text to insert in the reply box")
+def ticket_canned_replies(call: Call) -> SuggestedReplyList:
+    from chalicelib.tickets.schemas import SuggestedReplyList
+
+    return SuggestedReplyList(items=replies().suggestions(call.tenant, call.path["ticket_id"]))
 
 
 @api.route(bp, "POST", "/v1/attachments", permission=Permission.TICKETS_WRITE, body=schemas.AttachmentIn,

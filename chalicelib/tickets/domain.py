@@ -62,6 +62,20 @@ def bucket(status: Status) -> str:
     return "open" if status in OPEN else status.value
 
 
+def load_owner(status: Status, assignee_id: str | None) -> str | None:
+    """Whose open load (the per-staff count the assign picker shows) a ticket counts in: its assignee's while it is
+    open, nobody's once it is resolved, closed, cancelled or merged, or while nobody has it.
+
+    Example
+    -------
+    >>> load_owner(Status.ASSIGNED, "usr_1"), load_owner(Status.WAITING_ON_RESIDENT, "usr_1")
+    ('usr_1', 'usr_1')
+    >>> load_owner(Status.RESOLVED, "usr_1"), load_owner(Status.ACKNOWLEDGED, None)
+    (None, None)
+    """
+    return assignee_id if status in OPEN else None
+
+
 DISPATCHERS = frozenset({Role.ADMIN, Role.SUPERVISOR, Role.AGENT})
 HANDLERS = DISPATCHERS | {Role.BUTLER}
 FIELD = frozenset({Role.TECHNICIAN, Role.BUTLER})

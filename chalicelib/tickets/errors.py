@@ -32,6 +32,13 @@ class SlaMarkRecordedError(ConflictError):
     code = "sla_mark_recorded"
 
 
+class LoadOutOfStepError(ConflictError):
+    """A ticket counted in someone's open load found their counter at zero: the counter was changed by hand."""
+
+    code = "load_out_of_step"
+    default_message = "The assignee's open-ticket count is out of step with their tickets; ask support to recount."
+
+
 class DailyTicketLimitError(RateLimitedError):
     def __init__(self) -> None:
         super().__init__("You have reported a lot today; call the service desk if urgent.", code="daily_ticket_limit",

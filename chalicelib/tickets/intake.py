@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, NotFoundError, UnauthenticatedError, ValidationFailedError
 from chalicelib.core.ids import new_id
+from chalicelib.core.privacy import mask_phone
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.sla import domain as sla
@@ -116,7 +117,7 @@ class TicketIntake:
 
     def _new_ticket(self, ctx: TenantContext, config: TenantConfig, kind: TicketKind, cmd: TicketIn, now: datetime,
                     *, resident_channel: bool) -> Ticket:
-        resident_id, resident_name, location = self._place(ctx, cmd)
+        resident_id, (resident_name, resident_phone), location = self._place(ctx, cmd)
         priority = (None if resident_channel else getattr(cmd, "priority", None)) or kind.default_priority
         route = dispatch.route(config.dispatch_rules, config.teams, kind=kind.key,
                                community_id=cmd.location.community_id, building_id=location.get("building_id"))
@@ -129,37 +130,40 @@ class TicketIntake:
             ticket_id=new_id("tkt"), tenant_id=ctx.tenant_id, number="", kind=kind.key, category=cmd.category,
             priority=priority, status=(Status.ASSIGNED if assignee else Status.NEW).value,
             description=cmd.description, channel=cmd.channel, resident_id=resident_id, resident_name=resident_name,
-            location=location, community_id=cmd.location.community_id,
+            resident_phone=resident_phone, location=location, community_id=cmd.location.community_id,
             preferred_visit=cmd.preferred_visit.model_dump(mode="json") if cmd.preferred_visit else None,
             attachments=list(dict.fromkeys(cmd.attachments)), assignee_id=assignee, grab_team=route.grab_team,
             created_by=ctx.actor, created_at=stamp, updated_at=stamp, version=1)
 
-    def _place(self, ctx: TenantContext, cmd: TicketIn) -> tuple[str, str | None, dict[str, Any]]:
-        """(resident id, resident name, location) — a resident files for their own units or communities."""
+    def _place(self, ctx: TenantContext, cmd: TicketIn) -> tuple[str, tuple[str | None, str | None], dict[str, Any]]:
+        """(resident id, (their name, their phone masked), location) — a resident files for their own units or
+        communities (name and masked phone from their token), staff for a resident they name (read with the place:
+        no extra round trip). Only the masked phone is kept on the ticket."""
         where = cmd.location
         if ctx.principal.kind == "resident":
+            contact = (ctx.principal.name, mask_phone(ctx.principal.phone_hint))
             if where.unit_id:
                 unit = ctx.principal.unit(where.unit_id)
                 if unit is None or unit.community_id != where.community_id:
                     raise invalid_field("location.unit_id", "unknown_unit", "This is not one of your units.")
-                return ctx.principal.id, None, {"community_id": where.community_id, "unit_id": where.unit_id,
-                                                "label": unit.label, "building_id": unit.building_id or None}
+                return ctx.principal.id, contact, {"community_id": where.community_id, "unit_id": where.unit_id,
+                                                   "label": unit.label, "building_id": unit.building_id or None}
             if where.community_id not in {u.community_id for u in ctx.principal.units}:
                 raise invalid_field("location.community_id", "unknown_community", "You don't live in this community.")
-            return ctx.principal.id, None, {"community_id": where.community_id, "common_area": where.common_area}
+            return ctx.principal.id, contact, {"community_id": where.community_id, "common_area": where.common_area}
         resident, unit, community_found = self.places.place_for_ticket(
             ctx, resident_id=cmd.resident_id, community_id=where.community_id, unit_id=where.unit_id)  # type: ignore[attr-defined]
         if resident is None:
             raise invalid_field("resident_id", "unknown_resident", "No such resident.")
+        contact = (resident.name, mask_phone(resident.phone))
         if where.unit_id:
             if unit is None:
                 raise invalid_field("location.unit_id", "unknown_unit", "No such unit in this community.")
-            return resident.resident_id, resident.name, {"community_id": where.community_id, "unit_id": unit.unit_id,
-                                                         "label": unit.label, "building_id": unit.building_id}
+            return resident.resident_id, contact, {"community_id": where.community_id, "unit_id": unit.unit_id,
+                                                   "label": unit.label, "building_id": unit.building_id}
         if not community_found:
             raise invalid_field("location.community_id", "unknown_community", "No such community.")
-        return resident.resident_id, resident.name, {"community_id": where.community_id,
-                                                     "common_area": where.common_area}
+        return resident.resident_id, contact, {"community_id": where.community_id, "common_area": where.common_area}
 
     def _replay(self, ctx: TenantContext, guards: NewTicketGuards, now: datetime) -> TicketOut:
         record = self.tickets.idempotency_record(ctx, guards.idempotency_key_digest or "")

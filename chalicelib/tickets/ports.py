@@ -13,6 +13,7 @@ from chalicelib.core.errors import LinliError
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork
 from chalicelib.tenants.domain import TenantConfig
+from chalicelib.tenants.records import CannedReply
 from chalicelib.tickets.records import Attachment, Comment, IdempotencyRecord, NewTicketGuards, QueueFilter, Ticket
 
 Page = tuple[list[Ticket], str | None]
@@ -33,6 +34,7 @@ class TicketStore(Protocol):
     def duplicate_of(self, ctx: TenantContext, duplicate_key: str) -> str | None: ...
     def queue(self, ctx: TenantContext, spec: QueueFilter, limit: int, cursor: str | None) -> Page: ...
     def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> Page: ...
+    def open_load(self, ctx: TenantContext, user_ids: list[str]) -> dict[str, int]: ...
     def timeline(self, ctx: TenantContext, ticket_id: str) -> list[dict[str, Any]]: ...
     def comments(self, ctx: TenantContext, ticket_id: str) -> list[Comment]: ...
     def next_round_robin_position(self, ctx: TenantContext, team_id: str) -> int: ...
@@ -61,6 +63,7 @@ class StaffChecks(Protocol):
 class ResidentRef(Protocol):
     resident_id: str
     name: str
+    phone: str
 
 
 class UnitRef(Protocol):
@@ -78,9 +81,36 @@ class PlaceDirectory(Protocol):
         ...
 
 
+class ResidentPhones(Protocol):
+    """The residents' store as the ticket desk reaches a resident: their full phone (``ResidentRef.phone``) and the
+    count of full numbers shown to each staff member, staged with the reveal's audit event."""
+
+    def get_resident(self, ctx: TenantContext, resident_id: str, *, consistent: bool = False) -> ResidentRef | None: ...
+    def stage_phone_reveal_count(self, uow: UnitOfWork, ctx: TenantContext, staff_id: str, window: str, *, cap: int,
+                                 expires_at: int, on_conflict: LinliError) -> None: ...
+
+
 class AttachmentSigner(Protocol):
     """Photos in object storage: where one lives, a presigned upload (type and size enforced), a short-lived link."""
 
     def key_for(self, tenant_id: str, attachment_id: str) -> str: ...
     def presign_upload(self, tenant_id: str, attachment_id: str, content_type: str, size: int) -> dict[str, Any]: ...
     def presign_download(self, tenant_id: str, attachment_id: str) -> str: ...
+
+
+class CannedReplies(Protocol):
+    """The tenant's canned replies as the desk reads them (the tenants context's service: cached per container)."""
+
+    def for_desk(self, ctx: TenantContext) -> list[CannedReply]: ...
+
+
+class StaffNames(Protocol):
+    def display_name(self, ctx: TenantContext, user_id: str) -> str | None: ...
+
+
+class PlaceNames(Protocol):
+    def place_names(self, ctx: TenantContext, *, resident_id: str | None,
+                    community_id: str | None) -> tuple[str | None, str | None]:
+        """The resident's and the community's names, each only when asked for, in one read."""
+        ...
+

@@ -14,7 +14,7 @@ from chalicelib.tickets.schemas import AttachmentOut, CommentOut, EventOut, Resi
 
 
 class TicketPresenter:
-    """Owns the ticket's outward shape: fields by audience, SLA clocks as seen now, the actions allowed now,
+    """Owns the ticket's outward shape: fields by audience, SLA clocks, the actions allowed now,
     short-lived photo links."""
 
     def __init__(self, configs: TenantConfigs, attachments: AttachmentSigner) -> None:
@@ -28,7 +28,8 @@ class TicketPresenter:
             id=ticket.ticket_id, number=ticket.number, kind=ticket.kind, category=ticket.category,
             priority=ticket.priority, status=domain.Status(ticket.status), description=ticket.description,
             channel=ticket.channel, resident_id=ticket.resident_id,
-            resident_name=None if resident else ticket.resident_name, location=ticket.location,
+            resident_name=None if resident else ticket.resident_name,
+            resident_phone=None if resident else ticket.resident_phone, location=ticket.location,
             preferred_visit=ticket.preferred_visit,
             attachments=[self.attachment(ctx, a) for a in ticket.attachments],
             assignee_id=ticket.assignee_id, grab_team=None if resident else ticket.grab_team, quote=ticket.quote,
@@ -39,7 +40,7 @@ class TicketPresenter:
             possible_duplicate_of=None if resident else ticket.possible_duplicate_of,
             reopen_count=ticket.reopen_count, created_by=ticket.created_by, created_at=ticket.created_at,
             updated_at=ticket.updated_at, version=ticket.version, sla_state=ticket.sla_state,
-            sla=sla.view(ticket.sla or {}, now),
+            sla=sla.view(ticket.sla or {}),
             allowed_actions=domain.allowed_actions(ticket.state(), actor_of(ctx), now, policy))
 
     def attachment(self, ctx: TenantContext, attachment_id: str) -> AttachmentOut:

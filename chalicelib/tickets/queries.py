@@ -35,18 +35,26 @@ class TicketQueries:
 
     def queue(self, ctx: TenantContext, query: TicketQuery, now: datetime) -> TicketsPage:
         """A queue page; technicians see only their own jobs or the grab pool of a team they are in. The ``flagged``
-        bucket is the follow-up list: low-rated tickets no return visit has answered yet, newest flag first."""
+        bucket is the follow-up list: low-rated tickets no return visit has answered yet, newest flag first.
+        ``assignee_id`` may be ``me`` (the caller) or ``none`` (the unassigned list); a ``resident_id`` lists that
+        resident's tickets newest first, across buckets unless the caller names one."""
         assignee, pool = query.assignee_id, query.pool
+        unassigned = assignee == "none"
+        if assignee in ("me", "none"):
+            assignee = ctx.principal.id if assignee == "me" else None
         if ctx.principal.role == Role.TECHNICIAN:
             if pool and ctx.principal.id not in self.access.team_members(ctx, pool):
                 raise ForbiddenError("You are not in this team.")
             assignee = None if pool else ctx.principal.id
+            unassigned = unassigned and bool(pool)
+        every_bucket = query.resident_id and "bucket" not in query.model_fields_set
         spec = QueueFilter(
-            bucket=query.bucket, status=query.status.value if query.status else None, kind=query.kind,
-            priority=query.priority, community_id=query.community_id,
+            bucket=None if every_bucket else query.bucket, status=query.status.value if query.status else None,
+            kind=query.kind, priority=query.priority, community_id=query.community_id, unit_id=query.unit_id,
             created_from=to_rfc3339(query.created_from) if query.created_from else None,
             created_to=to_rfc3339(query.created_to) if query.created_to else None, sla_state=query.sla_state,
-            assignee_id=assignee, pool=None if assignee else pool)
+            assignee_id=assignee, unassigned=unassigned, pool=None if assignee else pool,
+            resident_id=query.resident_id)
         tickets, cursor = self.tickets.queue(ctx, spec, query.limit, query.cursor)
         return [self.presenter.ticket(ctx, t, now) for t in tickets], cursor
 
@@ -56,7 +64,8 @@ class TicketQueries:
         return [self.presenter.ticket(ctx, t, now) for t in tickets], next_cursor
 
     def my_tickets(self, ctx: TenantContext, limit: int, cursor: str | None, now: datetime) -> TicketsPage:
-        tickets, next_cursor = self.tickets.queue(ctx, QueueFilter(resident_id=ctx.principal.id), limit, cursor)
+        tickets, next_cursor = self.tickets.queue(ctx, QueueFilter(bucket=None, resident_id=ctx.principal.id), limit,
+                                                  cursor)
         return [self.presenter.ticket(ctx, t, now) for t in tickets], next_cursor
 
     def timeline(self, ctx: TenantContext, ticket_id: str) -> list[EventOut]:

@@ -27,6 +27,7 @@ class Ticket:
     category: str | None = None
     previous_status: str | None = None
     resident_name: str | None = None
+    resident_phone: str | None = None  # masked (138****5678), copied when filed: the full number is never stored here
     preferred_visit: dict[str, Any] | None = None
     attachments: list[str] = field(default_factory=list)
     assignee_id: str | None = None
@@ -50,6 +51,9 @@ class Ticket:
     reopen_count: int = 0
     version: int = 1
     auto_close_at: str | None = None  # resolved tickets: when the confirmation window ends
+    # whose open-load counter counts this ticket, as stored (None: nobody's, or filed before the counters); the
+    # repository sets it to ``domain.load_owner`` on every write and moves the counters with it
+    load_owner: str | None = field(default=None, compare=False)
 
     @property
     def id(self) -> str:
@@ -70,7 +74,7 @@ class Ticket:
 MUTABLE_FIELDS = frozenset(
     name for name in Ticket.__dataclass_fields__
     if name not in {"ticket_id", "tenant_id", "number", "resident_id", "community_id", "created_by", "created_at",
-                    "version", "updated_at", "channel"})
+                    "version", "updated_at", "channel", "load_owner"})
 
 
 @dataclass(frozen=True)
@@ -98,17 +102,19 @@ class Attachment:
 class QueueFilter:
     """What a queue page asks for; the repository picks the index and the filter."""
 
-    bucket: str = "open"
+    bucket: str | None = "open"  # None: every bucket (only a resident's list reads across them)
     status: str | None = None
     kind: str | None = None
     priority: str | None = None
     community_id: str | None = None
+    unit_id: str | None = None
     created_from: str | None = None
     created_to: str | None = None
     sla_state: str | None = None
     assignee_id: str | None = None
+    unassigned: bool = False  # nobody has it (a grab pool's tickets included)
     pool: str | None = None
-    resident_id: str | None = None  # a resident's own tickets, newest first
+    resident_id: str | None = None  # a resident's tickets, newest first
 
 
 @dataclass(frozen=True)

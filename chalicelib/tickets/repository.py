@@ -22,11 +22,12 @@ from chalicelib.sla import domain as sla_domain
 from chalicelib.storage import keys
 from chalicelib.storage.table import GSI1, GSI2, GSI3, GSI4, CounterItem, DueIndex, LinliModel, UniqueItem
 from chalicelib.storage.unit_of_work import EventItem, UnitOfWork
-from chalicelib.tickets.domain import OPEN, Status, bucket, needs_follow_up
+from chalicelib.tickets.domain import OPEN, Status, bucket, load_owner, needs_follow_up
 from chalicelib.tickets.errors import (
     DailyTicketLimitError,
     DuplicateSeenError,
     IdempotentReplayError,
+    LoadOutOfStepError,
     NumberTakenError,
     SlaMarkRecordedError,
     invalid_field,
@@ -35,6 +36,7 @@ from chalicelib.tickets.records import Attachment, Comment, IdempotencyRecord, N
 
 IDEMPOTENCY_TTL = timedelta(hours=24)
 TICKET_SK = "TICKET"
+LOAD_SK = "LOAD"
 INDEX_ATTRIBUTES = ("GSI1PK", "GSI1SK", "GSI2PK", "GSI2SK", "GSI3PK", "GSI3SK", "GSI4PK", "GSI4SK")
 
 
@@ -50,6 +52,8 @@ class TicketItem(LinliModel, discriminator="ticket"):
     GSI4SK = UnicodeAttribute(null=True)
     due_bucket = UnicodeAttribute(null=True)  # DueIndex (platform-wide, sparse): SLA marks due, or auto-close
     due_at = UnicodeAttribute(null=True)
+    unit_id = UnicodeAttribute(null=True)     # location.unit_id, top-level so a queue can filter on it
+    load_owner = UnicodeAttribute(null=True)  # whose open-load counter counts this ticket (see stage_load_moves)
     by_assignee = GSI1()
     by_status = GSI2()
     by_resident = GSI3()
@@ -68,6 +72,7 @@ class TicketItem(LinliModel, discriminator="ticket"):
     channel = UnicodeAttribute()
     resident_id = UnicodeAttribute()
     resident_name = UnicodeAttribute(null=True)
+    resident_phone = UnicodeAttribute(null=True)  # masked only
     location = JSONAttribute()
     community_id = UnicodeAttribute()
     preferred_visit = JSONAttribute(null=True)
@@ -131,7 +136,7 @@ class SlaMarkItem(LinliModel, discriminator="sla_mark"):
     recorded_at = UnicodeAttribute()
 
 
-RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Ticket) if f.name != "auto_close_at")
+RECORD_FIELDS = tuple(f.name for f in dataclasses.fields(Ticket) if f.name not in ("auto_close_at", "load_owner"))
 
 
 # --- keys -------------------------------------------------------------------------------------------
@@ -145,6 +150,11 @@ def number_pk(tenant_id: str, number: str) -> str:
 
 def attachment_pk(tenant_id: str, attachment_id: str) -> str:
     return keys.tenant_pk(tenant_id, "ATT", attachment_id)
+
+
+def load_pk(tenant_id: str, user_id: str) -> str:
+    """The counter of a staff member's open tickets: its own small item, apart from the (versioned) staff item."""
+    return keys.tenant_pk(tenant_id, "LOAD", user_id)
 
 
 def index_keys(ticket: Ticket) -> dict[str, str | None]:
@@ -202,6 +212,12 @@ def sla_due_keys(tenant_id: str, ticket_id: str, due: datetime) -> dict[str, str
             "due_at": f"{to_rfc3339(due)}#{tenant_id}#{ticket_id}"}
 
 
+def derived_attributes(ticket: Ticket) -> dict[str, str | None]:
+    """Attributes stored beside the record's fields for queue filters and the load counters."""
+    return {"unit_id": ticket.location.get("unit_id"),
+            "load_owner": load_owner(Status(ticket.status), ticket.assignee_id)}
+
+
 def due_attributes(ticket: Ticket) -> dict[str, str | None]:
     """The ticket's DueIndex entry: its next SLA mark while open, its auto-close once resolved, else none."""
     upcoming = sla_domain.next_due(ticket.sla or {}) if Status(ticket.status) in OPEN else None
@@ -222,13 +238,33 @@ def to_record(item: TicketItem) -> Ticket:
     values["sla"] = item.sla or {}
     if item.due_bucket and item.due_bucket.startswith("DUE#") and item.due_at:
         values["auto_close_at"] = item.due_at.split("#")[0]
-    return Ticket(**values)
+    return Ticket(**values, load_owner=item.load_owner)
 
 
 def to_item(ticket: Ticket) -> TicketItem:
     attributes = {name: getattr(ticket, name) for name in RECORD_FIELDS}
-    indexes = {k: v for k, v in {**index_keys(ticket), **due_attributes(ticket)}.items() if v is not None}
+    indexes = {k: v for k, v in {**index_keys(ticket), **due_attributes(ticket), **derived_attributes(ticket)}.items()
+               if v is not None}
     return TicketItem(ticket_pk(ticket.tenant_id, ticket.ticket_id), TICKET_SK, **attributes, **indexes)
+
+
+def stage_load_moves(uow: UnitOfWork, tenant_id: str, counted: str | None, owner: str | None) -> None:
+    """Move a ticket between two staff members' open-load counters (ADD −1 / ADD +1) in the ticket's transaction.
+
+    ``counted`` is whose counter the stored ticket is counted in (its ``load_owner``), ``owner`` whose it counts in
+    after the change. The ticket's write is conditional on the version read, so the moves apply exactly once or not
+    at all, however often a request is retried. A ticket stored before the counters counts nowhere until its next
+    change, which counts it where it then belongs, so a counter only ever loses what it gained; the condition on the
+    decrement keeps it from going below zero even if someone edits it by hand (the change is refused instead:
+    ``LoadOutOfStepError``).
+    """
+    if counted == owner:
+        return
+    if counted:
+        uow.update(CounterItem(load_pk(tenant_id, counted), LOAD_SK), [CounterItem.count.add(-1)],
+                   condition=CounterItem.count >= 1, on_conflict=LoadOutOfStepError())
+    if owner:
+        uow.update(CounterItem(load_pk(tenant_id, owner), LOAD_SK), [CounterItem.count.add(1)])
 
 
 def _comment(item: CommentItem, ticket_id: str) -> Comment:
@@ -273,20 +309,27 @@ class TicketRepository:
     def queue(self, ctx: TenantContext, spec: QueueFilter, limit: int, cursor: str | None
               ) -> tuple[list[Ticket], str | None]:
         """One page of a queue: one Query on the index that serves it, filters applied by DynamoDB. The ``flagged``
-        bucket reads the follow-up list on GSI4 (newest flag first); assignee and pool filter it there."""
+        bucket reads the follow-up list on GSI4 (newest flag first); a resident's tickets their list on GSI3 (newest
+        first, every bucket unless one is asked for); assignee and pool filter those two where their index does not
+        serve them."""
         tenant_id = ctx.tenant_id
-        follow_ups = spec.bucket == "flagged" and not spec.resident_id
+        by_resident = bool(spec.resident_id)
+        follow_ups = spec.bucket == "flagged" and not by_resident
+        owner_filters = follow_ups or by_resident  # the assignee's or pool's index is not the one read
         condition = None
         for clause in (
+            _bucket_condition(tenant_id, spec.bucket) if by_resident and spec.bucket else None,
             TicketItem.status == spec.status if spec.status else None,
             TicketItem.kind == spec.kind if spec.kind else None,
             TicketItem.priority == spec.priority if spec.priority else None,
             TicketItem.community_id == spec.community_id if spec.community_id else None,
+            TicketItem.unit_id == spec.unit_id if spec.unit_id else None,
             TicketItem.created_at >= spec.created_from if spec.created_from else None,
             TicketItem.created_at <= spec.created_to if spec.created_to else None,
             TicketItem.sla_state == spec.sla_state if spec.sla_state else None,
-            TicketItem.assignee_id == spec.assignee_id if follow_ups and spec.assignee_id else None,
-            TicketItem.grab_team == spec.pool if follow_ups and spec.pool else None,
+            TicketItem.assignee_id.does_not_exist() if spec.unassigned else None,
+            TicketItem.assignee_id == spec.assignee_id if owner_filters and spec.assignee_id else None,
+            TicketItem.grab_team == spec.pool if owner_filters and spec.pool else None,
         ):
             if clause is not None:
                 condition = clause if condition is None else condition & clause
@@ -300,18 +343,27 @@ class TicketRepository:
             range_condition, newest_first = None, True
         elif spec.assignee_id:
             index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "ASG", spec.assignee_id)
-            range_condition = TicketItem.GSI1SK.startswith(f"{spec.bucket}#")
+            range_condition = TicketItem.GSI1SK.startswith(f"{spec.bucket or 'open'}#")
         elif spec.pool:
             index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "POOL", spec.pool)
             range_condition = TicketItem.GSI1SK.startswith("open#")
         else:
-            index, partition = TicketItem.by_status, keys.tenant_pk(tenant_id, "TQ", spec.bucket)
+            index, partition = TicketItem.by_status, keys.tenant_pk(tenant_id, "TQ", spec.bucket or "open")
             range_condition = None
         results = index.query(partition, range_condition, filter_condition=condition, limit=limit,
                               scan_index_forward=not newest_first,
                               last_evaluated_key=self._cursors.decode(tenant_id, cursor))
         items, next_cursor = self._cursors.page(tenant_id, results)
         return [to_record(i) for i in items], next_cursor
+
+    def open_load(self, ctx: TenantContext, user_ids: list[str]) -> dict[str, int]:
+        """Each staff member's open tickets, from their counters: one BatchGetItem (none counted yet: 0)."""
+        wanted = list(dict.fromkeys(user_ids))
+        counts = {user_id: 0 for user_id in wanted}
+        if wanted:
+            for item in CounterItem.batch_get([(load_pk(ctx.tenant_id, u), LOAD_SK) for u in wanted]):
+                counts[item.PK.rsplit("#", 1)[-1]] = max(int(item.count or 0), 0)
+        return counts
 
     def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
         results = TicketItem.by_risk.query(keys.tenant_pk(ctx.tenant_id, "RISK"), limit=limit,
@@ -387,6 +439,7 @@ class TicketRepository:
         else:
             uow.put(marker)
         uow.put(to_item(ticket), condition=TicketItem.PK.does_not_exist())
+        stage_load_moves(uow, ctx.tenant_id, None, derived_attributes(ticket)["load_owner"])
 
     def stage_update(self, uow: UnitOfWork, ctx: TenantContext, before: Ticket, after: Ticket, *,
                      on_conflict: LinliError) -> None:
@@ -397,11 +450,13 @@ class TicketRepository:
             if value != getattr(before, name):
                 attribute = getattr(TicketItem, name)
                 actions.append(attribute.remove() if value is None else attribute.set(value))
-        for name, value in {**index_keys(after), **due_attributes(after)}.items():
+        derived = derived_attributes(after)
+        for name, value in {**index_keys(after), **due_attributes(after), **derived}.items():
             attribute = getattr(TicketItem, name)
             actions.append(attribute.remove() if value is None else attribute.set(value))
         target = TicketItem(ticket_pk(ctx.tenant_id, before.ticket_id), TICKET_SK)
         uow.update(target, actions, condition=TicketItem.version == before.version, on_conflict=on_conflict)
+        stage_load_moves(uow, ctx.tenant_id, before.load_owner, derived["load_owner"])
 
     def stage_comment(self, uow: UnitOfWork, ctx: TenantContext, comment: Comment) -> None:
         uow.put(CommentItem(ticket_pk(ctx.tenant_id, comment.ticket_id), f"CMT#{comment.comment_id}",
@@ -434,3 +489,12 @@ class TicketRepository:
     @staticmethod
     def _duplicate_pk(ctx: TenantContext, duplicate_key: str) -> str:
         return keys.tenant_pk(ctx.tenant_id, "DUP", duplicate_key)
+
+
+def _bucket_condition(tenant_id: str, box: str) -> Any:
+    """A bucket as a filter, for lists read from an index other than the bucket's own (a resident's tickets)."""
+    if box == "open":
+        return TicketItem.status.is_in(*(s.value for s in OPEN))
+    if box == "flagged":
+        return TicketItem.GSI4PK == keys.tenant_pk(tenant_id, "FLAG")
+    return TicketItem.status == box

@@ -16,6 +16,7 @@ MAX_PHOTOS = 9
 MAX_PHOTO_BYTES = 10 * 1024 * 1024
 PHOTO_TYPES = ("image/jpeg", "image/png", "image/webp", "image/heic")
 AttachmentId = str
+ASSIGNEE, RESIDENT_ID, UNIT_ID = r"^(?:me|none|usr_[0-9a-z]{1,36})$", r"^res_[0-9a-z]{1,36}$", r"^unt_[0-9a-z]{1,36}$"
 
 
 class Location(Request):
@@ -116,6 +117,9 @@ class TicketOut(Schema):
     channel: str
     resident_id: str
     resident_name: str | None
+    resident_phone: str | None = Field(None, description=(
+        "The resident's phone, masked (138****5678), for staff; the full number only through "
+        "POST /v1/tickets/{id}/reveal-phone, which is audited"))
     location: dict[str, Any]
     preferred_visit: dict[str, Any] | None
     attachments: list[AttachmentOut]
@@ -141,8 +145,14 @@ class TicketOut(Schema):
     version: int
     sla_state: str | None = Field(None, description="Worst clock state: breached, warning, running, paused, met")
     sla: list[dict[str, Any]] = Field(default_factory=list, description="Every SLA clock: target, due_at, state, "
-                                                                        "remaining or overdue seconds")
+                                                                        "met_at, breached_at (count down from due_at "
+                                                                        "against the response's Date)")
     allowed_actions: list[str]
+
+
+class RevealedPhoneOut(Schema):
+    resident_id: str
+    phone: str = Field(description="The resident's full phone number; the reveal is in the ticket's timeline")
 
 
 class TicketPage(Schema):
@@ -158,7 +168,12 @@ class TicketQuery(ListQuery):
     kind: str | None = Field(None, max_length=32)
     priority: Priority | None = None
     community_id: str | None = Field(None, max_length=40)
-    assignee_id: str | None = Field(None, max_length=40)
+    unit_id: str | None = Field(None, max_length=40, pattern=UNIT_ID, description="Tickets filed for this unit")
+    assignee_id: str | None = Field(None, max_length=40, pattern=ASSIGNEE, description=(
+        "A staff member's tickets; me: the caller's own; none: nobody has them yet (the unassigned list, grab "
+        "pools included). Technicians always read their own jobs (or a pool of theirs)"))
+    resident_id: str | None = Field(None, max_length=40, pattern=RESIDENT_ID, description=(
+        "One resident's tickets, newest first — every bucket unless bucket is given"))
     pool: str | None = Field(None, max_length=32, description="A team's grab pool (抢单)")
     created_from: datetime | None = None
     created_to: datetime | None = None
@@ -233,3 +248,20 @@ class AttachmentUploadOut(Schema):
     url: str
     fields: dict[str, str]
     expires_in: int
+
+
+class SuggestedReplyOut(Schema):
+    """A canned reply offered on one ticket, its placeholders filled for it: the text the console inserts."""
+
+    id: str
+    title: str
+    kind: str | None
+    category: str | None
+    text: str = Field(description="The reply with its placeholders filled for this ticket (≤ 2,000 characters)")
+    unfilled: list[str] = Field(description="Placeholders nothing was known for (left empty in text), e.g. "
+                                            "service_phone when the company has not set one")
+
+
+class SuggestedReplyList(Schema):
+    items: list[SuggestedReplyOut]
+

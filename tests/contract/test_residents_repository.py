@@ -240,6 +240,114 @@ def test_the_place_of_a_ticket_comes_with_its_resident(repos: Harness):
         None, None, False)
 
 
+def test_the_names_a_canned_reply_fills_in_are_read_together_and_only_when_asked(repos: Harness):
+    ctx = repos.ctx
+    _, first = with_place(repos)
+    repos.commit(lambda uow: repos.residents.stage_new_resident(uow, ctx, resident("res_1", "13812345678", first),
+                                                                on_phone_taken=ConflictError()))
+    names = repos.residents.place_names
+
+    assert names(ctx, resident_id="res_1", community_id="com_1") == ("陈阿姨", "翠苑")
+    assert names(ctx, resident_id=None, community_id="com_1") == (None, "翠苑")
+    assert names(ctx, resident_id="res_1", community_id=None) == ("陈阿姨", None)
+    assert names(ctx, resident_id=None, community_id=None) == (None, None)
+    assert names(ctx, resident_id="res_9", community_id="com_9") == (None, None)
+    assert names(admin_of(new_id("tnt")), resident_id="res_1", community_id="com_1") == (None, None)
+
+
+# --- search (phone intake) ----------------------------------------------------------------------------
+def named(resident_id: str, name: str, phone: str, *units: Unit) -> Resident:
+    return replace(resident(resident_id, phone, *units), name=name)
+
+
+def found(page: tuple[list[Resident], str | None]) -> list[str]:
+    return [r.resident_id for r in page[0]]
+
+
+def test_search_finds_by_phone_its_last_four_digits_a_name_prefix_and_a_unit(repos: Harness):
+    ctx, search = repos.ctx, repos.residents.search_residents
+    _, first = with_place(repos)
+    other = unit("unt_9", building_id="bld_9", community_id="com_2")  # the same label, in another community
+    people = (named("res_1", "陈阿姨", "13800000001", first), named("res_2", "陈先生", "13900000001", first, other),
+              named("res_3", "刘先生", "13800000003", other), named("res_4", "Li Ming", "13800000004"))
+    for person in people:
+        repos.commit(lambda uow, p=person: repos.residents.stage_new_resident(uow, ctx, p,
+                                                                              on_phone_taken=ConflictError()))
+
+    assert search(ctx, "phone", "13800000001", 10, None) == ([people[0]], None)
+    assert found(search(ctx, "phone_tail", "0001", 10, None)) == ["res_1", "res_2"]
+    assert found(search(ctx, "name", "陈", 10, None)) == ["res_2", "res_1"]  # name order: 陈先生 < 陈阿姨
+    assert found(search(ctx, "name", "陈阿", 10, None)) == ["res_1"]
+    assert found(search(ctx, "name", "liming", 10, None)) == ["res_4"]
+    assert found(search(ctx, "unit", "1-1-101", 10, None)) == ["res_1", "res_2", "res_3"]
+    assert found(search(ctx, "unit", "1-1-101", 10, None, community_ids=frozenset({"com_2"}))) == ["res_2", "res_3"]
+    assert found(search(ctx, "unit", "1-1-10", 10, None)) == []  # a unit key matches whole
+    stranger = admin_of(new_id("tnt"))
+    for by, key in (("phone", "13800000001"), ("phone_tail", "0001"), ("name", "陈"), ("unit", "1-1-101")):
+        assert search(stranger, by, key, 10, None) == ([], None)
+
+
+def test_search_pages_follow_the_cursor(repos: Harness):
+    ctx, search = repos.ctx, repos.residents.search_residents
+    _, first = with_place(repos)
+    for index in range(3):
+        person = named(f"res_{index}", f"陈{index}", f"1380000000{index}", first)
+        repos.commit(lambda uow, p=person: repos.residents.stage_new_resident(uow, ctx, p,
+                                                                              on_phone_taken=ConflictError()))
+
+    for by, key in (("name", "陈"), ("unit", "1-1-101")):
+        page, cursor = search(ctx, by, key, 2, None)
+        assert [r.resident_id for r in page] == ["res_0", "res_1"] and cursor
+        rest, last = search(ctx, by, key, 2, cursor)
+        assert [r.resident_id for r in rest] == ["res_2"] and last is None
+
+
+def test_search_follows_a_change_of_name_phone_or_units_and_a_removal(repos: Harness):
+    ctx, search = repos.ctx, repos.residents.search_residents
+    _, first = with_place(repos)
+    second = unit("unt_2", number="102")
+    repos.commit(lambda uow: repos.residents.stage_new_unit(uow, ctx, second, on_duplicate=ConflictError()))
+    before = named("res_1", "陈阿姨", "13800000001", first)
+    repos.commit(lambda uow: repos.residents.stage_new_resident(uow, ctx, before, on_phone_taken=ConflictError()))
+    after = replace(named("res_1", "程阿姨", "13811112222", second), version=2)
+
+    repos.commit(lambda uow: repos.residents.stage_resident_update(
+        uow, ctx, before, after, on_conflict=PreconditionFailedError(), on_phone_taken=ConflictError()))
+
+    assert search(ctx, "name", "程", 10, None) == ([after], None) and found(search(ctx, "name", "陈", 10, None)) == []
+    assert search(ctx, "phone", "13811112222", 10, None) == ([after], None)
+    assert found(search(ctx, "phone", "13800000001", 10, None)) == []
+    assert found(search(ctx, "phone_tail", "2222", 10, None)) == ["res_1"]
+    assert found(search(ctx, "phone_tail", "0001", 10, None)) == []
+    assert found(search(ctx, "unit", "1-1-102", 10, None)) == ["res_1"]
+    assert found(search(ctx, "unit", "1-1-101", 10, None)) == []
+    repos.commit(lambda uow: repos.residents.stage_resident_delete(uow, ctx, after,
+                                                                   on_conflict=PreconditionFailedError()))
+    for by, key in (("name", "程"), ("phone", "13811112222"), ("phone_tail", "2222"), ("unit", "1-1-102")):
+        assert search(ctx, by, key, 10, None) == ([], None)
+
+
+def test_phone_reveals_count_per_staff_member_and_window_up_to_the_cap(repos: Harness):
+    ctx = repos.ctx
+
+    def reveal(staff_id: str, window: str) -> None:
+        repos.commit(lambda uow: repos.residents.stage_phone_reveal_count(
+            uow, ctx, staff_id, window, cap=2, expires_at=1_800_000_000,
+            on_conflict=RateLimitedError(code="reveal_limit", retry_after=60)))
+
+    reveal("usr_agent", "2026112702")
+    reveal("usr_agent", "2026112702")
+    with pytest.raises(RateLimitedError) as refused:
+        reveal("usr_agent", "2026112702")
+    assert refused.value.code == "reveal_limit"
+    reveal("usr_admin", "2026112702")  # another staff member
+    reveal("usr_agent", "2026112703")  # the next hour
+    stranger = admin_of(new_id("tnt"))
+    repos.commit(lambda uow: repos.residents.stage_phone_reveal_count(
+        uow, stranger, "usr_agent", "2026112702", cap=2, expires_at=1_800_000_000,
+        on_conflict=RateLimitedError(retry_after=60)))  # another tenant's count
+
+
 # --- sign-in codes ------------------------------------------------------------------------------------
 def otp(sent_at: str = STAMP, digest: str = "d1", attempts: int = 0) -> Otp:
     return Otp(digest, sent_at, "2026-11-27T02:05:00Z", attempts, "res_1", 1_800_000_000)

@@ -188,6 +188,26 @@ def test_staff_pages_in_user_id_order_and_active_staff_skips_the_disabled(harnes
         harness.repo.list_staff(admin_of("tnt_other"), 2, cursor)  # a cursor is bound to its tenant
 
 
+def test_the_directory_lists_one_roles_members_filtering_each_page_read(harness: Harness):
+    ctx, tenant, admin = signed_up(harness)
+    techs = sorted((add_member(harness, ctx, a_member(tenant.tenant_id, "technician")) for _ in range(2)),
+                   key=lambda s: s.user_id)
+    add_member(harness, ctx, a_member(tenant.tenant_id))
+    page, cursor = harness.repo.list_staff(ctx, 25, None, role="technician")
+    assert page == techs and cursor is None
+    assert harness.repo.list_staff(ctx, 25, None, role="butler") == ([], None)
+    # page by page (DynamoDB reads ``limit`` members, then keeps the role's: a short page still goes on)
+    pages, cursor = [], None
+    while True:
+        found, cursor = harness.repo.list_staff(ctx, 1, cursor, role="technician")
+        pages.append(found)
+        if cursor is None:
+            break
+    assert [s for found in pages for s in found] == techs
+    other, _, _ = signed_up(harness)
+    assert harness.repo.list_staff(other, 25, None, role="technician") == ([], None)
+
+
 def test_the_active_staff_check_passes_only_for_an_active_member(harness: Harness):
     ctx, tenant, admin = signed_up(harness)
     disabled = add_member(harness, ctx, a_member(tenant.tenant_id, "technician", status="disabled"))

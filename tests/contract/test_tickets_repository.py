@@ -163,11 +163,103 @@ def test_queues_sort_p1_first_then_oldest_and_filter_by_field(subject):
     assert ids(QueueFilter(kind="emergency")) == [urgent.ticket_id]
     assert ids(QueueFilter(assignee_id="usr_tech")) == [newer.ticket_id]
     assert ids(QueueFilter(bucket="resolved")) == [done.ticket_id]
-    assert ids(QueueFilter(resident_id="res_chen")) == [done.ticket_id, newer.ticket_id, urgent.ticket_id,
-                                                       old.ticket_id]
+    assert ids(QueueFilter(bucket=None, resident_id="res_chen")) == [done.ticket_id, newer.ticket_id,
+                                                                    urgent.ticket_id, old.ticket_id]
     first, cursor = subject.repo.queue(ctx, QueueFilter(), 2, None)
     rest, _ = subject.repo.queue(ctx, QueueFilter(), 2, cursor)
     assert [t.ticket_id for t in first + rest] == [urgent.ticket_id, old.ticket_id, newer.ticket_id]
+
+
+def test_the_console_buckets_unassigned_by_resident_and_by_unit(subject):
+    ctx = subject.ctx
+    nobodys = file(subject, a_ticket(ctx, created_at="2026-11-27T01:00:00.000Z"))
+    pooled = file(subject, a_ticket(ctx, created_at="2026-11-27T01:10:00.000Z", grab_team="plumbers"))
+    taken = file(subject, a_ticket(ctx, created_at="2026-11-27T01:20:00.000Z", assignee_id="usr_tech",
+                                   status="assigned"))
+    done = file(subject, a_ticket(ctx, created_at="2026-11-27T01:30:00.000Z", status="resolved"))
+    neighbour = file(subject, a_ticket(ctx, created_at="2026-11-27T01:40:00.000Z", resident_id="res_liu",
+                                       location={"community_id": "com_1", "unit_id": "unt_202"}))
+    hallway = file(subject, a_ticket(ctx, created_at="2026-11-27T01:50:00.000Z", resident_id="res_liu",
+                                     location={"community_id": "com_1", "common_area": "3栋电梯厅"},
+                                     assignee_id="usr_tech", status="assigned"))
+
+    def ids(**fields: Any) -> list[str]:
+        return [t.ticket_id for t in subject.repo.queue(ctx, QueueFilter(**fields), 25, None)[0]]
+
+    assert ids(unassigned=True) == [nobodys.ticket_id, pooled.ticket_id, neighbour.ticket_id]
+    assert ids(unassigned=True, pool="plumbers") == [pooled.ticket_id]
+    assert ids(bucket="resolved", unassigned=True) == [done.ticket_id]
+    # a resident's tickets: newest first, every bucket or the one asked for, the owner filters applied
+    assert ids(bucket=None, resident_id="res_chen") == [done.ticket_id, taken.ticket_id, pooled.ticket_id,
+                                                        nobodys.ticket_id]
+    assert ids(bucket="open", resident_id="res_chen") == [taken.ticket_id, pooled.ticket_id, nobodys.ticket_id]
+    assert ids(bucket="resolved", resident_id="res_chen") == [done.ticket_id]
+    assert ids(bucket=None, resident_id="res_liu", assignee_id="usr_tech") == [hallway.ticket_id]
+    assert ids(bucket=None, resident_id="res_liu", unassigned=True) == [neighbour.ticket_id]
+    assert ids(bucket=None, resident_id="res_nobody") == []
+    # a unit's tickets, in any list
+    assert ids(unit_id="unt_202") == [neighbour.ticket_id]
+    assert ids(unit_id="unt_101", assignee_id="usr_tech") == [taken.ticket_id]
+    assert ids(bucket=None, resident_id="res_liu", unit_id="unt_202") == [neighbour.ticket_id]
+    # another tenant's resident id names nobody here
+    theirs_ctx = TenantContext(new_id("tnt"), ctx.principal)
+    assert subject.repo.queue(theirs_ctx, QueueFilter(bucket=None, resident_id="res_chen"), 25, None)[0] == []
+
+
+def load_of(subject: Subject, *user_ids: str) -> list[int]:
+    counts = subject.repo.open_load(subject.ctx, list(user_ids))
+    return [counts[u] for u in user_ids]
+
+
+def move(subject: Subject, ticket: Ticket, **changes: Any) -> Ticket:
+    """Change a ticket as a service does (from the record as read back) and read it back."""
+    after = dataclasses.replace(ticket, **changes, version=ticket.version + 1)
+    subject.commit(lambda uow: subject.repo.stage_update(uow, subject.ctx, ticket, after,
+                                                         on_conflict=PreconditionFailedError()))
+    return subject.repo.get(subject.ctx, ticket.ticket_id, consistent=True)
+
+
+def test_open_load_follows_tickets_onto_and_off_their_assignees(subject):
+    assert load_of(subject, "usr_a", "usr_b") == [0, 0]
+    filed = file(subject, a_ticket(subject.ctx, status="assigned", assignee_id="usr_a"))  # dispatched on filing
+    file(subject, a_ticket(subject.ctx, status="assigned", assignee_id="usr_a"))
+    assert load_of(subject, "usr_a", "usr_b") == [2, 0]
+    filed = subject.repo.get(subject.ctx, filed.ticket_id, consistent=True)
+    assert filed.load_owner == "usr_a"
+
+    moved = move(subject, filed, assignee_id="usr_b")                      # transfer: −1 / +1
+    assert load_of(subject, "usr_a", "usr_b") == [1, 1]
+    waiting = move(subject, moved, status="waiting_on_resident")          # still open: no move
+    assert load_of(subject, "usr_b") == [1]
+    resolved = move(subject, waiting, status="resolved")                  # leaves the open set
+    assert load_of(subject, "usr_a", "usr_b") == [1, 0] and resolved.load_owner is None
+    move(subject, resolved, status="assigned")                            # reopened: back on usr_b
+    assert load_of(subject, "usr_b") == [1]
+    # a retry of a change already made (the version read is gone) moves nothing
+    with pytest.raises(PreconditionFailedError):
+        move(subject, resolved, status="assigned")
+    assert load_of(subject, "usr_a", "usr_b") == [1, 1]
+    # another tenant's counters are its own
+    assert subject.repo.open_load(TenantContext(new_id("tnt"), subject.ctx.principal), ["usr_a"]) == {"usr_a": 0}
+
+
+def test_a_ticket_counted_before_the_counters_never_drives_one_below_zero(subject):
+    legacy = file(subject, a_ticket(subject.ctx))                         # nobody's: counted nowhere
+    handed = move(subject, subject.repo.get(subject.ctx, legacy.ticket_id, consistent=True), status="assigned",
+                  assignee_id="usr_a")
+    assert load_of(subject, "usr_a") == [1]
+    counted_nowhere = dataclasses.replace(handed, load_owner=None)        # as a ticket stored before the counters
+    subject.commit(lambda uow: subject.repo.stage_update(
+        uow, subject.ctx, counted_nowhere, dataclasses.replace(handed, status="resolved", version=handed.version + 1),
+        on_conflict=PreconditionFailedError()))
+    assert load_of(subject, "usr_a") == [1]                               # nothing taken that was not given
+    stale = dataclasses.replace(counted_nowhere, status="assigned", load_owner="usr_b", version=handed.version + 1)
+    with pytest.raises(ConflictError) as out_of_step:                     # usr_b's counter is at 0: refused
+        subject.commit(lambda uow: subject.repo.stage_update(
+            uow, subject.ctx, stale, dataclasses.replace(stale, status="resolved", version=stale.version + 1),
+            on_conflict=PreconditionFailedError()))
+    assert out_of_step.value.code == "load_out_of_step"
+    assert load_of(subject, "usr_a", "usr_b") == [1, 0]
 
 
 def test_at_risk_lists_running_clocks_by_the_next_breach(subject):

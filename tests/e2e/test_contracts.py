@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import ApiClient, assert_error
+from tests.helpers import ApiClient, assert_error, assert_valid_openapi
 
 pytestmark = pytest.mark.e2e
 
@@ -80,6 +80,19 @@ def test_openapi_document_covers_every_route(api: ApiClient, stack):
     assert set(spec["components"]["schemas"][schema_name]["required"]) == {"tenant_slug", "email", "password"}
     assert "security" in spec["paths"]["/v1/tenant"]["get"]
     assert "security" not in spec["paths"]["/v1/signup"]["post"]
+
+
+def test_served_openapi_document_is_valid_and_every_ref_resolves(api: ApiClient, stack):
+    """What openapi-typescript generates the frontends' types from: the document as it is served, dev routes too."""
+    from chalicelib.core.http import api as registry
+    from chalicelib.core.openapi import build_document
+
+    served = api.get("/v1/openapi.json")
+    assert served.status_code == 200 and served.headers["Cache-Control"] == "no-cache"
+    assert_valid_openapi(served.json())
+    assert served.json() == build_document(registry)  # the same document the process builds
+    assert "/v1/dev/messages" in served.json()["paths"]
+    assert api.get("/v1/openapi.json", headers={"If-None-Match": served.headers["ETag"]}).status_code == 304
 
 
 def _api_key(api: ApiClient, tenant) -> str:

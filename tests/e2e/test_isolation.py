@@ -19,7 +19,8 @@ def _body_without_request_id(response):
 def b_resources(api: ApiClient, other_tenant):
     staff, _ = api.add_staff(other_tenant, "agent")
     key = api.post("/v1/api-keys", token=other_tenant.token, json={"name": "B", "scopes": ["tenant:read"]}).json()
-    return {"staff_id": staff["id"], "key_id": key["id"]}
+    reply = api.post("/v1/canned-replies", token=other_tenant.token, json={"title": "B", "body": "您好"}).json()
+    return {"staff_id": staff["id"], "key_id": key["id"], "reply_id": reply["id"]}
 
 
 @pytest.mark.parametrize("method,template,body", [
@@ -27,6 +28,8 @@ def b_resources(api: ApiClient, other_tenant):
     ("PATCH", "/v1/staff/{staff_id}", {"name": "hijack"}),
     ("DELETE", "/v1/staff/{staff_id}", None),
     ("DELETE", "/v1/api-keys/{key_id}", None),
+    ("PATCH", "/v1/canned-replies/{reply_id}", {"title": "hijack"}),
+    ("DELETE", "/v1/canned-replies/{reply_id}", None),
 ])
 def test_other_tenants_ids_are_404_like_missing_ones(api: ApiClient, tenant, other_tenant, b_resources,
                                                      method, template, body):
@@ -40,12 +43,16 @@ def test_other_tenants_ids_are_404_like_missing_ones(api: ApiClient, tenant, oth
     assert api.get(f"/v1/staff/{b_resources['staff_id']}", token=other_tenant.token).json()["name"] == "agent 同事"
     keys = api.get("/v1/api-keys", token=other_tenant.token).json()["items"]
     assert keys[0]["revoked_at"] is None
+    assert [r["title"] for r in api.get("/v1/canned-replies", token=other_tenant.token).json()["items"]] == ["B"]
 
 
 def test_lists_never_show_another_tenants_items(api: ApiClient, tenant, other_tenant, b_resources):
     staff_ids = {s["id"] for s in api.get("/v1/staff", token=tenant.token).json()["items"]}
     assert b_resources["staff_id"] not in staff_ids and other_tenant.admin_id not in staff_ids
     assert api.get("/v1/api-keys", token=tenant.token).json()["items"] == []
+    assert api.get("/v1/canned-replies", token=tenant.token).json()["items"] == []
+    loaded = api.get("/v1/staff", token=tenant.token, params={"role": "agent", "with_load": "true"}).json()["items"]
+    assert b_resources["staff_id"] not in {s["id"] for s in loaded}
 
 
 def test_tenant_id_in_path_query_body_or_header_is_ignored(api: ApiClient, tenant, other_tenant):
@@ -76,3 +83,20 @@ def test_api_key_of_one_tenant_reads_only_its_own(api: ApiClient, tenant, other_
                                                                                     "staff:read"]}).json()["key"]
     assert api.get("/v1/tenant", token=key).json()["id"] == tenant.id
     assert api.get(f"/v1/staff/{other_tenant.admin_id}", token=key).status_code == 404
+
+
+def test_another_tenants_ticket_reveals_no_phone_and_answers_like_a_missing_one(api: ApiClient, tenant, other_tenant):
+    community = api.post("/v1/communities", token=other_tenant.token, json={"name": "荷塘"}).json()
+    resident = api.post("/v1/residents", token=other_tenant.token,
+                        json={"name": "赵女士", "phone": "13800000002"}).json()
+    ticket = api.post("/v1/tickets", token=other_tenant.token, json={
+        "kind": "inquiry", "description": "来电", "resident_id": resident["id"],
+        "location": {"community_id": community["id"], "common_area": "大门"}}).json()
+
+    foreign = api.post(f"/v1/tickets/{ticket['id']}/reveal-phone", token=tenant.token)
+    missing = api.post(f"/v1/tickets/tkt_{'0' * (len(ticket['id']) - 4)}/reveal-phone", token=tenant.token)
+
+    assert foreign.status_code == 404
+    assert _body_without_request_id(foreign) == _body_without_request_id(missing)
+    assert "resident.phone_revealed" not in [e["type"] for e in api.get(
+        f"/v1/tickets/{ticket['id']}/events", token=other_tenant.token).json()["items"]]

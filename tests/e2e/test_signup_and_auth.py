@@ -30,6 +30,8 @@ def test_signup_creates_tenant_admin_and_tokens(api: ApiClient):
     assert "password" not in str(created["user"]) and "password_hash" not in created["user"]
     me = api.get("/v1/me", token=created["access_token"])
     assert me.status_code == 200 and me.json()["id"] == created["user"]["id"]
+    assert me.json()["kind"] == "staff" and me.json()["tenant_id"] == created["tenant"]["id"]
+    assert "api_keys:manage" in me.json()["permissions"]  # what the console shows or hides
 
 
 @pytest.mark.parametrize("field,value,type_", [
@@ -113,3 +115,13 @@ def test_disabled_staff_cannot_sign_in(api: ApiClient, tenant):
     response = api.post("/v1/auth/login", json={"tenant_slug": tenant.slug, "email": agent["email"],
                                                 "password": PASSWORD})
     assert_error(response, 401, "invalid_credentials")
+
+
+def test_me_lists_the_role_permissions_the_console_shows_or_hides(api: ApiClient, tenant):
+    _, agent_token = api.add_staff(tenant, "agent")
+    _, technician_token = api.add_staff(tenant, "technician")
+    agent = api.get("/v1/me", token=agent_token).json()
+    technician = api.get("/v1/me", token=technician_token).json()
+    assert agent["role"] == "agent" and "tickets:dispatch" in agent["permissions"]
+    assert "api_keys:manage" not in agent["permissions"] and "tenant:write" not in agent["permissions"]
+    assert technician["permissions"] == sorted(["communities:read", "tenant:read", "tickets:read", "tickets:write"])

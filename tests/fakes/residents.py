@@ -12,9 +12,10 @@ from typing import Any, TypeVar
 from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
-from chalicelib.residents.domain import Building, Community, Otp, Resident, Unit
+from chalicelib.residents.domain import Building, Community, Otp, Resident, SearchBy, Unit, UnitPlace
 from chalicelib.residents.people import ResidentService
 from chalicelib.residents.places import PlaceService
+from chalicelib.residents.repository import name_sk, resident_sk, unit_link_sk
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
 from tests.fakes.tenants import access_and_sessions
 
@@ -32,6 +33,7 @@ class InMemoryResidentRepository:
         self.units: dict[tuple[str, str, str], Unit] = store.table("residents.units")
         self.residents: dict[tuple[str, str], Resident] = store.table("residents.residents")
         self.claims: dict[tuple[str, str, str], str] = store.table("residents.claims")  # (tenant, kind, value)
+        self.reveals: dict[tuple[str, str, str], int] = store.table("residents.reveals")  # (tenant, window, staff)
 
     def _page(self, ctx: TenantContext, rows: Iterable[tuple[str, Row]], limit: int, cursor: str | None,
               keep: Callable[[Row], bool] | None = None) -> tuple[list[Row], str | None]:
@@ -139,12 +141,51 @@ class InMemoryResidentRepository:
     def all_residents(self, ctx: TenantContext) -> list[Resident]:
         return [copy.deepcopy(r) for (t, _), r in sorted(self.residents.items()) if t == ctx.tenant_id]
 
+    def units_at(self, ctx: TenantContext, places: list[UnitPlace]) -> dict[UnitPlace, Unit]:
+        found = {}
+        for place in places:
+            claim = f"{place.community_id}/{place.building_id}/{place.entrance or '-'}/{place.number}"
+            unit_id = self.claims.get((ctx.tenant_id, "unit", claim))
+            if unit_id is not None and (ctx.tenant_id, place.community_id, unit_id) in self.units:
+                found[place] = self.units[(ctx.tenant_id, place.community_id, unit_id)]
+        return found
+
+    def residents_with_phones(self, ctx: TenantContext, phones: list[str]) -> dict[str, Resident]:
+        owners = [self.claims.get((ctx.tenant_id, "phone", phone)) for phone in phones]
+        found = (self.residents.get((ctx.tenant_id, owner)) for owner in owners if owner)
+        return {r.phone: copy.deepcopy(r) for r in found if r is not None}
+
+    def search_residents(self, ctx: TenantContext, by: SearchBy, key: str, limit: int, cursor: str | None, *,
+                         community_ids: frozenset[str] | None = None) -> tuple[list[Resident], str | None]:
+        """Each index as its keys sort (the repository's own sort keys): names by ``NAME#<name>#<id>``, phone and
+        phone-tail entries by resident id, unit links by ``<unit key>#<community>#<unit>#<resident>``."""
+        mine = [r for (t, _), r in self.residents.items() if t == ctx.tenant_id]
+        if by == "unit":
+            links = [(unit_link_sk(u, r.resident_id), (u["community_id"], r)) for r in mine for u in r.units
+                     if unit_link_sk(u, r.resident_id).startswith(key + "#")]
+            found, cursor = self._page(ctx, links, limit, cursor,
+                                       (lambda row: row[0] in community_ids) if community_ids else None)
+            return list({r.resident_id: r for _, r in found}.values()), cursor
+        if by == "phone":
+            rows = [(resident_sk(r.resident_id), r) for r in mine if r.phone == key]
+        elif by == "phone_tail":
+            rows = [(resident_sk(r.resident_id), r) for r in mine if r.phone[-4:] == key]
+        else:
+            rows = [(name_sk(r), r) for r in mine if name_sk(r).startswith(f"NAME#{key}")]
+        return self._page(ctx, rows, limit, cursor)
+
     def place_for_ticket(self, ctx: TenantContext, *, resident_id: str, community_id: str,
                          unit_id: str | None) -> tuple[Resident | None, Unit | None, bool]:
         resident = self.get_resident(ctx, resident_id)
         if unit_id:
             return resident, self.units.get((ctx.tenant_id, community_id, unit_id)), False
         return resident, None, (ctx.tenant_id, community_id) in self.communities
+
+    def place_names(self, ctx: TenantContext, *, resident_id: str | None,
+                    community_id: str | None) -> tuple[str | None, str | None]:
+        resident = self.residents.get((ctx.tenant_id, resident_id or ""))
+        community = self.communities.get((ctx.tenant_id, community_id or ""))
+        return resident.name if resident else None, community.name if community else None
 
     def stage_resident_link_check(self, uow: InMemoryUnitOfWork, ctx: TenantContext, *, resident_id: str,
                                   community_id: str, unit_id: str | None, on_conflict: LinliError) -> None:
@@ -193,6 +234,12 @@ class InMemoryResidentRepository:
 
         uow.stage(apply, check=lambda: self.claims.get(claim, resident.resident_id) == resident.resident_id,
                   on_conflict=on_conflict)
+
+    def stage_phone_reveal_count(self, uow: InMemoryUnitOfWork, ctx: TenantContext, staff_id: str, window: str, *,
+                                 cap: int, expires_at: int, on_conflict: LinliError) -> None:
+        key = (ctx.tenant_id, window, staff_id)
+        uow.stage(lambda: self.reveals.__setitem__(key, self.reveals.get(key, 0) + 1),
+                  check=lambda: self.reveals.get(key, 0) < cap, on_conflict=on_conflict, kind="update")
 
     # --- helpers ------------------------------------------------------------------------------------
     def _stage_claim(self, uow: InMemoryUnitOfWork, claim: tuple[str, str, str], owner_id: str,

@@ -93,6 +93,9 @@ class InMemoryUnitOfWork:
         self.events.append(event)
         return event
 
+    def size(self) -> int:
+        return len(self.staged) + len(self.events)
+
     def commit(self) -> None:
         if not self.staged and not self.events:
             return

@@ -18,7 +18,8 @@ from chalicelib.tenants.api_keys import ApiKeyService
 from chalicelib.tenants.auth import StaffAuth
 from chalicelib.tenants.config import TenantConfigs
 from chalicelib.tenants.domain import ASSIGNABLE_ROLES, LoginAttempts
-from chalicelib.tenants.records import ApiKey, RefreshToken, Staff, Tenant
+from chalicelib.tenants.ports import StaffLoad
+from chalicelib.tenants.records import ApiKey, CannedReply, RefreshToken, Staff, Tenant
 from chalicelib.tenants.sessions import RefreshTokens
 from chalicelib.tenants.staff import StaffService
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
@@ -39,6 +40,8 @@ class InMemoryTenantRepository:
         self.refresh_tokens = store.table("refresh_tokens")   # (tenant, user id, token id) → RefreshToken
         self.throttles = store.table("login_throttles")       # (tenant, e-mail digest) → (LoginAttempts, expires)
         self.api_keys = store.table("api_keys")               # secret digest → ApiKey
+        self.canned = store.table("canned_replies")           # (tenant, reply id) → CannedReply
+        self.canned_counts = store.table("canned_reply_counts")  # tenant → how many
 
     # --- platform and sign-in lookups ------------------------------------------------------------------
     def tenant_id_for_slug(self, slug: str) -> str | None:
@@ -82,9 +85,11 @@ class InMemoryTenantRepository:
     def get_staff(self, ctx: TenantContext, user_id: str, *, consistent: bool = False) -> Staff | None:
         return self.staff.get((ctx.tenant_id, user_id))
 
-    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[Staff], str | None]:
+    def list_staff(self, ctx: TenantContext, limit: int, cursor: str | None, *,
+                   role: str | None = None) -> tuple[list[Staff], str | None]:
         rows = sorted((f"USR#{user_id}", s) for (tenant, user_id), s in self.staff.items() if tenant == ctx.tenant_id)
-        return self._page(ctx, rows, limit, cursor)
+        page, next_cursor = self._page(ctx, rows, limit, cursor)  # like a Query: read the page, then filter it
+        return [s for s in page if role is None or s.role == role], next_cursor
 
     def active_staff(self, ctx: TenantContext) -> list[Staff]:
         return [s for _, s in sorted(self.staff.items()) if s.tenant_id == ctx.tenant_id and s.status == "active"]
@@ -212,6 +217,40 @@ class InMemoryTenantRepository:
 
         uow.check(can_take_work, on_conflict=on_conflict)
 
+    # --- canned replies -----------------------------------------------------------------------------------
+    def canned_replies(self, ctx: TenantContext) -> list[CannedReply]:
+        return [r for (tenant, _), r in sorted(self.canned.items()) if tenant == ctx.tenant_id]
+
+    def get_canned_reply(self, ctx: TenantContext, reply_id: str, *,
+                         consistent: bool = False) -> CannedReply | None:
+        return self.canned.get((ctx.tenant_id, reply_id))
+
+    def stage_new_canned_reply(self, uow: InMemoryUnitOfWork, ctx: TenantContext, reply: CannedReply, *, most: int,
+                               on_full: LinliError) -> None:
+        tenant = ctx.tenant_id
+        uow.stage(lambda: self.canned_counts.__setitem__(tenant, self.canned_counts.get(tenant, 0) + 1),
+                  kind="update", check=lambda: self.canned_counts.get(tenant, 0) < most, on_conflict=on_full)
+        uow.stage(lambda: self.canned.__setitem__((tenant, reply.reply_id), reply),
+                  check=lambda: (tenant, reply.reply_id) not in self.canned)
+
+    def stage_canned_reply_update(self, uow: InMemoryUnitOfWork, ctx: TenantContext, reply: CannedReply, *,
+                                  expected_version: int, on_conflict: LinliError) -> None:
+        key = (ctx.tenant_id, reply.reply_id)
+        uow.stage(lambda: self.canned.__setitem__(key, replace(self.canned[key], **{
+            name: getattr(reply, name) for name in ("title", "body", "kind", "category", "sort_order", "updated_at",
+                                                    "version")})), kind="update",
+                  check=lambda: key in self.canned and self.canned[key].version == expected_version,
+                  on_conflict=on_conflict)
+
+    def stage_canned_reply_delete(self, uow: InMemoryUnitOfWork, ctx: TenantContext, reply: CannedReply, *,
+                                  on_conflict: LinliError) -> None:
+        key, tenant = (ctx.tenant_id, reply.reply_id), ctx.tenant_id
+        uow.stage(lambda: self.canned.pop(key, None), kind="delete",
+                  check=lambda: key in self.canned and self.canned[key].version == reply.version,
+                  on_conflict=on_conflict)
+        uow.stage(lambda: self.canned_counts.__setitem__(tenant, self.canned_counts.get(tenant, 0) - 1),
+                  kind="update")
+
     # --- helpers ------------------------------------------------------------------------------------------
     def _page(self, ctx: TenantContext, rows: Iterable[tuple[str, Row]], limit: int, cursor: str | None, *,
               descending: bool = False) -> tuple[list[Row], str | None]:
@@ -266,8 +305,9 @@ class TenantServices:
 
 
 def tenant_services(store: MemoryStore | None = None, *, settings: Settings | None = None,
-                    now: datetime | None = None) -> TenantServices:
-    """Build every tenant service on fakes; ``clock[0]`` is "now" for the API-key stamps and token checks."""
+                    now: datetime | None = None, load: StaffLoad | None = None) -> TenantServices:
+    """Build every tenant service on fakes; ``clock[0]`` is "now" for the API-key stamps and token checks; ``load``
+    answers the staff directory's open loads (the tickets' counters, e.g. ``InMemoryTicketRepository``)."""
     store = store or MemoryStore()
     settings = settings or Settings()
     repo = InMemoryTenantRepository(store)
@@ -280,7 +320,7 @@ def tenant_services(store: MemoryStore | None = None, *, settings: Settings | No
                                                                    settings.resident_token_ttl_seconds))
     sessions = RefreshTokens(repo, store.unit_of_work, ttl_seconds=settings.refresh_token_ttl_seconds)
     auth = StaffAuth(repo, configs, api_keys, codec, store.unit_of_work, settings, PlainPasswords(), access, sessions)
-    staff = StaffService(repo, store.unit_of_work, PlainPasswords(), access, api_keys)
+    staff = StaffService(repo, store.unit_of_work, PlainPasswords(), access, api_keys, load)
     return TenantServices(store, repo, configs, api_keys, auth, staff, codec, clock)
 
 

@@ -10,11 +10,12 @@ from typing import Any
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import LinliError
 from chalicelib.core.tenancy import TenantContext
-from chalicelib.tickets.domain import Status, bucket
+from chalicelib.tickets.domain import OPEN, Status, bucket, load_owner
 from chalicelib.tickets.errors import (
     DailyTicketLimitError,
     DuplicateSeenError,
     IdempotentReplayError,
+    LoadOutOfStepError,
     NumberTakenError,
     SlaMarkRecordedError,
     invalid_field,
@@ -36,6 +37,7 @@ class InMemoryTicketRepository:
         self.comment_log = store.table("comments")     # (tenant, ticket id) → [Comment]
         self.marks = store.table("sla_marks")          # (tenant, ticket id, mark) → recorded at
         self.positions = store.table("round_robin")    # (tenant, team) → next position
+        self.loads = store.table("open_loads")         # (tenant, user id) → open tickets counted
 
     # --- reads ---------------------------------------------------------------------------------------
     def get(self, ctx: TenantContext, ticket_id: str, *, consistent: bool = False) -> Ticket | None:
@@ -55,25 +57,30 @@ class InMemoryTicketRepository:
     def queue(self, ctx: TenantContext, spec: QueueFilter, limit: int, cursor: str | None
               ) -> tuple[list[Ticket], str | None]:
         mine = [t for (tenant, _), t in self.tickets.items() if tenant == ctx.tenant_id]
-        if spec.resident_id:
-            rows = sorted((t for t in mine if t.resident_id == spec.resident_id),
-                          key=lambda t: index_keys(t)["GSI3SK"], reverse=True)
-        elif spec.bucket == "flagged":  # the follow-up list on GSI4, assignee and pool as filters
-            rows = sorted((t for t in mine if index_keys(t)["GSI4PK"] == f"T#{ctx.tenant_id}#FLAG"),
-                          key=lambda t: index_keys(t)["GSI4SK"], reverse=True)
+        if spec.resident_id or spec.bucket == "flagged":  # GSI3 or GSI4: assignee and pool as filters
+            if spec.resident_id:
+                rows = sorted((t for t in mine if t.resident_id == spec.resident_id),
+                              key=lambda t: index_keys(t)["GSI3SK"], reverse=True)
+            else:
+                rows = sorted((t for t in mine if index_keys(t)["GSI4PK"] == f"T#{ctx.tenant_id}#FLAG"),
+                              key=lambda t: index_keys(t)["GSI4SK"], reverse=True)
             return self._page(rows, limit, cursor, keep=lambda t: _matches(t, spec) and (
                 not spec.assignee_id or t.assignee_id == spec.assignee_id) and (
-                not spec.pool or t.grab_team == spec.pool))
+                not spec.pool or t.grab_team == spec.pool) and (
+                not spec.resident_id or _in_bucket(t, spec.bucket, ctx.tenant_id)))
         elif spec.assignee_id or spec.pool:
             owner = ("ASG", spec.assignee_id) if spec.assignee_id else ("POOL", spec.pool)
-            prefix = f"{spec.bucket}#" if spec.assignee_id else "open#"
+            prefix = f"{spec.bucket or 'open'}#" if spec.assignee_id else "open#"
             rows = sorted((t for t in mine if index_keys(t)["GSI1PK"] == f"T#{ctx.tenant_id}#{owner[0]}#{owner[1]}"
                            and (index_keys(t)["GSI1SK"] or "").startswith(prefix)),
                           key=lambda t: index_keys(t)["GSI1SK"])
         else:
-            rows = sorted((t for t in mine if bucket(Status(t.status)) == spec.bucket),
+            rows = sorted((t for t in mine if bucket(Status(t.status)) == (spec.bucket or "open")),
                           key=lambda t: index_keys(t)["GSI2SK"])
         return self._page(rows, limit, cursor, keep=lambda t: _matches(t, spec))
+
+    def open_load(self, ctx: TenantContext, user_ids: list[str]) -> dict[str, int]:
+        return {user_id: max(self.loads.get((ctx.tenant_id, user_id), 0), 0) for user_id in dict.fromkeys(user_ids)}
 
     def at_risk(self, ctx: TenantContext, limit: int, cursor: str | None) -> tuple[list[Ticket], str | None]:
         rows = [t for (tenant, _), t in self.tickets.items()
@@ -120,8 +127,10 @@ class InMemoryTicketRepository:
         uow.stage(lambda: self.duplicates.__setitem__(marker_key, (ticket.ticket_id, guards.duplicate_window_ends)),
                   check=(lambda: marker_key not in self.duplicates or self.duplicates[marker_key][1] < now_text)
                   if guards.check_duplicate else None, on_conflict=DuplicateSeenError())
+        stored.load_owner = load_owner(Status(ticket.status), ticket.assignee_id)
         uow.stage(lambda: self.tickets.__setitem__((tenant, ticket.ticket_id), stored),
                   check=lambda: (tenant, ticket.ticket_id) not in self.tickets)
+        self._stage_load_moves(uow, tenant, None, stored.load_owner)
         if guards.daily_limit is not None:
             day = (tenant, ctx.principal.id, guards.local_day)
             uow.stage(lambda: self.daily.__setitem__(day, self.daily.get(day, 0) + 1), kind="update",
@@ -130,9 +139,11 @@ class InMemoryTicketRepository:
     def stage_update(self, uow: InMemoryUnitOfWork, ctx: TenantContext, before: Ticket, after: Ticket, *,
                      on_conflict: LinliError) -> None:
         key, stored = (ctx.tenant_id, before.ticket_id), copy.deepcopy(after)
+        stored.load_owner = load_owner(Status(after.status), after.assignee_id)
         uow.stage(lambda: self.tickets.__setitem__(key, stored), kind="update",
                   check=lambda: key in self.tickets and self.tickets[key].version == before.version,
                   on_conflict=on_conflict)
+        self._stage_load_moves(uow, ctx.tenant_id, before.load_owner, stored.load_owner)
 
     def stage_comment(self, uow: InMemoryUnitOfWork, ctx: TenantContext, comment: Comment) -> None:
         key = (ctx.tenant_id, comment.ticket_id)
@@ -157,6 +168,19 @@ class InMemoryTicketRepository:
                   on_conflict=SlaMarkRecordedError())
 
     # --- helpers -------------------------------------------------------------------------------------
+    def _stage_load_moves(self, uow: InMemoryUnitOfWork, tenant_id: str, counted: str | None,
+                          owner: str | None) -> None:
+        """As ``repository.stage_load_moves``: −1 (never below zero) on the counter counted in, +1 on the new one."""
+        if counted == owner:
+            return
+        if counted:
+            was = (tenant_id, counted)
+            uow.stage(lambda: self.loads.__setitem__(was, self.loads[was] - 1), kind="update",
+                      check=lambda: self.loads.get(was, 0) >= 1, on_conflict=LoadOutOfStepError())
+        if owner:
+            now = (tenant_id, owner)
+            uow.stage(lambda: self.loads.__setitem__(now, self.loads.get(now, 0) + 1), kind="update")
+
     def _due_entries(self, due_bucket: str) -> list[tuple[str, str, str]]:
         entries = []
         for (tenant, ticket_id), ticket in self.tickets.items():
@@ -175,11 +199,21 @@ class InMemoryTicketRepository:
         return [copy.deepcopy(t) for t in read if keep(t)], str(start + limit) if more else None
 
 
+def _in_bucket(ticket: Ticket, box: str | None, tenant_id: str) -> bool:
+    if box is None:
+        return True
+    if box == "flagged":
+        return index_keys(ticket)["GSI4PK"] == f"T#{tenant_id}#FLAG"
+    return Status(ticket.status) in OPEN if box == "open" else ticket.status == box
+
+
 def _matches(ticket: Ticket, spec: QueueFilter) -> bool:
     return all((
         not spec.status or ticket.status == spec.status, not spec.kind or ticket.kind == spec.kind,
         not spec.priority or ticket.priority == spec.priority,
         not spec.community_id or ticket.community_id == spec.community_id,
+        not spec.unit_id or ticket.location.get("unit_id") == spec.unit_id,
+        not spec.unassigned or ticket.assignee_id is None,
         not spec.created_from or ticket.created_at >= spec.created_from,
         not spec.created_to or ticket.created_at <= spec.created_to,
         not spec.sla_state or ticket.sla_state == spec.sla_state,

@@ -42,7 +42,7 @@ def test_every_queue_has_a_dead_letter_queue_and_an_alarm(sam):
     _, doc = sam
     resources = doc["Resources"]
     queues = {k: v for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "DeadLetter" not in k}
-    assert set(queues) == {"NotificationsQueue", "WebhooksQueue", "SlaQueue"}
+    assert set(queues) == {"NotificationsQueue", "WebhooksQueue", "SlaQueue", "ImportsQueue"}
     alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
     for name, queue in queues.items():
         dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
@@ -178,7 +178,7 @@ def test_every_function_runs_on_the_projects_python(sam):
     functions = {name: resource["Properties"] for name, resource in doc["Resources"].items()
                  if resource["Type"] in ("AWS::Serverless::Function", "AWS::Lambda::Function")}
     assert {"APIHandler", "EventDispatcher", "SlaSweep", "SlaConsumer", "AutoClose", "NotificationsConsumer",
-            "WebhooksConsumer"} <= set(functions)
+            "WebhooksConsumer", "ImportsConsumer"} <= set(functions)
     assert {name: props.get("Runtime") for name, props in functions.items()} == dict.fromkeys(functions, "python3.11")
     assert doc.get("Globals", {}).get("Function", {}).get("Runtime", "python3.11") == "python3.11"
 

@@ -1,6 +1,7 @@
 """Throttling in infra, read from the packaged template (cfn-lint runs over the same template in test_template.py):
 API Gateway stage throttling, its 429s in the API's error shape, the integrations' usage plan, the WAF's rate-based
-rules per address on the stage, and reserved concurrency for the consumers."""
+rules on the stage (per address on a direct call, per viewer through the web distribution), and every function's
+reserved concurrency."""
 from __future__ import annotations
 
 import json
@@ -66,12 +67,33 @@ def test_the_integrations_usage_plan_is_on_the_stage_with_a_rate_and_a_daily_quo
     assert quota["Period"] == "DAY" and quota["Limit"] > 0
 
 
-def _matches(statement: dict, path: str) -> bool:
+ORIGIN_VERIFY_VALUE = {"Fn::Sub": "{{resolve:secretsmanager:${OriginVerifySecret}:SecretString:${OriginVerifyKey}}}"}
+
+
+def _matches(statement: dict, path: str, verify: object = None) -> bool:
+    """Whether a scope-down statement matches a request for ``path`` carrying ``verify`` in the origin-verify header
+    (the template's own value for it when it came through the distribution), as the regional WAF evaluates it."""
+    if "AndStatement" in statement:
+        return all(_matches(s, path, verify) for s in statement["AndStatement"]["Statements"])
+    if "OrStatement" in statement:
+        return any(_matches(s, path, verify) for s in statement["OrStatement"]["Statements"])
+    if "NotStatement" in statement:
+        return not _matches(statement["NotStatement"]["Statement"], path, verify)
     match = statement["ByteMatchStatement"]
-    assert match["FieldToMatch"] == {"UriPath": {}}
     needle, where = match["SearchString"], match["PositionalConstraint"]
+    if "SingleHeader" in match["FieldToMatch"]:
+        assert match["FieldToMatch"] == {"SingleHeader": {"Name": "x-linli-origin-verify"}}
+        assert where == "EXACTLY" and match["TextTransformations"] == [{"Priority": 0, "Type": "NONE"}]
+        return verify is not None and verify == needle
+    assert match["FieldToMatch"] == {"UriPath": {}}
     deployed = f"/api{path}".lower()  # as the regional WAF sees it on the stage URL
     return needle in deployed if where == "CONTAINS" else deployed.endswith(needle)
+
+
+def _counted_by(rules: dict, path: str, verify: object = None) -> set[str]:
+    """The rate-based rules that count a request (each by its own key); every rule has a scope."""
+    return {name for name, rule in rules.items()
+            if _matches(rule["Statement"]["RateBasedStatement"]["ScopeDownStatement"], path, verify)}
 
 
 def test_the_waf_limits_each_address_on_the_stage_and_credential_routes_harder(resources):
@@ -83,25 +105,40 @@ def test_the_waf_limits_each_address_on_the_stage_and_credential_routes_harder(r
     assert association["ResourceArn"] == {"Fn::Sub": STAGE_ARN}  # the stage Chalice deploys (SAM's RestAPI.Stage)
 
     rules = {rule["Name"]: rule for rule in acl["Properties"]["Rules"]}
+    assert set(rules) == {"credentials-per-address", "credentials-per-viewer", "requests-per-address",
+                          "requests-per-viewer"}
     bodies = acl["Properties"]["CustomResponseBodies"]
-    for rule in rules.values():
+    for name, rule in rules.items():
         rate = rule["Statement"]["RateBasedStatement"]
-        assert rate["AggregateKeyType"] == "IP" and rate["EvaluationWindowSec"] == 300
+        assert rate["EvaluationWindowSec"] == 300
+        if name.endswith("-per-address"):  # the caller's address on a direct call
+            assert rate["AggregateKeyType"] == "IP" and "ForwardedIPConfig" not in rate
+        else:  # the viewer's through the distribution: the address its function stamps (plain, as WAF parses it)
+            assert rate["AggregateKeyType"] == "FORWARDED_IP"
+            # a request without a valid stamp (there is none: the function always sets one) is not counted, never
+            # refused: a broken stamp must not block every viewer
+            assert rate["ForwardedIPConfig"] == {"HeaderName": "X-Linli-Viewer-Address", "FallbackBehavior": "NO_MATCH"}
         response = rule["Action"]["Block"]["CustomResponse"]
         assert response["ResponseCode"] == 429
         assert {"Name": "Retry-After", "Value": "60"} in response["ResponseHeaders"]
         error = json.loads(bodies[response["CustomResponseBodyKey"]]["Content"])["error"]
         assert error["code"] == "rate_limited" and error["message"]
         assert rule["VisibilityConfig"]["CloudWatchMetricsEnabled"] is True
-    everything = rules["requests-per-address"]["Statement"]["RateBasedStatement"]
-    credentials = rules["credentials-per-address"]["Statement"]["RateBasedStatement"]
-    assert "ScopeDownStatement" not in everything
-    assert 10 <= credentials["Limit"] < everything["Limit"]
-    scope = credentials["ScopeDownStatement"]["OrStatement"]["Statements"]
+        assert rule["VisibilityConfig"]["MetricName"] == f"linli-{name}"
+    limit = {name: rule["Statement"]["RateBasedStatement"]["Limit"] for name, rule in rules.items()}
+    assert limit["credentials-per-address"] == limit["credentials-per-viewer"]
+    assert limit["requests-per-address"] == limit["requests-per-viewer"]
+    assert 10 <= limit["credentials-per-address"] < limit["requests-per-address"]
+
+    through = ORIGIN_VERIFY_VALUE  # the value the distribution's API origin sends (test_web_distribution.py)
     for route in CREDENTIAL_ROUTES:
-        assert any(_matches(statement, route) for statement in scope), route
+        assert _counted_by(rules, route) == {"credentials-per-address", "requests-per-address"}, route
+        assert _counted_by(rules, route, through) == {"credentials-per-viewer", "requests-per-viewer"}, route
+        # a direct call that guesses the header is a direct call: counted by its own address
+        assert _counted_by(rules, route, "guess") == {"credentials-per-address", "requests-per-address"}, route
     for route in ("/v1/tickets", "/v1/public/tenants/{slug}/branding", "/v1/me/notifications"):
-        assert not any(_matches(statement, route) for statement in scope), route
+        assert _counted_by(rules, route) == {"requests-per-address"}, route
+        assert _counted_by(rules, route, through) == {"requests-per-viewer"}, route
 
 
 def test_consumers_have_reserved_concurrency_and_their_queues_stay_within_it(resources):
@@ -113,5 +150,19 @@ def test_consumers_have_reserved_concurrency_and_their_queues_stay_within_it(res
         assert reserved[function] >= 2, function
         if mapping:  # SQS scales the consumer no further than its reservation: no throttled receives
             assert resources[mapping]["Properties"]["ScalingConfig"]["MaximumConcurrency"] <= reserved[function]
-    assert "ReservedConcurrentExecutions" not in resources["APIHandler"]["Properties"]  # the API scales freely
-    assert sum(reserved.values()) <= 1000 - 100 - 500  # the account's default, its unreserved floor, room for the API
+
+
+def test_every_function_has_reserved_concurrency_and_two_stages_fit_one_account(resources):
+    """Each function gets its share and no more (one runaway function cannot starve the others or the account);
+    dev and prod side by side fit the account's default 1000 above the 100 Lambda keeps unreserved."""
+    reserved = {name: r["Properties"]["ReservedConcurrentExecutions"] for name, r in resources.items()
+                if r["Type"] == "AWS::Serverless::Function"}
+    assert set(reserved) >= {"APIHandler", "ReplayDispatchFailures", "SlaSweep", "AutoClose", *CONSUMERS}
+    assert all(n >= 1 for n in reserved.values()), reserved
+    # one run at a time: an overlapping schedule waits (EventBridge retries a throttled invocation), as does a
+    # second operator's replay, instead of two sweeps scheduling the same checks
+    assert {name: reserved[name] for name in ("SlaSweep", "AutoClose", "ReplayDispatchFailures")} == dict.fromkeys(
+        ("SlaSweep", "AutoClose", "ReplayDispatchFailures"), 1)
+    stage = next(s for s in resources["RestAPI"]["Properties"]["MethodSettings"] if s["ResourcePath"] == "/*")
+    assert reserved["APIHandler"] >= stage["ThrottlingRateLimit"] * 0.4  # the stage's rate at up to 400 ms a request
+    assert 2 * sum(reserved.values()) <= 1000 - 100, reserved

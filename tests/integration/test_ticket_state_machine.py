@@ -1,7 +1,8 @@
 """Property-based: random actions by random roles through the real service and DynamoDB (moto).
 
 Only legal transitions take effect (the pure domain model is the oracle), every committed change
-writes exactly one event item, and the version strictly rises with each change.
+writes exactly one event item, the version strictly rises with each change, and each staff member's open-load
+counter always equals the open tickets their queue index holds.
 """
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, Re
 from chalicelib.tenants.schemas import SignupIn, StaffIn
 from chalicelib.tickets import domain
 from chalicelib.tickets.domain import Action
-from chalicelib.tickets.records import actor_of
+from chalicelib.tickets.records import QueueFilter, actor_of
 from chalicelib.tickets.schemas import ActionIn, StaffTicketIn
 
 PASSWORD = "Correct-horse-42"
@@ -110,6 +111,14 @@ def test_random_actions_by_random_roles(world):
                 assert item.version == self.version
                 timeline = repository.timeline(world["resident"], self.ticket.id)
                 assert len([e for e in timeline if e["type"].startswith("ticket.")]) == self.events
+
+        @invariant()
+        def open_load_is_what_the_queues_hold(self):
+            ctx = world["actors"][0]
+            counted = repository.open_load(ctx, [world["tech"], world["agent"]])
+            for user_id in (world["tech"], world["agent"]):
+                held, _ = repository.queue(ctx, QueueFilter(assignee_id=user_id), 100, None)
+                assert counted[user_id] == len(held), (user_id, counted, [t.status for t in held])
 
     TicketMachine.TestCase.settings = settings(max_examples=8, stateful_step_count=10, deadline=None,
                                                suppress_health_check=list(HealthCheck))

@@ -35,15 +35,19 @@ SEED = 20261127
 EXAMPLES = 3
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
           positive_data_acceptance]
-# What a schema-valid request may still get: its success, or an answer about state rather than shape (an id that
-# names nothing, a version or state conflict, a role, a rate limit). Not 400 or 422.
-ACCEPTED = ["2XX", "401", "403", "404", "409", "412", "429"]
+# What a schema-valid request may still get: its success (or 304 to a read whose If-None-Match is current), or an
+# answer about state rather than shape (an id that names nothing, a version or state conflict, a role, a rate
+# limit). Not 400 or 422.
+ACCEPTED = ["2XX", "304", "401", "403", "404", "409", "412", "429"]
 # The only 422s a schema-valid request may still get, and only where a fixed document cannot rule them out: they
 # depend on the tenant's own data (its ticket-kind catalogue) or on the network (where a webhook URL resolves).
 DATA_DEPENDENT: dict[str, set[str]] = {
     "POST /v1/tickets": {"unknown_kind", "unknown_category", "unknown_resident", "unknown_unit", "unknown_community"},
     "POST /v1/me/tickets": {"unknown_kind", "unknown_category", "unknown_unit", "unknown_community"},
+    "POST /v1/canned-replies": {"unknown_kind", "unknown_category"},
+    "PATCH /v1/canned-replies/{reply_id}": {"unknown_kind", "unknown_category"},
     "POST /v1/webhooks": {"url_not_allowed"},
+    "POST /v1/imports": {"unknown_upload"},  # an upload id names a file only once that file was uploaded
     "PATCH /v1/webhooks/{webhook_id}": {"url_not_allowed"},
 }
 

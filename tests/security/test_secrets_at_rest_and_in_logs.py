@@ -44,6 +44,24 @@ def test_no_table_item_holds_a_password_api_key_or_token_in_clear(api: ApiClient
     assert staff and all(i["password_hash"].startswith("$argon2id$") for i in staff)
 
 
+def test_no_key_holds_a_residents_phone_and_tickets_hold_it_masked(api: ApiClient, stack, tenant):
+    phone = "13987650001"
+    community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()
+    resident = api.post("/v1/residents", token=tenant.token, json={"name": "钥匙", "phone": phone}).json()
+    ticket = api.post("/v1/tickets", token=tenant.token, json={
+        "kind": "inquiry", "description": "来电", "resident_id": resident["id"],
+        "location": {"community_id": community["id"], "common_area": "大门"}}).json()
+    assert api.post(f"/v1/tickets/{ticket['id']}/reveal-phone", token=tenant.token).json()["phone"] == phone
+
+    mine = [i for i in _scan_all(stack) if tenant.id in str(i.get("PK"))]
+    key_values = [str(i.get(name)) for i in mine for name in i if name in ("PK", "SK") or name.startswith("GSI")]
+    assert mine and not [k for k in key_values if phone in k]
+    [stored] = [i for i in mine if i.get("entity") == "ticket" and i["ticket_id"] == ticket["id"]]
+    assert stored["resident_phone"] == "139****0001"
+    events = [i for i in mine if i.get("entity") == "event" and i["subject_id"] == ticket["id"]]
+    assert "resident.phone_revealed" in [e["type"] for e in events] and phone not in json.dumps(events, default=str)
+
+
 def test_logs_carry_no_phone_password_email_or_token(api: ApiClient, tenant):
     buffer = io.StringIO()
     handler = logging.StreamHandler(buffer)
@@ -60,11 +78,18 @@ def test_logs_carry_no_phone_password_email_or_token(api: ApiClient, tenant):
                                          "password": PASSWORD})
         api.get("/v1/tenant", token=tenant.token)
         api.post("/v1/auth/refresh", json={"refresh_token": tenant.refresh_token})
+        community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()
+        resident = api.post("/v1/residents", token=tenant.token, json={"name": "日志", "phone": "13987650002"}).json()
+        api.get("/v1/residents", token=tenant.token, params={"q": "13987650002"})
+        ticket = api.post("/v1/tickets", token=tenant.token, json={
+            "kind": "inquiry", "description": "来电", "resident_id": resident["id"],
+            "location": {"community_id": community["id"], "common_area": "大门"}}).json()
+        api.post(f"/v1/tickets/{ticket['id']}/reveal-phone", token=tenant.token)
     finally:
         linli_logger.removeHandler(handler)
     output = buffer.getvalue()
     assert "request completed" in output and "login attempt" in output  # the logs were written…
-    assert phone not in output                                            # …without what they must not hold
+    assert phone not in output and "13987650002" not in output            # …without what they must not hold
     assert PASSWORD not in output and "Wrong-but-secret-9" not in output
     assert tenant.admin_email not in output
     assert tenant.token not in output and tenant.refresh_token.rsplit(".", 1)[-1] not in output

@@ -40,6 +40,7 @@ TENANT = "tnt_svc"
 class Resident:
     resident_id: str
     name: str
+    phone: str = "13800000001"
 
 
 @dataclass
@@ -111,6 +112,11 @@ class Desk:
 
 @pytest.fixture
 def desk() -> Desk:
+    return new_desk()
+
+
+def new_desk() -> Desk:
+    """The ticket services on fresh fakes (other service tests build on the same desk)."""
     store = MemoryStore()
     tickets = InMemoryTicketRepository(store)
     configs = Configs(TenantConfig())

@@ -27,6 +27,18 @@ def test_tokens_verify_and_carry_tenant_role_and_kid():
     assert (claims.tenant_id, claims.subject, claims.kind, claims.role) == ("tnt_1", "usr_1", "staff", "agent")
 
 
+def test_a_residents_token_carries_their_name_and_masked_phone_only_as_strings():
+    codec = TokenCodec(KEYS, "2026-b", ttl_seconds=900, clock=lambda: NOW)
+    token = codec.issue(tenant_id="tnt_1", subject="res_1", kind="resident", role=None, now=NOW, units=[],
+                        name="陈阿姨", phone_hint="138****0001")
+    claims = codec.verify(token)
+    assert (claims.name, claims.phone_hint) == ("陈阿姨", "138****0001")
+    odd = jwt.encode({"iss": "linli", "sub": "res_1", "tid": "tnt_1", "typ": "resident", "iat": int(NOW.timestamp()),
+                      "exp": int((NOW + timedelta(minutes=5)).timestamp()), "nm": ["x"], "ph": 13800000001},
+                     KEYS["2026-b"], "HS256", {"kid": "2026-b"})
+    assert (codec.verify(odd).name, codec.verify(odd).phone_hint) == (None, None)
+
+
 def test_rotation_keeps_old_kids_valid_until_removed():
     old = TokenCodec(KEYS, "2026-a", 900, clock=lambda: NOW).issue(tenant_id="t", subject="u", kind="staff",
                                                                    role=None, now=NOW)

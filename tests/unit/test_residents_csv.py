@@ -121,6 +121,6 @@ def test_more_rows_than_one_import_takes_are_refused():
 
 def test_blank_lines_missing_columns_and_empty_files():
     assert parse("", ",,,,,,", "翠苑,1栋,,101,王,13800000001,")[0][0].line == 4
-    assert csv_files.parse_residents_csv("") == ([], [RowError(1, None, "the file is empty")])
+    assert csv_files.parse_residents_csv("") == ([], [RowError(1, None, "the file is empty", "empty_file")])
     assert csv_files.parse_residents_csv("小区,姓名\n翠苑,陈\n") == (
-        [], [RowError(1, None, "missing columns: building, number, phone")])
+        [], [RowError(1, None, "missing columns: building, number, phone", "missing_columns")])
