@@ -10,11 +10,16 @@ ROOT = Path(__file__).resolve().parents[1]
 # The resident H5 page, once built (a later issue adds it, served at /r/<slug>/). Until the built page is there,
 # the banner does not advertise its URL.
 RESIDENT_PAGE = ROOT / "web" / "resident" / "dist" / "index.html"
+CONSOLE_PAGE = ROOT / "web" / "console" / "dist" / "index.html"  # built by `make web`, which `make run` runs first
 
 
 def banner(api_url: str, aws_endpoint: str, table_name: str, *, log_level: str,
-           resident_page: Path | None = RESIDENT_PAGE, data_dir: str | None = None) -> str:
-    """The banner; the resident page's line only when ``resident_page`` exists, the data's when it persists."""
+           resident_page: Path | None = RESIDENT_PAGE, data_dir: str | None = None,
+           console_page: Path | None = CONSOLE_PAGE) -> str:
+    """The banner; a web page's line only when its built files exist, the data's when it persists."""
+    console = ""
+    if console_page is not None and console_page.is_file():
+        console = f"\n  Staff console    {api_url}/console/   (sign in with a staff login below)"
     page = ""
     if resident_page is not None and resident_page.is_file():
         page = f"\n  Resident page    {api_url}/r/{DEMO_SLUG}/"
@@ -23,7 +28,7 @@ def banner(api_url: str, aws_endpoint: str, table_name: str, *, log_level: str,
     quiet = level_note(log_level)
     kept = f"\n  Data             {data_dir}   (kept across restarts; make reset clears it)" if data_dir else ""
     return f"""
-Linli is running (stage: local)
+Linli is running (stage: local){console}
   API              {api_url}
   OpenAPI          {api_url}/v1/openapi.json
   Demo branding    {api_url}/v1/public/tenants/{DEMO_SLUG}/branding{page}

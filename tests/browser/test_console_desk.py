@@ -42,6 +42,7 @@ def test_agent_acknowledges_assigns_notes_and_replies_and_the_resident_sees_only
     sign_in(page, "agent@demo.test")
     row = page.locator("[data-test=queue-table] .el-table__row", has_text=ticket["number"])
     row.wait_for()
+    page.wait_for_selector("[data-test=queue-table] .el-loading-mask", state="hidden")
     shot(page, "queue")
     row.click()
     page.wait_for_selector(f"[data-test=ticket-number]:has-text('{ticket['number']}')")

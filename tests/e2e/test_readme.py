@@ -101,6 +101,16 @@ def test_the_banner_lists_demo_residents_and_no_dead_url(tmp_path):
     assert "Resident page    http://127.0.0.1:8000/r/demo/" in built
 
 
+def test_the_banner_names_the_console_once_it_is_built(tmp_path):
+    from devstack.banner import banner
+
+    page = tmp_path / "console.html"
+    args = ("http://127.0.0.1:8000", "http://127.0.0.1:4566", "linli-local")
+    assert "/console/" not in banner(*args, log_level="WARNING", console_page=page)
+    page.write_text("<!doctype html>")
+    assert "Staff console    http://127.0.0.1:8000/console/" in banner(*args, log_level="WARNING", console_page=page)
+
+
 def test_readme_documents_the_two_commands_and_demo_logins():
     text = README.read_text(encoding="utf-8")
     for promise in ("make run", "make test", "admin@demo.test", "agent@demo.test", "tech@demo.test",

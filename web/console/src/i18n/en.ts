@@ -51,7 +51,7 @@ export default {
     buckets: { mine: 'Mine', unassigned: 'Unassigned', open: 'All open', atRisk: 'At risk', waiting: 'Waiting on resident', resolved: 'Awaiting confirmation' },
     filters: {
       status: 'Status', kind: 'Kind', priority: 'Priority', community: 'Community', assignee: 'Assignee', created: 'Created',
-      start: 'From', end: 'To', search: 'Ticket number / resident phone / unit', apply: 'Filter',
+      start: 'From', end: 'To', search: 'Ticket number / resident phone / unit',
     },
     columns: { number: 'Number', kind: 'Kind', priority: 'Priority', location: 'Location', resident: 'Resident', age: 'Age', sla: 'SLA', status: 'Status', assignee: 'Assignee' },
     newTickets: '{n} new tickets — show them', empty: 'No tickets here', notFound: 'No ticket numbered {number}',

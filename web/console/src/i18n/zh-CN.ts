@@ -49,7 +49,7 @@ export default {
     buckets: { mine: '我的工单', unassigned: '待派单', open: '全部未完成', atRisk: '即将超时', waiting: '等待业主', resolved: '待业主确认' },
     filters: {
       status: '状态', kind: '类型', priority: '优先级', community: '小区', assignee: '处理人', created: '提交时间',
-      start: '开始日期', end: '结束日期', search: '工单号 / 业主手机号 / 房号', apply: '筛选',
+      start: '开始日期', end: '结束日期', search: '工单号 / 业主手机号 / 房号',
     },
     columns: { number: '工单号', kind: '类型', priority: '优先级', location: '位置', resident: '业主', age: '已等待', sla: '时效', status: '状态', assignee: '处理人' },
     newTickets: '有 {n} 张新工单，点击查看', empty: '这里没有工单', notFound: '没有找到工单号 {number}',
