@@ -507,7 +507,7 @@ class ResidentRepository:
 
         Maintenance, not a request: it reads every resident of the tenant (one Query a page) and commits one
         transaction per resident that needs it. Run it once per tenant when deploying the search
-        (``devstack`` does for the data it finds on start)."""
+        (the local stack does it for the data it finds on start)."""
         ctx = TenantContext(tenant_id, Principal("system", "search-backfill"))
         changed = 0
         for item in ResidentItem.query(keys.tenant_pk(tenant_id), ResidentItem.SK.startswith("RES#"),
