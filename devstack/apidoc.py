@@ -16,13 +16,22 @@ GENERATOR = ROOT / "web" / "console" / "node_modules" / ".bin" / "openapi-typesc
 
 
 def current_document() -> dict:
-    """The document as the app builds it (no stack, no AWS: it is made from the route registry)."""
-    os.environ.setdefault("LINLI_STAGE", "local")
-    import app  # noqa: F401 - registers every route
-    from chalicelib.core.http import api
-    from chalicelib.core.openapi import build_document
+    """The document as the deployed app serves it, built in a fresh interpreter from the route registry (no stack,
+    no AWS): the same whatever this process imported before, e.g. without the local stage's dev-only routes."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("LINLI_")}
+    environment["LINLI_STAGE"] = "dev"
+    done = subprocess.run([sys.executable, "-c", _BUILD], cwd=ROOT, env=environment, check=True,
+                          capture_output=True, text=True)
+    return json.loads(done.stdout)
 
-    return build_document(api)
+
+_BUILD = """
+import json
+import app  # registers every route
+from chalicelib.core.http import api
+from chalicelib.core.openapi import build_document
+print(json.dumps(build_document(api)))
+"""
 
 
 def render(document: dict) -> str:
