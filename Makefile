@@ -69,10 +69,13 @@ replay-events: $(STAMP) ## Replay the event dispatcher's dead letters on the run
 
 test: $(STAMP) web browser-deps ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra, web (vitest), browser
 	@cd web/console && npx --no-install vitest run --reporter=dot
-	@$(PY) -m pytest -n $(PYTEST_WORKERS) chalicelib tests
+	@cd web/resident && npx --no-install vitest run --reporter=dot
+	@cd web/resident && npm run --silent build:mp-weixin >/dev/null && npm run --silent check:mp
+	@$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=12 chalicelib tests
 
 test-web: web-deps ## The web apps' unit tests (vitest), seconds
 	@cd web/console && npx --no-install vitest run
+	@cd web/resident && npx --no-install vitest run
 
 test-fast: $(STAMP) ## The quick loop: doctests, unit and service tests on in-memory fakes (no emulator), seconds
 	@$(PY) -m pytest chalicelib tests/unit tests/service tests/contract -k "not dynamodb"
@@ -87,4 +90,4 @@ package: $(STAMP) ## One CloudFormation/SAM template in out/ (chalice package + 
 	@$(PY) -m infra.package out
 
 clean:
-	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis web/console/node_modules web/console/dist
+	rm -rf $(VENV) out .pytest_cache .ruff_cache .hypothesis web/console/node_modules web/console/dist web/resident/node_modules web/resident/dist

@@ -9,7 +9,7 @@ from devstack.demo import DEMO_PASSWORD, DEMO_SLUG, DEMO_STAFF, demo_residents
 ROOT = Path(__file__).resolve().parents[1]
 # The resident H5 page, once built (a later issue adds it, served at /r/<slug>/). Until the built page is there,
 # the banner does not advertise its URL.
-RESIDENT_PAGE = ROOT / "web" / "resident" / "dist" / "index.html"
+RESIDENT_PAGE = ROOT / "web" / "resident" / "dist" / "build" / "h5" / "index.html"
 CONSOLE_PAGE = ROOT / "web" / "console" / "dist" / "index.html"  # built by `make web`, which `make run` runs first
 
 

@@ -62,6 +62,9 @@ class WebApp:
 APPS = (
     WebApp("console", ROOT / "web" / "console", ROOT / "web" / "console" / "dist",
            ("index.html", "vite.config.ts", "tsconfig.json", "src/**/*", "public/**/*")),
+    # the resident H5 (uni build); `make test` also builds the WeChat mini-program from the same sources
+    WebApp("resident app", ROOT / "web" / "resident", ROOT / "web" / "resident" / "dist" / "build" / "h5",
+           ("index.html", "vite.config.ts", "tsconfig.json", "src/**/*")),
 )
 
 

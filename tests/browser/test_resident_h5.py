@@ -8,7 +8,6 @@ import struct
 import time
 import zlib
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -75,9 +74,23 @@ def stored_session(page: Any, key: str) -> dict[str, Any]:
     return json.loads(stored) if isinstance(stored, str) else stored
 
 
+def wait_out_the_resend_cooldown(api: ApiClient, phone: str, cooldown: float = 61) -> None:
+    """Another test of the same stack may have asked for this phone's code a moment ago (the console's desk test
+    signs 13800000001 in through the API): the API then answers 429 for a minute, as it would a person."""
+    from datetime import datetime, timezone
+
+    items = api.get("/v1/dev/messages", params={"to": phone}).json()["items"]
+    sent = [m["sent_at"] for m in items if m["channel"] == "sms" and "code" in (m.get("params") or {})]
+    if sent:
+        age = (datetime.now(timezone.utc) - datetime.fromisoformat(max(sent).replace("Z", "+00:00"))).total_seconds()
+        if age < cooldown:
+            time.sleep(cooldown - age)
+
+
 def sign_in_as_resident(page: Any, api: ApiClient, phone: str) -> None:
     """On the sign-in page: ask for a code, read it from the local SMS recorder, sign in."""
     page.locator("[data-test=phone] input").fill(phone)
+    wait_out_the_resend_cooldown(api, phone)
     seen = sms_code_ids(api, phone)
     page.click("[data-test=get-code]")
     code = code_sent_after(api, phone, seen)
@@ -182,7 +195,8 @@ def test_the_desk_acknowledges_a_technician_resolves_on_the_phone_and_the_reside
     assert acknowledged.status_code == 200, acknowledged.text
     technician = next(s for s in api.get("/v1/staff", token=agent, params={"role": "technician"}).json()["items"]
                       if s["email"] == "tech@demo.test")
-    assigned = api.post(f"/v1/tickets/{filed['id']}/actions/assign", token=agent, json={"assignee_id": technician["id"]})
+    assigned = api.post(f"/v1/tickets/{filed['id']}/actions/assign", token=agent,
+                        json={"assignee_id": technician["id"]})
     assert assigned.status_code == 200, assigned.text
 
     page.reload()  # the resident sees the new status and the unread notice
@@ -230,8 +244,10 @@ def test_the_desk_acknowledges_a_technician_resolves_on_the_phone_and_the_reside
     page.wait_for_selector("[data-test=detail-status]:has-text('待确认')")
     page.click("[data-action=confirm]")
     page.wait_for_selector("[data-test=detail-status]:has-text('已完成')")
+    page.wait_for_selector("[data-test=timeline] >> text=您已确认问题解决")  # the page has reloaded the story
     page.click("[data-action=rate]")
     sheet = page.locator("[data-test=rate-sheet]")
+    sheet.wait_for()
     sheet.locator(".wd-rate__item").nth(4).click()
     sheet.locator(".chip", has_text="技术好").click()
     sheet.locator("[data-test=rate-comment] textarea").fill("师傅很专业")
@@ -245,10 +261,11 @@ def test_the_desk_acknowledges_a_technician_resolves_on_the_phone_and_the_reside
 
 def test_two_tenants_get_their_own_name_and_colour_from_the_same_build(phone, api, stack):
     page = phone
-    for company, colour, rgb in (("绿城物业", "#00A870", "rgb(0, 168, 112)"), ("金桂物业", "#C2185B", "rgb(194, 24, 91)")):
+    brands = (("绿城物业", "#00A870", "rgb(0, 168, 112)"), ("金桂物业", "#C2185B", "rgb(194, 24, 91)"))
+    for company, colour, rgb in brands:
         tenant = api.new_tenant(company=company)
-        patched = api.patch("/v1/tenant", token=tenant.token, json={"branding": {"primary_color": colour,
-                                                                                 "contact_phone": "0571-88880000"}})
+        branding = {"primary_color": colour, "contact_phone": "0571-88880000"}
+        patched = api.patch("/v1/tenant", token=tenant.token, json={"branding": branding})
         assert patched.status_code == 200, patched.text
         page.goto(f"/r/{tenant.slug}/")
         page.wait_for_selector(f"[data-test=tenant-name]:has-text('{company}')")
@@ -277,3 +294,18 @@ def test_elder_mode_makes_the_type_larger_and_stays_on_after_a_reload(phone, sta
     page.wait_for_selector("[data-kind=repair]")
     assert page.locator(".page.elder").count() == 1
     shot(page, "resident-elder-home")
+
+
+def test_emergency_is_one_tap_from_home_and_files_a_p1_ticket(phone, api, stack):
+    page = phone
+    page.goto(f"/r/{DEMO_SLUG}/#/pages/login/index")
+    sign_in_as_resident(page, api, "13800000004")
+    page.click("[data-test=emergency]")
+    sheet = page.locator("[data-test=emergency-sheet]")
+    sheet.wait_for()
+    sheet.locator("[data-test=emergency-send]").click()  # above the tab bar, not under it
+    page.wait_for_selector("[data-test=detail-number]")
+    number = re.search(r"\d{6,}", page.inner_text("[data-test=detail-number]")).group(0)
+    token = stored_session(page, f"linli.{DEMO_SLUG}.resident")["access_token"]
+    filed = next(t for t in api.get("/v1/me/tickets", token=token).json()["items"] if t["number"] == number)
+    assert filed["kind"] == "emergency" and filed["priority"] == "P1"

@@ -6,7 +6,7 @@ import { ApiError, buildUrl, createApi, type TokenStore, type Tokens } from '@/p
 import { wechatSignIn } from '@/platform/login'
 import { uniSend } from '@/platform/uni'
 import { uniPostForm, uploadImage, type PreparedImage } from '@/platform/upload'
-import { createResidentAuth } from '@/stores/auth'
+import { createResidentAuth, type ResidentSession } from '@/stores/auth'
 import { createSessionStore } from '@/stores/session'
 import { uniStorage } from '@/platform/uni'
 import { errorBody, FakeUni, json, residentToken, type Route } from './fakes'
@@ -135,9 +135,9 @@ describe('mini-program sign-in (fake uni)', () => {
     const u = new FakeUni(wechatRoutes(bound))
     u.loginCodes = ['wx-code-1', 'wx-code-2']
     const storage = uniStorage(u)
-    const session = createSessionStore(storage, 'linli.demo.resident')
+    const session = createSessionStore<ResidentSession>(storage, 'linli.demo.resident')
     const api = apiOn(u, session.tokens)
-    const auth = createResidentAuth({ api, session: session as never, storage, slug: SLUG, now: () => 0 })
+    const auth = createResidentAuth({ api, session, storage, slug: SLUG, now: () => 0 })
 
     expect(await auth.signInWithWechat(u)).toBe('binding_required')
     expect(auth.state.bindingToken).toBe('bind-1')
