@@ -15,7 +15,7 @@ import pytest
 from devstack.demo import DEMO_SLUG
 from devstack.web import RESIDENT_DIST
 from tests.browser.conftest import shot
-from tests.helpers import ApiClient
+from tests.helpers import ApiClient, wait_out_the_resend_cooldown
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -72,19 +72,6 @@ def stored_session(page: Any, key: str) -> dict[str, Any]:
     while isinstance(stored, dict) and "data" in stored and "type" in stored:
         stored = stored["data"]
     return json.loads(stored) if isinstance(stored, str) else stored
-
-
-def wait_out_the_resend_cooldown(api: ApiClient, phone: str, cooldown: float = 61) -> None:
-    """Another test of the same stack may have asked for this phone's code a moment ago (the console's desk test
-    signs 13800000001 in through the API): the API then answers 429 for a minute, as it would a person."""
-    from datetime import datetime, timezone
-
-    items = api.get("/v1/dev/messages", params={"to": phone}).json()["items"]
-    sent = [m["sent_at"] for m in items if m["channel"] == "sms" and "code" in (m.get("params") or {})]
-    if sent:
-        age = (datetime.now(timezone.utc) - datetime.fromisoformat(max(sent).replace("Z", "+00:00"))).total_seconds()
-        if age < cooldown:
-            time.sleep(cooldown - age)
 
 
 def sign_in_as_resident(page: Any, api: ApiClient, phone: str) -> None:

@@ -29,6 +29,26 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+
+def _import_all(package_name: str) -> None:
+    """Import every module of ``package_name`` now, at collection. schemathesis imports some of its modules on first
+    use, and pytest rewrites them (schemathesis is a pytest plugin) by parsing their source; CPython 3.11 up to
+    3.11.7 can fail such a parse with "AST constructor recursion depth mismatch" once any thread of the process has
+    hit a RecursionError, which the stack serving hostile input in the same process may have done by the
+    time this test runs. Parsing them before any test runs avoids it."""
+    import importlib
+    import pkgutil
+
+    package = importlib.import_module(package_name)
+    for module in pkgutil.walk_packages(package.__path__, package_name + "."):
+        try:
+            importlib.import_module(module.name)
+        except ImportError:  # optional extras schemathesis does not need here
+            continue
+
+
+_import_all("schemathesis.specs.openapi")
+
 pytestmark = pytest.mark.e2e
 
 SEED = 20261127
