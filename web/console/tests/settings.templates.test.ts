@@ -103,7 +103,7 @@ async function python(script: string, input: unknown): Promise<unknown | null> {
   const cp = await import(['node', 'child_process'].join(':'))
   const root = new URL('../../../', import.meta.url).pathname
   const bin = `${root}.venv/bin/python`
-  if (!fs.existsSync(bin)) return null
+  if (!fs.existsSync(bin)) throw new Error(`${bin} is missing: make test-web installs it first`)
   return JSON.parse(cp.execFileSync(bin, ['-c', script], { cwd: root, input: JSON.stringify(input), encoding: 'utf8' }))
 }
 
@@ -121,7 +121,7 @@ describe('the console equals the server', () => {
       checks: (string | null)[]; renders: string[][]; replies: [string, string[]][]; defaults: Record<string, string>
       emergency: Record<string, string>; variables: string[]; placeholders: string[]
     } | null
-    if (server === null) return
+
     expect([...NOTIFICATION_VARIABLES].sort()).toEqual(server.variables)
     expect([...REPLY_PLACEHOLDERS]).toEqual(server.placeholders)
     texts.forEach((text, i) => {
