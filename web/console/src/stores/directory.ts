@@ -4,23 +4,12 @@ import { defineStore } from 'pinia'
 import { computed, ref } from 'vue'
 import { useI18n } from 'vue-i18n'
 import { api, unwrap, type components } from '@/api'
+import { allPages } from '@/lib/people/places'
 import { useSession } from './session'
 
 type Community = components['schemas']['CommunityOut']
 type Staff = components['schemas']['StaffOut']
 type Kind = components['schemas']['TicketKind']
-
-async function all<T>(fetchPage: (cursor?: string) => Promise<{ items: T[]; next_cursor?: string | null }>): Promise<T[]> {
-  const out: T[] = []
-  let cursor: string | undefined
-  for (let page = 0; page < 20; page++) {
-    const body = await fetchPage(cursor)
-    out.push(...body.items)
-    if (!body.next_cursor) break
-    cursor = body.next_cursor
-  }
-  return out
-}
 
 export const useDirectory = defineStore('directory', () => {
   const session = useSession()
@@ -46,11 +35,11 @@ export const useDirectory = defineStore('directory', () => {
   async function load(force = false): Promise<void> {
     if (loaded.value && !force) return
     const jobs: Promise<unknown>[] = [
-      all((cursor) => unwrap(api.GET('/v1/communities', { params: { query: { limit: 100, cursor } } })))
+      allPages((cursor) => unwrap(api.GET('/v1/communities', { params: { query: { limit: 100, cursor } } })))
         .then((items) => (communities.value = items)),
     ]
     if (session.can('staff:read')) {
-      jobs.push(all((cursor) => unwrap(api.GET('/v1/staff', { params: { query: { limit: 100, cursor } } })))
+      jobs.push(allPages((cursor) => unwrap(api.GET('/v1/staff', { params: { query: { limit: 100, cursor } } })))
         .then((items) => (staff.value = items)))
     }
     await Promise.all(jobs)
