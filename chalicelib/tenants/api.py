@@ -102,7 +102,7 @@ def patch_tenant(call: Call) -> TenantOut:
 def me(call: Call) -> Any:
     if call.tenant.principal.kind == "resident":
         return resident_profiles().me(call.tenant)
-    return staff().me(call.tenant)
+    return staff().me(call.tenant, tenant_configs().config(call.tenant.tenant_id))
 
 
 @api.route(bp, "POST", "/v1/staff", permission=Permission.STAFF_WRITE, body=schemas.StaffIn,

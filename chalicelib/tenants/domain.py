@@ -123,6 +123,9 @@ Phone = Annotated[str, StringConstraints(max_length=20), AfterValidator(_phone),
                                   "description": "Mainland China mobile, landline or 400 number (spaces dropped)"})]
 HexColour = Annotated[str, StringConstraints(pattern=HEX_COLOUR_RE.pattern)]
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+# The resident page's one-line notice (停水通知, 物业费缴纳提醒 …) and its browser/mini-program title.
+Notice = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=120)]
+PageTitle = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
 Locale = Literal["zh-CN", "en"]
 
 
@@ -133,6 +136,8 @@ class Branding(Schema):
     logo_url: HttpsUrl | None = None
     primary_color: HexColour = "#1677FF"
     contact_phone: Phone | None = None
+    notice: Notice | None = None
+    page_title: PageTitle | None = None
 
 
 Priority = Literal["P1", "P2", "P3", "P4"]

@@ -24,6 +24,8 @@ from chalicelib.tenants.domain import (
     HttpsUrl,
     Locale,
     Name,
+    Notice,
+    PageTitle,
     Phone,
     Team,
     TicketKind,
@@ -70,6 +72,8 @@ class BrandingPatch(Request):
     logo_url: HttpsUrl | None = None
     primary_color: HexColour | None = None
     contact_phone: Phone | None = None
+    notice: Notice | None = Field(None, description="One line shown on the resident page's home (null removes it)")
+    page_title: PageTitle | None = Field(None, description="The resident page's title (default: the display name)")
 
 
 class TenantPatch(Request):
@@ -121,6 +125,8 @@ class PublicBrandingOut(Schema):
     logo_url: str | None
     primary_color: str
     contact_phone: str | None
+    notice: str | None = None
+    page_title: str = Field(description="The page's title: the branding's own, else the name")
     locale: str
     ticket_kinds: list[TicketKind]
 
@@ -166,6 +172,13 @@ class StaffQuery(ListQuery):
     with_load: bool = Field(False, description="Add each member's open_tickets, the assign picker's load")
 
 
+class MyTeamOut(Schema):
+    id: str
+    name: str
+    grab_pool: bool = Field(description="A dispatch rule sends tickets to this team's grab pool (抢单): list them "
+                                        "with GET /v1/tickets?pool=<id>, take one with the grab action")
+
+
 class StaffMeOut(StaffOut):
     """The signed-in staff member and what their role may do: the console hides what it may not (the server still
     enforces every permission on every route)."""
@@ -173,7 +186,7 @@ class StaffMeOut(StaffOut):
     kind: Literal["staff"] = "staff"
     tenant_id: str
     permissions: list[Permission] = Field(description="The role's permissions (core.permissions)")
-
+    teams: list[MyTeamOut] = Field(default_factory=list, description="The teams this member is in")
 
 class SignupOut(Schema):
     tenant: TenantOut

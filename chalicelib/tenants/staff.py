@@ -14,11 +14,11 @@ from chalicelib.core.tenancy import TenantContext
 from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
 from chalicelib.tenants.access import TenantAccess, access_revoked
 from chalicelib.tenants.api_keys import ApiKeyService
-from chalicelib.tenants.domain import check_password
+from chalicelib.tenants.domain import TenantConfig, check_password
 from chalicelib.tenants.passwords import Passwords
 from chalicelib.tenants.ports import StaffLoad, TenantStore
 from chalicelib.tenants.records import Staff, new_staff
-from chalicelib.tenants.schemas import StaffIn, StaffMeOut, StaffOut, StaffPatch
+from chalicelib.tenants.schemas import MyTeamOut, StaffIn, StaffMeOut, StaffOut, StaffPatch
 from chalicelib.tenants.views import staff_out
 
 PII_FIELDS = ("phone", "password")  # audited as changed, never with their values
@@ -70,12 +70,17 @@ class StaffService:
         self._load = load
         self._names: TTLCache[str] = TTLCache(name_cache_seconds)
 
-    def me(self, ctx: TenantContext) -> StaffMeOut:
+    def me(self, ctx: TenantContext, config: TenantConfig) -> StaffMeOut:
+        """The caller with their role's permissions and their teams (``config``: the tenant's configuration, where
+        teams and dispatch rules live), each saying whether tickets reach it as a grab pool."""
         if ctx.principal.kind != "staff":
             raise NotFoundError()
         member = self.get_staff(ctx, ctx.principal.id)
+        pools = {rule.team_id for rule in config.dispatch_rules if rule.mode == "grab"}
+        teams = [MyTeamOut(id=team.id, name=team.name, grab_pool=team.id in pools) for team in config.teams
+                 if any(m.user_id == member.id for m in team.members)]
         return StaffMeOut(**member.model_dump(), tenant_id=ctx.tenant_id,
-                          permissions=sorted(permissions_for(member.role)))
+                          permissions=sorted(permissions_for(member.role)), teams=teams)
 
     def get_staff(self, ctx: TenantContext, user_id: str) -> StaffOut:
         return staff_out(self._staff_or_404(ctx, user_id), ctx)

@@ -27,9 +27,11 @@ def tenant_out(tenant: Tenant) -> TenantOut:
 def public_branding_out(tenant: Tenant) -> PublicBrandingOut:
     """What the white-labelled resident page shows: no configuration beyond branding and visible kinds."""
     config = TenantConfig.model_validate(tenant.config)
-    return PublicBrandingOut(slug=tenant.slug, name=config.branding.display_name or tenant.company_name,
-                             logo_url=config.branding.logo_url, primary_color=config.branding.primary_color,
-                             contact_phone=config.branding.contact_phone, locale=config.locale,
+    branding = config.branding
+    name = branding.display_name or tenant.company_name
+    return PublicBrandingOut(slug=tenant.slug, name=name, logo_url=branding.logo_url,
+                             primary_color=branding.primary_color, contact_phone=branding.contact_phone,
+                             notice=branding.notice, page_title=branding.page_title or name, locale=config.locale,
                              ticket_kinds=[k for k in config.ticket_kinds if k.resident_visible])
 
 

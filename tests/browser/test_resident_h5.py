@@ -15,7 +15,7 @@ import pytest
 from devstack.demo import DEMO_SLUG
 from devstack.web import RESIDENT_DIST
 from tests.browser.conftest import shot
-from tests.helpers import ApiClient, wait_out_the_resend_cooldown
+from tests.helpers import PASSWORD, ApiClient, wait_out_the_resend_cooldown
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
@@ -251,7 +251,9 @@ def test_two_tenants_get_their_own_name_and_colour_from_the_same_build(phone, ap
     brands = (("绿城物业", "#00A870", "rgb(0, 168, 112)"), ("金桂物业", "#C2185B", "rgb(194, 24, 91)"))
     for company, colour, rgb in brands:
         tenant = api.new_tenant(company=company)
-        branding = {"primary_color": colour, "contact_phone": "0571-88880000"}
+        branding = {"primary_color": colour, "contact_phone": "0571-88880000",
+                    "notice": f"{company}：12月3日 9:00–12:00 3栋停水检修，请提前储水",
+                    "page_title": f"{company}服务大厅"}
         patched = api.patch("/v1/tenant", token=tenant.token, json={"branding": branding})
         assert patched.status_code == 200, patched.text
         page.goto(f"/r/{tenant.slug}/")
@@ -262,7 +264,8 @@ def test_two_tenants_get_their_own_name_and_colour_from_the_same_build(phone, ap
         head = page.locator("uni-page-head .uni-page-head").first
         assert head.evaluate("el => getComputedStyle(el).backgroundColor") == rgb  # the navigation bar too
         assert page.inner_text("[data-test=hotline]") == "0571-88880000"
-        assert company in page.title()
+        assert page.inner_text("[data-test=notice]").endswith(branding["notice"])
+        page.wait_for_function("title => document.title.includes(title)", arg=branding["page_title"])
         shot(page, f"resident-tenant-{colour.lstrip('#').lower()}")
 
 
@@ -296,3 +299,52 @@ def test_emergency_is_one_tap_from_home_and_files_a_p1_ticket(phone, api, stack)
     token = stored_session(page, f"linli.{DEMO_SLUG}.resident")["access_token"]
     filed = next(t for t in api.get("/v1/me/tickets", token=token).json()["items"] if t["number"] == number)
     assert filed["kind"] == "emergency" and filed["priority"] == "P1"
+
+
+def test_a_technician_grabs_a_job_from_the_team_pool_and_a_slower_one_is_told_it_is_gone(
+        technician_phone, api, stack):
+    """Where the tenant dispatches to a grab pool (抢单), its team's technicians see the pool beside their jobs; the
+    first tap takes the job, a colleague who was slower is told so and the job leaves the pool."""
+    tenant = api.new_tenant(company="抢单物业")
+    fast, _ = api.add_staff(tenant, "technician")
+    slow, slow_token = api.add_staff(tenant, "technician")
+    config = {"teams": [{"id": "plumbers", "name": "水电班", "members": [{"user_id": fast["id"]},
+                                                                        {"user_id": slow["id"]}]}],
+              "dispatch_rules": [{"match": {"kind": "repair"}, "team_id": "plumbers", "mode": "grab"}]}
+    assert api.patch("/v1/tenant", token=tenant.token, json=config).status_code == 200
+    community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()
+    resident = api.post("/v1/residents", token=tenant.token, json={"name": "陈阿姨", "phone": "13700001234"}).json()
+
+    def file(description: str) -> dict[str, Any]:
+        created = api.post("/v1/tickets", token=tenant.token, json={
+            "kind": "repair", "category": "水电", "description": description, "resident_id": resident["id"],
+            "location": {"community_id": community["id"], "common_area": "3栋电梯厅"}})
+        assert created.status_code == 201, created.text
+        assert created.json()["assignee_id"] is None  # in the pool, nobody's yet
+        return created.json()
+
+    first, second = file("电梯厅顶灯不亮"), file("楼道水管滴水")
+    me = api.get("/v1/me", token=slow_token).json()
+    assert me["teams"] == [{"id": "plumbers", "name": "水电班", "grab_pool": True}]
+
+    tech = technician_phone
+    tech.goto(f"/r/{tenant.slug}/#/pages/tech/login")
+    tech.locator("[data-test=tech-email] input").fill(fast["email"])
+    tech.locator("[data-test=tech-password] input").fill(PASSWORD)
+    tech.click("[data-test=tech-sign-in]")
+    tech.click("[data-test=tab-pool]")
+    tech.locator(f"[data-test=pool-job][data-number='{second['number']}']").wait_for()
+    assert tech.locator("[data-test=pool-job]").count() == 2
+    shot(tech, "technician-grab-pool")
+
+    taken = api.post(f"/v1/tickets/{second['id']}/actions/grab", token=slow_token, json={})  # a colleague is faster
+    assert taken.status_code == 200, taken.text
+    tech.locator(f"[data-test=pool-job][data-number='{second['number']}'] [data-test=grab]").click()
+    tech.wait_for_selector("[data-test=pool-notice] >> text=已被其他师傅抢走")
+    tech.locator(f"[data-test=pool-job][data-number='{second['number']}']").wait_for(state="detached")
+
+    tech.locator(f"[data-test=pool-job][data-number='{first['number']}'] [data-test=grab]").click()
+    tech.wait_for_selector("[data-test=job-status]")  # straight to the job it took
+    grabbed = api.get(f"/v1/tickets/{first['id']}", token=tenant.token).json()
+    assert (grabbed["assignee_id"], grabbed["status"]) == (fast["id"], "assigned")
+    assert api.get("/v1/tickets", token=slow_token, params={"pool": "plumbers"}).json()["items"] == []

@@ -13,6 +13,7 @@ operations run is checked against the document's.
 from __future__ import annotations
 
 import time
+import traceback
 
 import pytest
 import requests
@@ -91,6 +92,17 @@ def load_schema(api_url: str) -> schemathesis.BaseSchema:
 NO_INPUT = {"GET /v1/openapi.json"}
 
 
+def describe(error: BaseException) -> str:
+    """The failure and, for a group (hypothesis's "unreliable results", schemathesis's failure group), each of the
+    failures inside it with the line that raised it: a flaky failure is only diagnosable from what failed first."""
+    lines = [f"{type(error).__name__}: {error}"]
+    for inner in getattr(error, "exceptions", ()):
+        where = traceback.extract_tb(inner.__traceback__)[-1:] if inner.__traceback__ else []
+        origin = f" (at {where[0].filename}:{where[0].lineno})" if where else ""
+        lines.append("  - " + describe(inner).replace("\n", "\n    ") + origin)
+    return "\n".join(lines)
+
+
 def test_every_operation_answers_as_documented(stack, tenant, api):
     schema = load_schema(stack.api_url)
     failures: list[str] = []
@@ -125,7 +137,7 @@ def test_every_operation_answers_as_documented(stack, tenant, api):
         try:
             check()
         except (Exception, FailureGroup) as error:  # every operation runs; their failures are reported together
-            failures.append(f"{operation.label}: {error}")
+            failures.append(f"{operation.label}: {describe(error)}")
     assert operations == len([op for ops in schema.raw_schema["paths"].values() for op in ops])
     print(f"fuzzed {operations} operations in {time.monotonic() - started:.1f} s")
     assert not failures, "\n\n".join(failures)

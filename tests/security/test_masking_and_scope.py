@@ -10,6 +10,7 @@ from chalicelib.core.errors import NotFoundError
 from chalicelib.core.permissions import Permission, Role, permissions_for
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
+from chalicelib.tenants.domain import TenantConfig
 from chalicelib.tenants.schemas import ApiKeyIn, SignupIn, StaffIn
 from tests.fakes.residents import ResidentDesk
 from tests.fakes.tenants import TenantServices, tenant_services
@@ -64,7 +65,7 @@ def test_admin_and_self_see_the_phone(services):
     assert phones_seen(services, admin, user_id) == {PHONE}
     himself = TenantContext(admin.tenant_id, Principal("staff", user_id, Role.TECHNICIAN,
                                                        permissions_for(Role.TECHNICIAN)))
-    assert services.staff.me(himself).phone == PHONE
+    assert services.staff.me(himself, TenantConfig()).phone == PHONE
     assert services.staff.get_staff(himself, user_id).phone == PHONE
 
 

@@ -14,6 +14,7 @@ from chalicelib.core.errors import (
 )
 from chalicelib.core.permissions import Permission, Role
 from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.tenants.domain import DispatchRule, Team, TeamMember, TenantConfig
 from chalicelib.tenants.records import RefreshToken
 from chalicelib.tenants.schemas import SignupIn, StaffIn, StaffPatch
 from tests.fakes.tenants import TenantServices, tenant_services
@@ -135,7 +136,7 @@ def test_the_last_admin_cannot_be_demoted_or_disabled(services, admin, patch):
     with pytest.raises(ConflictError) as raised:
         services.staff.update_staff(admin, admin.principal.id, patch, None, NOW)
     assert raised.value.code == "last_admin"
-    assert services.staff.me(admin).role == Role.ADMIN and admin_count(services, admin) == 1
+    assert services.staff.me(admin, TenantConfig()).role == Role.ADMIN and admin_count(services, admin) == 1
 
 
 def test_with_a_second_admin_one_can_step_down_but_not_the_last(services, admin):
@@ -172,8 +173,22 @@ def test_a_deleted_member_is_gone_audited_signed_out_and_their_email_free(servic
 
 
 def test_me_is_the_signed_in_member_and_not_found_for_others(services, admin):
-    assert services.staff.me(admin).id == admin.principal.id
+    assert services.staff.me(admin, TenantConfig()).id == admin.principal.id
     with pytest.raises(NotFoundError):
-        services.staff.me(TenantContext(admin.tenant_id, Principal("api_key", "key_1")))
+        services.staff.me(TenantContext(admin.tenant_id, Principal("api_key", "key_1")), TenantConfig())
     with pytest.raises(NotFoundError):
         services.staff.get_staff(TenantContext("tnt_other", admin.principal), admin.principal.id)
+
+
+def test_me_lists_the_members_teams_and_which_of_them_take_tickets_as_a_grab_pool(services, admin):
+    me = admin.principal.id
+    config = TenantConfig(
+        teams=[Team(id="plumbers", name="水电班", members=[TeamMember(user_id=me)]),
+               Team(id="greens", name="绿化班", members=[TeamMember(user_id="usr_someone_else")]),
+               Team(id="night", name="夜班", members=[TeamMember(user_id=me, on_duty=False)])],
+        dispatch_rules=[DispatchRule(team_id="plumbers", mode="grab"),
+                        DispatchRule(team_id="night", mode="round_robin")])
+
+    teams = services.staff.me(admin, config).teams
+
+    assert [(t.id, t.name, t.grab_pool) for t in teams] == [("plumbers", "水电班", True), ("night", "夜班", False)]

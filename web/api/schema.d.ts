@@ -1354,6 +1354,16 @@ export interface components {
              */
             logo_url?: string | null;
             /**
+             * Notice
+             * @default null
+             */
+            notice?: string | null;
+            /**
+             * Page Title
+             * @default null
+             */
+            page_title?: string | null;
+            /**
              * Primary Color
              * @default #1677FF
              */
@@ -1376,6 +1386,18 @@ export interface components {
              * @default null
              */
             logo_url?: string | null;
+            /**
+             * Notice
+             * @description One line shown on the resident page's home (null removes it)
+             * @default null
+             */
+            notice?: string | null;
+            /**
+             * Page Title
+             * @description The resident page's title (default: the display name)
+             * @default null
+             */
+            page_title?: string | null;
             /**
              * Primary Color
              * @default null
@@ -2012,6 +2034,18 @@ export interface components {
             /** Marked */
             marked: number;
         };
+        /** MyTeamOut */
+        MyTeamOut: {
+            /**
+             * Grab Pool
+             * @description A dispatch rule sends tickets to this team's grab pool (抢单): list them with GET /v1/tickets?pool=<id>, take one with the grab action
+             */
+            grab_pool: boolean;
+            /** Id */
+            id: string;
+            /** Name */
+            name: string;
+        };
         /** NotificationOut */
         NotificationOut: {
             /** Body */
@@ -2181,6 +2215,16 @@ export interface components {
             logo_url: string | null;
             /** Name */
             name: string;
+            /**
+             * Notice
+             * @default null
+             */
+            notice?: string | null;
+            /**
+             * Page Title
+             * @description The page's title: the branding's own, else the name
+             */
+            page_title: string;
             /** Primary Color */
             primary_color: string;
             /** Slug */
@@ -2568,6 +2612,11 @@ export interface components {
             role: components["schemas"]["Role"];
             /** Status */
             status: string;
+            /**
+             * Teams
+             * @description The teams this member is in
+             */
+            teams?: components["schemas"]["MyTeamOut"][];
             /** Tenant Id */
             tenant_id: string;
             /** Updated At */

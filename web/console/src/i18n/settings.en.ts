@@ -10,7 +10,7 @@ export default {
     secretStored: 'I have stored it safely', savingMore: 'Saved; updating the community calendars…',
   },
   branding: {
-    title: 'Branding', intro: 'The name, logo, colour and service phone residents see on the H5 page and the mini-program; a save takes effect at once.',
+    title: 'Branding', intro: 'The name, logo, colour, service phone, home notice and page title residents see on the H5 page and the mini-program; a save takes effect at once.',
     name: 'Display name', nameHint: 'Shown at the top of the resident page; empty: the company name.', nameTooLong: 'At most 100 characters',
     logo: 'Logo URL', logoHint: 'An https:// image address; a square PNG with a transparent background works best.', logoHttps: 'Enter an image address starting with https://',
     primary: 'Primary colour', colourFormat: 'Enter # and 6 hex digits, e.g. #1677FF',
@@ -19,6 +19,9 @@ export default {
     preview: 'Resident page preview (live)', saved: 'Branding saved; residents see it at once', publicAt: 'Resident page:',
     previewName: 'Property service centre', previewTagline: 'Report online · 24-hour service', previewHello: 'Hello, how can we help?',
     previewEmergency: 'Emergency help', previewMine: 'My requests', previewHotline: 'Service hotline', previewNoPhone: 'No service phone set', previewCall: 'Call',
+    notice: 'Home notice', noticeHint: 'One line at the top of the resident home page, e.g. a water outage; empty: none.', noticeTooLong: 'At most 120 characters',
+    noticeExample: 'e.g. Water off in building 3 on 3 Dec, 9:00–12:00',
+    pageTitle: 'Page title', pageTitleHint: 'Shown on the browser tab and the mini-program title bar; empty: the display name.', pageTitleTooLong: 'At most 30 characters',
   },
   kinds: {
     keyExample: 'e.g. parking', title: 'Ticket kinds & categories', intro: 'The kinds residents and agents choose from. A saved kind keeps its key; hiding a kind leaves existing tickets alone.',

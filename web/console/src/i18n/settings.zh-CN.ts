@@ -9,7 +9,7 @@ export default {
     secretStored: '我已妥善保存', savingMore: '已保存，正在更新小区日历…',
   },
   branding: {
-    title: '品牌外观', intro: '业主在 H5 页面和小程序中看到的名称、Logo、主题色和客服电话，保存后即时生效。',
+    title: '品牌外观', intro: '业主在 H5 页面和小程序中看到的名称、Logo、主题色、客服电话、首页公告和页面标题，保存后即时生效。',
     name: '显示名称', nameHint: '显示在业主端页面顶部，留空则使用公司名称。', nameTooLong: '最多 100 个字',
     logo: 'Logo 地址', logoHint: '以 https:// 开头的图片地址，建议使用正方形透明背景 PNG。', logoHttps: '请填写以 https:// 开头的图片地址',
     primary: '主题色', colourFormat: '请填写 # 加 6 位十六进制颜色，如 #1677FF',
@@ -17,6 +17,9 @@ export default {
     preview: '业主端预览（实时）', saved: '品牌设置已保存，业主端即时生效', publicAt: '业主端地址：',
     previewName: '物业服务中心', previewTagline: '在线报事 · 24 小时服务', previewHello: '您好，请问需要什么帮助？',
     previewEmergency: '紧急求助', previewMine: '我的工单', previewHotline: '客服热线', previewNoPhone: '未设置客服电话', previewCall: '拨打',
+    notice: '首页公告', noticeHint: '一行文字显示在业主端首页顶部，如停水停电通知；留空则不显示。', noticeTooLong: '最多 120 个字',
+    noticeExample: '如：12 月 3 日 9:00–12:00 3 栋停水检修，请提前储水',
+    pageTitle: '页面标题', pageTitleHint: '浏览器标签和小程序标题栏显示的文字，留空则使用显示名称。', pageTitleTooLong: '最多 30 个字',
   },
   kinds: {
     keyExample: '如 parking', title: '工单类型与分类', intro: '业主报事和客服登记时可选的工单类型。类型代码保存后不可修改；隐藏某个类型不影响已有工单。',

@@ -21,7 +21,7 @@ export function ensureBranding(app: AppContext): Promise<void> {
 export function applyChrome(app: AppContext, title?: string, tab = false): void {
   const primary = app.tenant.primary.value
   uni.setNavigationBarColor({ frontColor: '#ffffff', backgroundColor: primary, fail: () => undefined })
-  const name = app.tenant.name.value
+  const name = app.tenant.title.value
   const shown = title || name
   if (shown) uni.setNavigationBarTitle({ title: shown, fail: () => undefined })
   if (tab) uni.setTabBarStyle({ selectedColor: primary, fail: () => undefined } as UniApp.SetTabBarStyleOptions)

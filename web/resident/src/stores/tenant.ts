@@ -1,5 +1,6 @@
-// The tenant's public branding, read at run time: name, logo, primary colour, service phone, the resident-visible
-// ticket kinds. Kept in storage so the next visit paints in the tenant's colours before the answer arrives.
+// The tenant's public branding, read at run time: name, logo, primary colour, service phone, notice line, page
+// title, the resident-visible ticket kinds. Kept in storage so the next visit paints in the tenant's colours before
+// the answer arrives.
 import { computed, reactive } from 'vue'
 import type { Branding, TicketKind } from '@/api/types'
 import type { Api } from '@/platform/http'
@@ -39,6 +40,9 @@ export function createTenantStore(api: Api, storage: Storage, slug: string) {
     primary,
     kinds,
     name: computed(() => state.branding?.name ?? ''),
+    /** The title the tenant chose for its page (the name when it chose none). */
+    title: computed(() => state.branding?.page_title || state.branding?.name || ''),
+    notice: computed(() => state.branding?.notice ?? null),
     phone: computed(() => state.branding?.contact_phone ?? null),
     kind: (key: string) => kinds.value.find((k) => k.key === key) ?? null,
   }
