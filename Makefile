@@ -70,7 +70,8 @@ replay-events: $(STAMP) ## Replay the event dispatcher's dead letters on the run
 test: $(STAMP) web browser-deps ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra, web (vitest), browser
 	@cd web/console && npx --no-install vitest run --reporter=dot
 	@cd web/resident && npx --no-install vitest run --reporter=dot
-	@cd web/resident && npm run --silent build:mp-weixin >/dev/null && npm run --silent check:mp
+	@LINLI_MP_APPID=wx0000000000000000 LINLI_MP_TENANT=demo LINLI_MP_API=https://linli.example.test \
+		$(PY) -m infra.miniprogram .artifacts
 	@$(PY) -m pytest -n $(PYTEST_WORKERS) --durations=12 chalicelib tests
 
 test-web: web-deps ## The web apps' unit tests (vitest), seconds
@@ -83,10 +84,10 @@ test-fast: $(STAMP) ## The quick loop: doctests, unit and service tests on in-me
 lint: $(STAMP)
 	@$(VENV)/bin/ruff check .
 
-bench: $(STAMP) web browser-deps ## AWS round trips per route, cold start, SLA sweep scaling, fair share under a flood, console weight and speed
+bench: $(STAMP) web browser-deps ## AWS round trips per route, cold start, SLA sweep scaling, fair share under a flood, console and resident page weight and speed
 	@$(PY) -m bench
 
-package: $(STAMP) ## One CloudFormation/SAM template in out/ (chalice package + infra/resources.json); out/web/: the built web apps
+package: $(STAMP) ## One CloudFormation/SAM template in out/ (chalice package + infra/resources.json); out/web/: the built web apps; out/mp-weixin/: a tenant's mini-program (LINLI_MP_APPID, LINLI_MP_TENANT, LINLI_MP_API)
 	@$(PY) -m infra.package out
 
 clean:

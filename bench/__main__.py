@@ -1,4 +1,5 @@
-"""``make bench``: AWS round trips per route (warm), cold-start import time, SLA sweep scaling and fair share.
+"""``make bench``: AWS round trips per route (warm), cold-start import time, SLA sweep scaling, fair share, and the
+weight and speed of the staff console and the resident page.
 
 Each step starts its own embedded stack, which sets the local stage's environment (``LINLI_*``, ``AWS_ENDPOINT_URL``);
 every step runs in the environment ``make bench`` was started with, restored after the step before it.
@@ -11,7 +12,7 @@ from contextlib import contextmanager
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from bench import coldstart, console, fairshare, roundtrips, sweep  # noqa: E402
+from bench import coldstart, console, fairshare, resident, roundtrips, sweep  # noqa: E402
 
 
 @contextmanager
@@ -38,9 +39,12 @@ def main() -> None:
     print("\nFair share: tenant B's queue page alone and while tenant A floods (loopback HTTP, deployed limits)\n")
     with own_environment():
         print(fairshare.report(fairshare.run()))
-    print("\nStaff console: JavaScript per route (gzip) and navigation → queue rendered (make web builds it)\n")
+    print("\nStaff console: JavaScript per route (gzip) and navigation → queue rendered (built by make web)\n")
     with own_environment():
         print(console.report(console.run()))
+    print("\nResident page: JavaScript for home + report (gzip), tap 提交 → ticket on screen (built by make web)\n")
+    with own_environment():
+        print(resident.report(resident.run()))
 
 
 if __name__ == "__main__":

@@ -2,7 +2,8 @@
 
 Usage: ``python -m infra.package OUT_DIR [--stage prod] [--no-deps]``. ``--no-deps`` skips
 bundling the runtime wheels (tests use it to read the template quickly). The built web apps, where
-they exist, are copied to ``OUT_DIR/web/`` as the web distribution serves them (``console/``, ``r/``).
+they exist, are copied to ``OUT_DIR/web/`` as the web distribution serves them (``console/``, ``r/``), and
+a tenant's WeChat mini-program is built into ``OUT_DIR/mp-weixin/`` when it is configured (``infra.miniprogram``).
 
 The Lambda runtime comes from the project, not from the laptop: ``chalice package`` names the
 runtime after the interpreter running it and bundles wheels built for that interpreter, so a
@@ -21,6 +22,8 @@ import sys
 import tempfile
 import tomllib
 from pathlib import Path
+
+from infra import miniprogram
 
 ROOT = Path(__file__).resolve().parents[1]
 FUNCTION_TYPES = ("AWS::Serverless::Function", "AWS::Lambda::Function")
@@ -153,6 +156,10 @@ def main() -> None:
         sys.exit(str(exc))
     print(f"template: {template}")
     print(copy_web_builds(args.out_dir))
+    try:
+        print(miniprogram.package(args.out_dir))
+    except (miniprogram.MiniProgramConfigError, RuntimeError) as exc:
+        sys.exit(f"mini-program: {exc}")
 
 
 if __name__ == "__main__":

@@ -1,12 +1,13 @@
 // After `npm run build:mp-weixin`: every page of the app (src/pages.json, the same list the H5 build routes) is
 // in the mini-program's app.json with its four files, the tab bar is there, and no JavaScript of the bundle
 // touches a browser-only global (window., document., localStorage., fetch(…), FormData…): the H5 branches of the
-// platform adapter were compiled out. Exits 1 with the reasons when anything is off.
+// platform adapter were compiled out. Exits 1 with the reasons when anything is off. The build checked is
+// dist/build/mp-weixin, or the folder given as the first argument (`make package` builds into out/mp-weixin).
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 
 const root = new URL('..', import.meta.url).pathname
-const out = join(root, 'dist/build/mp-weixin')
+const out = process.argv[2] ? resolve(process.argv[2]) : join(root, 'dist/build/mp-weixin')
 const problems = []
 
 const stripComments = (text) => text.replace(/\/\*[\s\S]*?\*\//g, '').replace(/^\s*\/\/.*$/gm, '')
