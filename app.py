@@ -7,6 +7,7 @@ from chalicelib.core.http import api, http_middleware
 from chalicelib.core.observability import logger, metrics, tracing_middleware
 from chalicelib.core.settings import get_settings
 from chalicelib.notifications import api as notifications_api
+from chalicelib.reports import api as reports_api
 from chalicelib.residents import api as residents_api
 from chalicelib.residents import login_api
 from chalicelib.residents.imports import api as imports_api
@@ -22,7 +23,7 @@ app.register_middleware(ConvertToMiddleware(metrics.log_metrics), "all")
 app.register_middleware(http_middleware, "http")
 
 for blueprint in (tenants_api.bp, residents_api.bp, login_api.bp, imports_api.bp, tickets_api.bp, webhooks_api.bp,
-                  notifications_api.bp, openapi.bp):
+                  notifications_api.bp, reports_api.bp, openapi.bp):
     app.register_blueprint(blueprint)
 if get_settings().serves_dev_routes:  # recorded messages: only in the local stage, only when listening on loopback
     from chalicelib.notifications import dev_api
@@ -86,6 +87,15 @@ def imports_consumer(event, context):
     from chalicelib.core.batch import consume_sqs
 
     return consume_sqs(event, context, bootstrap.import_worker().handle)
+
+
+@app.lambda_function(name="reports_consumer")
+def reports_consumer(event, context):
+    """Reports queue → a ticket's event log folded again → the KPI rollups moved by the difference (idempotent;
+    partial batch failures reported)."""
+    from chalicelib.core.batch import consume_sqs
+
+    return consume_sqs(event, context, bootstrap.rollup_maintainer().handle)
 
 
 @app.lambda_function(name="event_dispatcher")

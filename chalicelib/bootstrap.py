@@ -35,6 +35,8 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.notifications.channels import Channel
     from chalicelib.notifications.consumer import NotificationConsumer
     from chalicelib.notifications.inbox import InboxService
+    from chalicelib.reports.repository import ReportStore
+    from chalicelib.reports.service import ReportService, RollupMaintainer
     from chalicelib.residents.imports.jobs import ImportJobs
     from chalicelib.residents.imports.repository import ImportJobRepository
     from chalicelib.residents.imports.worker import ImportWorker
@@ -280,6 +282,28 @@ def import_worker() -> ImportWorker:
 
     return ImportWorker(import_job_repository(), object_store(), Roster(resident_repository(), unit_of_work),
                         unit_of_work, imports_enqueue(), inbox_service())
+
+
+@lru_cache(maxsize=1)
+def report_store() -> ReportStore:
+    from chalicelib.reports.repository import ReportStore
+
+    return ReportStore()
+
+
+@lru_cache(maxsize=1)
+def rollup_maintainer() -> RollupMaintainer:
+    """The reports consumer: a ticket's event folds its log again and moves the rollups by the difference."""
+    from chalicelib.reports.service import RollupMaintainer
+
+    return RollupMaintainer(report_store(), tenant_configs())
+
+
+@lru_cache(maxsize=1)
+def report_service() -> ReportService:
+    from chalicelib.reports.service import ReportService
+
+    return ReportService(report_store(), tenant_configs(), place_service(), ticket_repository())
 
 
 @lru_cache(maxsize=1)
@@ -650,13 +674,20 @@ def _wire_notifications_and_webhooks() -> None:
         dev_api.outbox.provide(sms_channel)  # type: ignore[arg-type] - locally, the recording LocalOutbox
 
 
+def _wire_reports() -> None:
+    from chalicelib.reports import api as reports_api
+
+    reports_api.reports.provide(report_service)
+
+
 def wire(api: Api, settings: Settings | None = None) -> None:
     """Called once by app.py (and by tests after changing the environment)."""
     configure_storage(settings or get_settings())
     api.authenticator = _Authenticator()
     api.throttle = _Throttle()
     api.client_address = ClientAddress(origin_verify_values)
-    for wire_context in (_wire_tenants, _wire_residents, _wire_tickets, _wire_notifications_and_webhooks):
+    for wire_context in (_wire_tenants, _wire_residents, _wire_tickets, _wire_notifications_and_webhooks,
+                         _wire_reports):
         wire_context()
 
 

@@ -9,7 +9,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 TEMPLATE = ROOT / "infra" / "resources.json"
 QUEUES = {"notifications": "NotificationsQueue", "webhooks": "WebhooksQueue", "sla": "SlaQueue",
-          "imports": "ImportsQueue"}
+          "imports": "ImportsQueue", "reports": "ReportsQueue"}
 DISPATCH_FAILURES = "event-dispatch-dlq"  # the stream mapping's on-failure queue: ``<prefix>-event-dispatch-dlq``
 
 

@@ -108,6 +108,7 @@ class LocalStack:
             "LINLI_WEBHOOKS_QUEUE_URL": self.resources.queue_urls["webhooks"],
             "LINLI_SLA_QUEUE_URL": self.resources.queue_urls["sla"],
             "LINLI_IMPORTS_QUEUE_URL": self.resources.queue_urls["imports"],
+            "LINLI_REPORTS_QUEUE_URL": self.resources.queue_urls["reports"],
             "LINLI_DISPATCH_FAILURES_QUEUE_URL": self.resources.dispatch_failures_url,
             "LINLI_ATTACHMENTS_BUCKET": self.resources.attachments_bucket,
         })
@@ -198,6 +199,11 @@ class LocalStack:
             session, self.resources.queue_urls["imports"], application.imports_consumer, wait_seconds=0,
             batch_size=imports["BatchSize"], failure_visibility_seconds=self.failure_visibility_seconds,
             name="imports_consumer"))
+        reports = event_source_settings("ReportsConsumerQueueMapping")
+        self.emulator.add_poller("reports_consumer", QueuePoller(
+            session, self.resources.queue_urls["reports"], application.reports_consumer, wait_seconds=0,
+            batch_size=reports["BatchSize"], failure_visibility_seconds=self.failure_visibility_seconds,
+            name="reports_consumer"))
         self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
             SCHEDULED_EVENT,
             LambdaContext("sla_sweep")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))

@@ -41,6 +41,7 @@ class Settings:
     webhooks_queue_url: str | None = None
     sla_queue_url: str | None = None
     imports_queue_url: str | None = None  # the import jobs' steps (reading a file, applying a chunk)
+    reports_queue_url: str | None = None  # ticket events for the KPI rollups
     dispatch_failures_queue_url: str | None = None  # the outbox relay's on-failure destination (dead letters)
     jwt_keys: dict[str, str] = field(default_factory=dict, repr=False)
     jwt_active_kid: str | None = None
@@ -108,6 +109,7 @@ class Settings:
             "webhooks_queue_url": "LINLI_WEBHOOKS_QUEUE_URL",
             "sla_queue_url": "LINLI_SLA_QUEUE_URL", "dispatch_failures_queue_url": "LINLI_DISPATCH_FAILURES_QUEUE_URL",
             "imports_queue_url": "LINLI_IMPORTS_QUEUE_URL",
+            "reports_queue_url": "LINLI_REPORTS_QUEUE_URL",
             "jwt_active_kid": "LINLI_JWT_ACTIVE_KID",
             "jwt_secret_name": "LINLI_JWT_SECRET_NAME", "secrets_kms_key": "LINLI_SECRETS_KMS_KEY",
             "access_token_ttl_seconds": "LINLI_ACCESS_TOKEN_TTL_SECONDS",

@@ -28,6 +28,13 @@ class Principal:
     units: tuple[UnitClaim, ...] = ()  # a resident's units, from their token
     name: str | None = None  # a resident's name, from their token (what staff see on the tickets they file)
     phone_hint: str | None = None  # a resident's phone, masked (138****5678), from their token: never the number
+    acts_for: str | None = None  # an API key's named staff member: what it does counts as their own work
+
+    @property
+    def human(self) -> bool:
+        """A person at work: a staff member, or an API key acting for a named one (a first response counts only
+        when made by one)."""
+        return self.kind == "staff" or (self.kind == "api_key" and bool(self.acts_for))
 
     def unit(self, unit_id: str) -> UnitClaim | None:
         return next((u for u in self.units if u.unit_id == unit_id), None)
@@ -54,4 +61,5 @@ class TenantContext:
     @property
     def actor(self) -> dict[str, str | None]:
         role = self.principal.role.value if self.principal.role else None
-        return {"type": self.principal.kind, "id": self.principal.id, "role": role}
+        actor = {"type": self.principal.kind, "id": self.principal.id, "role": role}
+        return {**actor, "acts_for": self.principal.acts_for} if self.principal.acts_for else actor

@@ -19,6 +19,7 @@ class Queue(StrEnum):
     WEBHOOKS = "webhooks"
     SLA = "sla"
     IMPORTS = "imports"
+    REPORTS = "reports"
 
 
 @dataclass(frozen=True)
@@ -122,13 +123,23 @@ def public_types() -> list[str]:
     return [t for t, s in CATALOGUE.items() if s.public and t != "webhook.test"]
 
 
+def reported(event_type: str) -> bool:
+    """Events that change a ticket's KPI facts go to the reports queue: every ``ticket.*`` one, and the SLA
+    clocks' outcomes.
+
+    >>> reported("ticket.rated"), reported("sla.breached"), reported("sla.paused"), reported("staff.created")
+    (True, True, False, False)
+    """
+    return event_type.startswith("ticket.") or event_type in ("sla.met", "sla.breached")
+
+
 def queues_for(event_type: str) -> tuple[Queue, ...]:
     """Which queues an event type goes to.
 
     Example
     -------
     >>> [q.value for q in queues_for("ticket.created")]
-    ['notifications', 'webhooks']
+    ['notifications', 'reports', 'webhooks']
     >>> [q.value for q in queues_for("resident.registered")]
     ['webhooks']
     >>> queues_for("staff.created")
@@ -141,4 +152,5 @@ def queues_for(event_type: str) -> tuple[Queue, ...]:
         return ()
     queues = (Queue.NOTIFICATIONS,) if found.notify else ()
     queues += (found.queue,) if found.queue else ()
+    queues += (Queue.REPORTS,) if reported(event_type) else ()
     return queues + ((Queue.WEBHOOKS,) if found.public and event_type != "webhook.test" else ())

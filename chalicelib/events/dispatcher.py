@@ -63,12 +63,13 @@ def queue_urls(settings: Settings) -> dict[Queue, str | None]:
     -------
     >>> from types import SimpleNamespace as Settings
     >>> urls = queue_urls(Settings(notifications_queue_url="n", webhooks_queue_url="w", sla_queue_url=None,
-    ...                             imports_queue_url="i"))
+    ...                             imports_queue_url="i", reports_queue_url="r"))
     >>> urls[Queue.NOTIFICATIONS], urls[Queue.SLA]
     ('n', None)
     """
     return {Queue.NOTIFICATIONS: settings.notifications_queue_url, Queue.WEBHOOKS: settings.webhooks_queue_url,
-            Queue.SLA: settings.sla_queue_url, Queue.IMPORTS: settings.imports_queue_url}
+            Queue.SLA: settings.sla_queue_url, Queue.IMPORTS: settings.imports_queue_url,
+            Queue.REPORTS: settings.reports_queue_url}
 
 
 def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None],

@@ -70,6 +70,14 @@ payload = Webhook(secret).verify(request_body, request_headers)  # raises on a b
 Each type has a version (`version` in the envelope). Fields are only ever added within a version;
 a breaking change gets a new version, announced here, with the old one still delivered.
 
+## Changelog
+- **2026-11-28 — first response counts people only.** An acknowledgement (`ticket.acknowledged`) or a
+  public reply made with an API key no longer meets the first-response clock or sets `acknowledged_at`
+  (the ticket still moves to `acknowledged`, and no `sla.met` follows), unless the key was created with
+  `acts_for`: a named, active staff member whose first response it then is. The event's `actor` carries
+  `acts_for` for such keys. The service KPIs (`/v1/reports/…`) follow the same rule. Payloads are
+  unchanged (version 1).
+
 ## Event types
 """
 

@@ -63,6 +63,9 @@ class PlaceService:
     def get_community(self, ctx: TenantContext, community_id: str) -> CommunityOut:
         return community_out(self.community(ctx, community_id))
 
+    def unit_count(self, ctx: TenantContext, community_id: str) -> int:
+        return self.repo.unit_count(ctx, community_id)
+
     def list_communities(self, ctx: TenantContext, limit: int,
                          cursor: str | None) -> tuple[list[CommunityOut], str | None]:
         communities, next_cursor = self.repo.list_communities(ctx, limit, cursor)

@@ -314,6 +314,10 @@ class ResidentRepository:
             community_pk(ctx.tenant_id, community_id), UnitItem.SK.startswith("UNIT#"), filter_condition=condition,
             limit=limit, last_evaluated_key=self._cursors.decode(ctx.tenant_id, cursor)))
 
+    def unit_count(self, ctx: TenantContext, community_id: str) -> int:
+        """How many units the community has (a counting Query: no item comes back)."""
+        return UnitItem.count(community_pk(ctx.tenant_id, community_id), UnitItem.SK.startswith("UNIT#"))
+
     def all_units(self, ctx: TenantContext, community_id: str) -> list[Unit]:
         return [_record(Unit, i) for i in UnitItem.query(community_pk(ctx.tenant_id, community_id),
                                                          UnitItem.SK.startswith("UNIT#"))]

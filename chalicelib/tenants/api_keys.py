@@ -38,16 +38,22 @@ class ApiKeyService:
         if not_allowed:
             raise ValidationFailedError(details=[{"field": "scopes", "type": "scope_not_allowed",
                                                   "message": f"API keys cannot hold: {', '.join(not_allowed)}"}])
+        if cmd.acts_for:
+            member = self._store.get_staff(ctx, cmd.acts_for, consistent=True)
+            if member is None or member.status != "active":
+                raise ValidationFailedError(details=[{"field": "acts_for", "type": "unknown_staff",
+                                                      "message": "No active staff member with this id."}])
         secret = new_secret(API_KEY_PREFIX)
         key = ApiKey(tenant_id=ctx.tenant_id, key_id=new_id("key"), secret_digest=digest(secret), name=cmd.name,
                      scopes=tuple(sorted({s.value for s in cmd.scopes})),
                      hint=secret[: len(API_KEY_PREFIX) + 4] + "…", created_by=ctx.principal.id,
-                     created_at=to_rfc3339(now))
+                     created_at=to_rfc3339(now), acts_for=cmd.acts_for)
         uow = self._new_uow(ctx.tenant_id, ctx.actor, now)
         stage_actor_check(self._store, uow, ctx)
         self._store.stage_new_api_key(uow, ctx, key)
         uow.record("api_key.created", subject=("api_key", key.key_id),
-                   data={"name": key.name, "scopes": list(key.scopes)})
+                   data={"name": key.name, "scopes": list(key.scopes),
+                         **({"acts_for": key.acts_for} if key.acts_for else {})})
         uow.commit()
         return ApiKeyCreatedOut(**api_key_out(key).model_dump(), key=secret)
 
@@ -94,6 +100,7 @@ class ApiKeyService:
             if key is None:
                 raise UnauthenticatedError()
             permissions = frozenset(Permission(s) for s in key.scopes if s in Permission._value2member_map_)
-            cached = TenantContext(key.tenant_id, Principal("api_key", key.key_id, None, permissions), "-")
+            cached = TenantContext(key.tenant_id, Principal("api_key", key.key_id, None, permissions,
+                                                            acts_for=key.acts_for), "-")
             self._contexts.put(secret_digest, cached)
         return TenantContext(cached.tenant_id, cached.principal, request_id)

@@ -83,6 +83,7 @@ class ApiKey:
     created_at: str
     last_used_at: str | None = None
     revoked_at: str | None = None
+    acts_for: str | None = None  # the staff member the key's work counts for (first responses), if any
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,7 @@ class ApiKeyItem(LinliModel, discriminator="api_key"):
     hint = UnicodeAttribute()
     created_by = UnicodeAttribute()
     created_at = UnicodeAttribute()
+    acts_for = UnicodeAttribute(null=True)
     last_used_at = UnicodeAttribute(null=True)
     revoked_at = UnicodeAttribute(null=True)
 

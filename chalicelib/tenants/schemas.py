@@ -203,6 +203,9 @@ class ApiKeyIn(Request):
     name: Name
     scopes: list[Annotated[Permission, WithJsonSchema({"type": "string", "enum": KEY_SCOPES})]] = Field(
         min_length=1, max_length=len(Permission), description="Integrations never administer people or credentials")
+    acts_for: str | None = Field(None, min_length=1, max_length=40, description=(
+        "An active staff member the key works for: its acknowledgements and public replies then count as that "
+        "person's first response (without one, an integration's never meet the first-response clock)"))
 
 
 class ApiKeyOut(Schema):
@@ -214,6 +217,7 @@ class ApiKeyOut(Schema):
     created_by: str
     last_used_at: str | None
     revoked_at: str | None
+    acts_for: str | None = None
 
 
 class ApiKeyCreatedOut(ApiKeyOut):

@@ -53,4 +53,4 @@ def staff_out(staff: Staff, viewer: TenantContext | None = None) -> StaffOut:
 def api_key_out(key: ApiKey) -> ApiKeyOut:
     return ApiKeyOut(id=key.key_id, name=key.name, scopes=list(key.scopes), hint=key.hint,
                      created_at=key.created_at, created_by=key.created_by, last_used_at=key.last_used_at,
-                     revoked_at=key.revoked_at)
+                     revoked_at=key.revoked_at, acts_for=key.acts_for)

@@ -124,6 +124,12 @@ class Actor:
     kind: str  # staff | resident | api_key | system
     id: str
     role: Role | None = None
+    acts_for: str | None = None  # an API key's named staff member
+
+    @property
+    def human(self) -> bool:
+        """A staff member, or an API key acting for one: only they make a first response."""
+        return self.kind == "staff" or (self.kind == "api_key" and bool(self.acts_for))
 
     @property
     def key(self) -> Any:
@@ -297,12 +303,12 @@ def decide(state: TicketState, action: Action, actor: Actor, params: dict[str, A
     changes: dict[str, Any] = {}
     status = state.status
     data: dict[str, Any] = {}
-    first_response = {"acknowledged_at": stamp} if state.acknowledged_at is None and actor.kind == "staff" else {}
+    first_response = {"acknowledged_at": stamp} if state.acknowledged_at is None and actor.human else {}
 
     match action:
         case Action.ACKNOWLEDGE:
             status = Status.ACKNOWLEDGED if state.status == Status.NEW else state.status
-            changes = {"acknowledged_at": stamp}
+            changes = {**first_response}  # an integration's acknowledgement is not a first response
         case Action.ASSIGN:
             assignee = _require(params, "assignee_id", "Who should take the ticket?")
             if assignee == state.assignee_id:

@@ -137,4 +137,4 @@ class NewTicketGuards:
 
 
 def actor_of(ctx: TenantContext) -> Actor:
-    return Actor(ctx.principal.kind, ctx.principal.id, ctx.principal.role)
+    return Actor(ctx.principal.kind, ctx.principal.id, ctx.principal.role, acts_for=ctx.principal.acts_for)

@@ -134,7 +134,7 @@ class TicketTransitions:
         price must not count as accepting it), so the reply stays just a reply. See ``domain.reply_resumes``.
         """
         ticket = self.access.visible(ctx, ticket_id, consistent=True)
-        staff = ctx.principal.kind == "staff"
+        staff = ctx.principal.human  # a staff member, or an API key acting for one
         if ctx.principal.kind == "resident":
             visibility = "public"
         if ticket.status == Status.CANCELLED or ticket.merged_into:

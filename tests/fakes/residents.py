@@ -111,6 +111,9 @@ class InMemoryResidentRepository:
         keep = (lambda unit: unit.building_id == building_id) if building_id else None
         return self._page(ctx, self._of_community(self.units, ctx, community_id), limit, cursor, keep)
 
+    def unit_count(self, ctx: TenantContext, community_id: str) -> int:
+        return len(self.all_units(ctx, community_id))
+
     def all_units(self, ctx: TenantContext, community_id: str) -> list[Unit]:
         return [u for _, u in sorted(self._of_community(self.units, ctx, community_id), key=lambda r: r[0])]
 

@@ -42,7 +42,7 @@ def test_every_queue_has_a_dead_letter_queue_and_an_alarm(sam):
     _, doc = sam
     resources = doc["Resources"]
     queues = {k: v for k, v in resources.items() if v["Type"] == "AWS::SQS::Queue" and "DeadLetter" not in k}
-    assert set(queues) == {"NotificationsQueue", "WebhooksQueue", "SlaQueue", "ImportsQueue"}
+    assert set(queues) == {"NotificationsQueue", "WebhooksQueue", "SlaQueue", "ImportsQueue", "ReportsQueue"}
     alarms = [v["Properties"] for v in resources.values() if v["Type"] == "AWS::CloudWatch::Alarm"]
     for name, queue in queues.items():
         dlq = queue["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]

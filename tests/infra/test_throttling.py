@@ -18,7 +18,7 @@ CREDENTIAL_ROUTES = ("/v1/signup", "/v1/auth/login", "/v1/auth/refresh", "/v1/pu
                      "/v1/public/tenants/{slug}/otp/verify", "/v1/public/tenants/{slug}/wechat/login")
 CONSUMERS = {"EventDispatcher": None, "SlaConsumer": "SlaConsumerQueueMapping",
              "NotificationsConsumer": "NotificationsConsumerQueueMapping",
-             "WebhooksConsumer": "WebhooksConsumerQueueMapping"}
+             "WebhooksConsumer": "WebhooksConsumerQueueMapping", "ReportsConsumer": "ReportsConsumerQueueMapping"}
 STAGE_ARN = "arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}/stages/${RestAPI.Stage}"
 
 

@@ -167,7 +167,9 @@ def test_role_table():
 
 
 def test_event_routing():
-    assert queues_for("sla.breached") == (Queue.NOTIFICATIONS, Queue.WEBHOOKS)
+    assert queues_for("sla.breached") == (Queue.NOTIFICATIONS, Queue.REPORTS, Queue.WEBHOOKS)
+    assert queues_for("sla.paused") == ()  # the clock's bookkeeping changes no KPI
+    assert queues_for("ticket.return_visited") == (Queue.NOTIFICATIONS, Queue.REPORTS, Queue.WEBHOOKS)
     assert queues_for("api_key.created") == ()
 
 

@@ -713,6 +713,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/communities": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The community ranking (红黑榜) over a range: a composite of first-response compliance, complaint closure, CSAT and complaints per 100 units, best first */
+        get: operations["report_communities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/figures": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The service KPIs (DOMAIN.md) per day, week or month of a range and over all of it: first response, SLA compliance per clock, complaint closure, record completeness, satisfaction, resolution, reopens, backlog, intake by channel; by community, kind or staff member */
+        get: operations["report_figures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/staff": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Per staff member over a range: assigned, resolved, first-response and resolution medians, CSAT, reopens, breaches, and their open tickets now */
+        get: operations["report_staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/residents": {
         parameters: {
             query?: never;
@@ -1212,6 +1263,11 @@ export interface components {
         };
         /** ApiKeyCreatedOut */
         ApiKeyCreatedOut: {
+            /**
+             * Acts For
+             * @default null
+             */
+            acts_for?: string | null;
             /** Created At */
             created_at: string;
             /** Created By */
@@ -1236,6 +1292,12 @@ export interface components {
         };
         /** ApiKeyIn */
         ApiKeyIn: {
+            /**
+             * Acts For
+             * @description An active staff member the key works for: its acknowledgements and public replies then count as that person's first response (without one, an integration's never meet the first-response clock)
+             * @default null
+             */
+            acts_for?: string | null;
             /** Name */
             name: string;
             /**
@@ -1246,6 +1308,11 @@ export interface components {
         };
         /** ApiKeyOut */
         ApiKeyOut: {
+            /**
+             * Acts For
+             * @default null
+             */
+            acts_for?: string | null;
             /** Created At */
             created_at: string;
             /** Created By */
@@ -1558,6 +1625,18 @@ export interface components {
              */
             title?: string | null;
         };
+        /** ClockCompliance */
+        ClockCompliance: {
+            /** Breached */
+            breached: number;
+            /** Met */
+            met: number;
+            /**
+             * Rate
+             * @description met ÷ (met + breached); null when neither happened
+             */
+            rate: number | null;
+        };
         /** CommentIn */
         CommentIn: {
             /** Attachments */
@@ -1650,6 +1729,74 @@ export interface components {
              */
             name?: string | null;
         };
+        /** CommunityRankingOut */
+        CommunityRankingOut: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Items
+             * @description Best first (红榜); the last are the 黑榜
+             */
+            items: components["schemas"]["CommunityRow"][];
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+        };
+        /** CommunityRow */
+        CommunityRow: {
+            /** Community Id */
+            community_id: string;
+            /** Complaint Closure Rate */
+            complaint_closure_rate: number | null;
+            /** Complaints */
+            complaints: number;
+            /** Complaints Per 100 Units */
+            complaints_per_100_units: number | null;
+            /** Created */
+            created: number;
+            /** Csat */
+            csat: number | null;
+            /** First Response Compliance */
+            first_response_compliance: number | null;
+            /** Name */
+            name: string;
+            /** Rank */
+            rank: number;
+            /**
+             * Score
+             * @description 0–100: first-response compliance, complaint closure and CSAT 30 % each, few complaints per 100 units 10 %
+             */
+            score: number | null;
+            /** Units */
+            units: number;
+        };
+        /** Complaints */
+        Complaints: {
+            /** Closed */
+            closed: number;
+            /** Closure Rate */
+            closure_rate: number | null;
+            /** Created */
+            created: number;
+            /** Target */
+            target: number;
+        };
+        /** Completeness */
+        Completeness: {
+            /** Closed */
+            closed: number;
+            /** Complete */
+            complete: number;
+            /** Rate */
+            rate: number | null;
+            /** Target */
+            target: number;
+        };
         /** DeliveryOut */
         DeliveryOut: {
             /** Attempts */
@@ -1731,6 +1878,21 @@ export interface components {
              */
             user_id?: string | null;
         };
+        /** Durations */
+        Durations: {
+            /** Count */
+            count: number;
+            /**
+             * Median Seconds
+             * @description Exact; the mean of the two middle values for an even count
+             */
+            median_seconds: number | null;
+            /**
+             * P90 Seconds
+             * @description Nearest rank
+             */
+            p90_seconds: number | null;
+        };
         Error: {
             error: {
                 code: string;
@@ -1797,6 +1959,38 @@ export interface components {
             type: string;
             /** Version */
             version: number;
+        };
+        /** FiguresOut */
+        FiguresOut: {
+            /** Community Id */
+            community_id: string | null;
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /**
+             * Granularity
+             * @enum {string}
+             */
+            granularity: "day" | "week" | "month";
+            /**
+             * Items Read
+             * @description Rollup items read to answer (bounded by days × communities × kinds, never by the number of tickets)
+             */
+            items_read: number;
+            /** Kind */
+            kind: string | null;
+            /** Periods */
+            periods: components["schemas"]["PeriodFigures"][];
+            /** Staff Id */
+            staff_id: string | null;
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+            total: components["schemas"]["TotalFigures"];
         };
         /** ImportErrorFileOut */
         ImportErrorFileOut: {
@@ -2158,6 +2352,50 @@ export interface components {
              */
             wechat_binding_token?: string | null;
         };
+        /** PeriodFigures */
+        PeriodFigures: {
+            /**
+             * Backlog At End
+             * @description Tickets open at the end of the period (not per staff; null for a period ending after today)
+             * @default null
+             */
+            backlog_at_end?: number | null;
+            complaints: components["schemas"]["Complaints"];
+            completeness: components["schemas"]["Completeness"];
+            /** Created */
+            created: number;
+            /**
+             * End
+             * Format: date
+             */
+            end: string;
+            first_response: components["schemas"]["Durations"];
+            /** Intake By Channel */
+            intake_by_channel: {
+                [key: string]: number;
+            };
+            /**
+             * Reopen Rate
+             * @description Reopens ÷ resolutions
+             */
+            reopen_rate: number | null;
+            /** Reopened */
+            reopened: number;
+            resolution: components["schemas"]["Durations"];
+            satisfaction: components["schemas"]["Satisfaction"];
+            /**
+             * Sla Compliance
+             * @description Per clock (first_response always present)
+             */
+            sla_compliance: {
+                [key: string]: components["schemas"]["ClockCompliance"];
+            };
+            /**
+             * Start
+             * Format: date
+             */
+            start: string;
+        };
         /**
          * Permission
          * @enum {string}
@@ -2485,6 +2723,23 @@ export interface components {
             /** Recipients */
             recipients: ("resident" | "assignee" | "supervisors" | "on_duty_supervisors" | "butler" | "admins" | "escalation")[];
         };
+        /** Satisfaction */
+        Satisfaction: {
+            /**
+             * Csat
+             * @description Ratings of 4–5 ÷ all ratings
+             */
+            csat: number | null;
+            /** Mean Rating */
+            mean_rating: number | null;
+            /** Ratings */
+            ratings: number;
+            /**
+             * Return Visit Rate
+             * @description Closed tickets with a rating or a return visit ÷ closed
+             */
+            return_visit_rate: number | null;
+        };
         /** SignupIn */
         SignupIn: {
             /** Admin Email */
@@ -2694,6 +2949,46 @@ export interface components {
              * @default null
              */
             status?: ("active" | "disabled") | null;
+        };
+        /** StaffReportOut */
+        StaffReportOut: {
+            /**
+             * From
+             * Format: date
+             */
+            from: string;
+            /** Items */
+            items: components["schemas"]["StaffRow"][];
+            /**
+             * To
+             * Format: date
+             */
+            to: string;
+        };
+        /** StaffRow */
+        StaffRow: {
+            /** Assigned */
+            assigned: number;
+            /** Breaches */
+            breaches: number;
+            /** Csat */
+            csat: number | null;
+            /** First Response Median Seconds */
+            first_response_median_seconds: number | null;
+            /** First Responses */
+            first_responses: number;
+            /** Open Now */
+            open_now: number;
+            /** Ratings */
+            ratings: number;
+            /** Reopened */
+            reopened: number;
+            /** Resolution Median Seconds */
+            resolution_median_seconds: number | null;
+            /** Resolved */
+            resolved: number;
+            /** Staff Id */
+            staff_id: string;
         };
         /**
          * StaffTicketIn
@@ -3149,6 +3444,38 @@ export interface components {
              * @constant
              */
             token_type?: "Bearer";
+        };
+        /** TotalFigures */
+        TotalFigures: {
+            complaints: components["schemas"]["Complaints"];
+            completeness: components["schemas"]["Completeness"];
+            /** Created */
+            created: number;
+            first_response: components["schemas"]["Durations"];
+            /** Intake By Channel */
+            intake_by_channel: {
+                [key: string]: number;
+            };
+            /**
+             * Reopen Rate
+             * @description Reopens ÷ resolutions
+             */
+            reopen_rate: number | null;
+            /** Reopened */
+            reopened: number;
+            resolution: components["schemas"]["Durations"];
+            /** Resolution By Kind */
+            resolution_by_kind: {
+                [key: string]: components["schemas"]["Durations"];
+            };
+            satisfaction: components["schemas"]["Satisfaction"];
+            /**
+             * Sla Compliance
+             * @description Per clock (first_response always present)
+             */
+            sla_compliance: {
+                [key: string]: components["schemas"]["ClockCompliance"];
+            };
         };
         /** UnitIn */
         UnitIn: {
@@ -5335,6 +5662,127 @@ export interface operations {
                     "application/json": components["schemas"]["ResidentTokenOut"];
                 };
             };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    report_communities: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): 304 with no body when one is still current. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CommunityRankingOut"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    report_figures: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                granularity?: "day" | "week" | "month";
+                community_id?: string | null;
+                kind?: string | null;
+                staff_id?: string | null;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): 304 with no body when one is still current. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FiguresOut"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    report_staff: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): 304 with no body when one is still current. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StaffReportOut"];
+                };
+            };
+            304: components["responses"]["NotModified"];
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];

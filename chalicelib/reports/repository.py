@@ -1,0 +1,178 @@
+"""The rollups in DynamoDB, and the ticket event logs they are folded from.
+
+Items (every key under the tenant's ``T#<tenant_id>`` prefix):
+
+- a group rollup per day × community × kind: ``PK T#<t>#RPT#G#<yyyy-mm>``, ``SK <day>#<community>#<kind>``;
+- a staff rollup per day × staff member: ``PK T#<t>#RPT#S#<yyyy-mm>``, ``SK <day>#<staff_id>``;
+- the tenant's running totals (opened and ended per community × kind, for the backlog): ``PK T#<t>#RPT#A``;
+- each ticket's applied contributions: ``PK T#<t>#RPT#F#<ticket_id>``, ``SK fact``, with a revision.
+
+A rollup's counters are number attributes named ``k.<counter>``, changed only by ``ADD`` in the same transaction
+that moves the ticket's fact item from the revision it was read at to the next: two deliveries racing on one
+ticket cannot both apply (the loser re-reads, finds nothing left to do). Reading a range costs one Query per
+calendar month it touches (more only past 1 MB a month), and its items number at most days × communities × kinds
+(plus days × staff): independent of how many tickets there are.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
+
+from chalicelib.core.errors import ConflictError
+from chalicelib.reports.facts import TOTAL_KEY, Contributions
+from chalicelib.storage import keys
+from chalicelib.storage.keys import EVENT_PREFIX
+from chalicelib.storage.table import LinliModel, transaction_connection
+from chalicelib.storage.unit_of_work import EventItem
+
+PREFIX = "k."
+MAX_ITEMS_PER_CHANGE = 99  # DynamoDB's transaction limit is 100 items: the fact item and the rollups
+
+
+class ReportRollupItem(LinliModel, discriminator="report_rollup"):
+    """A rollup's keys; its counters are ``k.<name>`` number attributes written through the client."""
+
+
+class ReportFactItem(LinliModel, discriminator="report_fact"):
+    contributions = UnicodeAttribute()
+    revision = NumberAttribute()
+
+
+class FactMovedError(ConflictError):
+    """Another delivery changed the ticket's facts since they were read."""
+
+
+def _month(day: str) -> str:
+    return day[:7]
+
+
+def _item_key(tenant_id: str, key: str) -> tuple[str, str]:
+    """Where a rollup key of :mod:`chalicelib.reports.facts` is stored.
+
+    >>> _item_key("tnt_1", "G#2026-11-27#cmt_1#repair")
+    ('T#tnt_1#RPT#G#2026-11', '2026-11-27#cmt_1#repair')
+    >>> _item_key("tnt_1", "S#2026-11-27#usr_1")
+    ('T#tnt_1#RPT#S#2026-11', '2026-11-27#usr_1')
+    >>> _item_key("tnt_1", "A#all")
+    ('T#tnt_1#RPT#A', 'all')
+    """
+    family, rest = key.split("#", 1)
+    if family == "A":
+        return keys.tenant_pk(tenant_id, "RPT", "A"), rest
+    return keys.tenant_pk(tenant_id, "RPT", family, _month(rest)), rest
+
+
+def _counters(item: dict[str, Any]) -> dict[str, int]:
+    return {name[len(PREFIX):]: int(value["N"]) for name, value in item.items()
+            if name.startswith(PREFIX) and "N" in value and int(value["N"])}
+
+
+def _months(start: date, end: date) -> list[str]:
+    months, current = [], start.replace(day=1)
+    while current <= end:
+        months.append(current.isoformat()[:7])
+        current = (current.replace(day=28).toordinal() + 4)
+        current = date.fromordinal(current).replace(day=1)
+    return months
+
+
+class ReportStore:
+    """The DynamoDB :class:`~chalicelib.reports.ports.RollupStore`."""
+
+    def __init__(self) -> None:
+        self.items_read = 0  # what the last range read cost (bench and tests read it)
+
+    @property
+    def _client(self) -> Any:
+        return transaction_connection().client
+
+    @property
+    def _table(self) -> str:
+        return LinliModel.Meta.table_name
+
+    def ticket_events(self, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
+        """The ticket's events as stored, in the order they were recorded (one strongly consistent Query)."""
+        pk = keys.event_partition(tenant_id, "ticket", ticket_id)
+        return [{"type": e.type, "occurred_at": e.occurred_at, "actor": e.actor or {}, "changes": e.changes or {},
+                 "data": e.data or {}}
+                for e in EventItem.query(pk, EventItem.SK.startswith(EVENT_PREFIX), consistent_read=True)]
+
+    def fact(self, tenant_id: str, ticket_id: str) -> tuple[Contributions, int]:
+        found = self._client.get_item(TableName=self._table, ConsistentRead=True, Key=self._fact_key(tenant_id,
+                                                                                                     ticket_id))
+        item = found.get("Item")
+        if not item:
+            return {}, 0
+        return json.loads(item["contributions"]["S"]), int(item["revision"]["N"])
+
+    def apply(self, tenant_id: str, ticket_id: str, contributions: Contributions, delta: Contributions,
+              revision: int) -> None:
+        """Move the ticket's fact item from ``revision`` to the next with ``contributions``, and add ``delta`` to
+        the rollups, in one transaction; :class:`FactMovedError` when the fact moved meanwhile."""
+        if len(delta) + 1 > MAX_ITEMS_PER_CHANGE:
+            raise ValueError(f"a ticket touching {len(delta)} rollups cannot change in one transaction")
+        fact = {"Put": {
+            "TableName": self._table,
+            "Item": {**self._fact_key(tenant_id, ticket_id), "entity": {"S": "report_fact"},
+                     "contributions": {"S": json.dumps(contributions, sort_keys=True, separators=(",", ":"))},
+                     "revision": {"N": str(revision + 1)}},
+            "ConditionExpression": "attribute_not_exists(PK)" if revision == 0 else "revision = :seen",
+            **({} if revision == 0 else {"ExpressionAttributeValues": {":seen": {"N": str(revision)}}}),
+        }}
+        updates = []
+        for key, counters in sorted(delta.items()):
+            pk, sk = _item_key(tenant_id, key)
+            names = {f"#c{i}": PREFIX + name for i, name in enumerate(sorted(counters))}
+            values = {f":v{i}": {"N": str(counters[name])} for i, name in enumerate(sorted(counters))}
+            updates.append({"Update": {
+                "TableName": self._table, "Key": {"PK": {"S": pk}, "SK": {"S": sk}},
+                "UpdateExpression": "SET #entity = :entity ADD " + ", ".join(f"#c{i} :v{i}" for i in
+                                                                            range(len(counters))),
+                "ExpressionAttributeNames": {"#entity": "entity", **names},
+                "ExpressionAttributeValues": {":entity": {"S": "report_rollup"}, **values},
+            }})
+        try:
+            self._client.transact_write_items(TransactItems=[fact, *updates])
+        except self._client.exceptions.TransactionCanceledException as exc:
+            reasons = [r.get("Code") for r in exc.response.get("CancellationReasons", [])]
+            if reasons and reasons[0] == "ConditionalCheckFailed":
+                raise FactMovedError("The ticket's report facts moved; read again.") from exc
+            raise
+
+    def rollups(self, tenant_id: str, family: str, start: date, end: date) -> list[tuple[str, dict[str, int]]]:
+        """Every rollup of ``family`` (``G`` groups, ``S`` staff) for the days [start, end], as
+        (facts key, counters); one Query per month (and per 1 MB page)."""
+        out = []
+        self.items_read = 0
+        low, high = start.isoformat(), end.isoformat() + "#\uffff"
+        for month in _months(start, end):
+            for item in self._query(keys.tenant_pk(tenant_id, "RPT", family, month), low, high):
+                out.append((f"{family}#{item['SK']['S']}", _counters(item)))
+        return out
+
+    def totals(self, tenant_id: str) -> dict[str, int]:
+        pk, sk = _item_key(tenant_id, TOTAL_KEY)
+        found = self._client.get_item(TableName=self._table, Key={"PK": {"S": pk}, "SK": {"S": sk}})
+        self.items_read += 1
+        return _counters(found.get("Item") or {})
+
+    def _query(self, pk: str, low: str, high: str) -> Iterator[dict[str, Any]]:
+        start: dict[str, Any] | None = None
+        while True:
+            page = self._client.query(
+                TableName=self._table, KeyConditionExpression="PK = :pk AND SK BETWEEN :low AND :high",
+                ExpressionAttributeValues={":pk": {"S": pk}, ":low": {"S": low}, ":high": {"S": high}},
+                **({"ExclusiveStartKey": start} if start else {}))
+            self.items_read += len(page.get("Items", []))
+            yield from page.get("Items", [])
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                return
+
+    @staticmethod
+    def _fact_key(tenant_id: str, ticket_id: str) -> dict[str, Any]:
+        return {"PK": {"S": keys.tenant_pk(tenant_id, "RPT", "F", ticket_id)}, "SK": {"S": "fact"}}
