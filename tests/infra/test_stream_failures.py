@@ -93,7 +93,8 @@ def test_the_replay_function_reads_the_stream_and_event_attributes_only_and_repu
     assert scan["Condition"]["StringEqualsIfExists"]["dynamodb:Select"] == "SPECIFIC_ATTRIBUTES"
     send = next(s for s in granted if "sqs:SendMessage" in s["Action"])
     assert send["Action"] == ["sqs:SendMessage"] and sorted(r["Fn::GetAtt"][0] for r in send["Resource"]) == [
-        "ImportsQueue", "NotificationsQueue", "ReportsQueue", "SlaQueue", "WebhooksQueue"]  # every queue events route to
+        "ImportsQueue", "NotificationsQueue", "ReportsQueue", "SlaQueue",
+        "WebhooksQueue"]  # every queue events route to
     assert not any("ReplayDispatchFailuresRole" == r["Ref"] for resource in resources.values()
                    if resource["Type"] == "AWS::IAM::Policy" and resource["Properties"]["PolicyName"] != (
                        "linli-dispatch-failures-replay") for r in resource["Properties"]["Roles"])

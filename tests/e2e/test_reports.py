@@ -1,0 +1,271 @@
+"""The reports against a seeded month on the local stack: the figures the API returns equal a small reference
+implementation of DOMAIN.md's KPIs run over the raw event items — to the ticket, medians and p90 exact — and stay
+equal after the whole event stream is delivered again, shuffled; other tenants see none of it."""
+from __future__ import annotations
+
+import math
+import random
+import statistics
+import uuid
+from datetime import timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from chalicelib import bootstrap
+from chalicelib.core.clock import from_rfc3339, utcnow
+from chalicelib.core.permissions import Permission, Role, permissions_for
+from chalicelib.core.tenancy import Principal, TenantContext, UnitClaim
+from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
+from chalicelib.storage import keys
+from chalicelib.storage.unit_of_work import EventItem
+from chalicelib.tenants.schemas import SignupIn, StaffIn
+from devstack.seedmonth import Home, World, fill
+from tests.helpers import ApiClient, assert_error
+
+pytestmark = pytest.mark.e2e
+
+PASSWORD = "Correct-horse-42"
+TICKETS = 45  # ~1.2 s each on the emulator, which every consumer of their events shares
+DAYS = 30
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+@pytest.fixture(scope="module")
+def month(stack):
+    places, people = bootstrap.place_service(), bootstrap.resident_service()
+    now = utcnow()
+    signup = bootstrap.staff_auth().signup(SignupIn(company_name="报表物业", slug=f"r-{uuid.uuid4().hex[:8]}",
+                                                    admin_email="boss@report.test", admin_password=PASSWORD), now)
+    tid = signup.tenant.id
+    admin = TenantContext(tid, Principal("staff", signup.user.id, Role.ADMIN, frozenset(Permission)))
+    members = {}
+    for n, role in enumerate((Role.AGENT, Role.AGENT, Role.TECHNICIAN, Role.TECHNICIAN, Role.TECHNICIAN)):
+        member = bootstrap.staff_service().create_staff(admin, StaffIn(
+            email=f"{role.value}{n}@report.test", name=f"{role.value}{n}", role=role, password=PASSWORD), now)
+        members[member.id] = TenantContext(tid, Principal("staff", member.id, role, permissions_for(role)))
+    homes, communities = [], []
+    for c, name in enumerate(("翠苑", "荷塘月色")):
+        community = places.create_community(admin, CommunityIn(name=name), now)
+        communities.append(community)
+        building = places.create_building(admin, community.id, BuildingIn(name="1栋"), now)
+        for u in range(6):
+            unit = places.create_unit(admin, community.id, UnitIn(building_id=building.id, number=f"{u + 1}01"), now)
+            resident = people.create_resident(admin, ResidentIn(
+                name=f"住户{c}{u}", phone=f"139{c:02d}{u:06d}",
+                units=[ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
+            ctx = TenantContext(tid, Principal("resident", resident.id, units=(
+                UnitClaim(community.id, unit.id, unit.label, building.id),)))
+            homes.append(Home(ctx, resident.id, community.id, unit.id))
+    desk = [m for m in members.values() if m.principal.role == Role.AGENT]
+    techs = [m for m in members.values() if m.principal.role == Role.TECHNICIAN]
+    start = (now - timedelta(days=DAYS)).replace(hour=0, minute=5, second=0, microsecond=0)
+    outcome = fill(World(tid, desk, techs, homes), start, DAYS, TICKETS, seed=20261128, until=now)
+    return {"tenant_id": tid, "slug": signup.tenant.slug, "outcome": outcome, "communities": communities,
+            "start": start, "now": now, "admin_email": "boss@report.test"}
+
+
+def admin_token(api: ApiClient, month: dict[str, Any]) -> str:
+    response = api.post("/v1/auth/login", json={"tenant_slug": month["slug"], "email": month["admin_email"],
+                                                "password": PASSWORD})
+    assert response.status_code == 200, response.text
+    return response.json()["access_token"]
+
+
+def drained(stack) -> None:
+    stack.settle("reports", timeout=180)
+
+
+def ticket_events(tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
+    pk = keys.event_partition(tenant_id, "ticket", ticket_id)
+    return [{"type": e.type, "occurred_at": e.occurred_at, "actor": e.actor or {}, "changes": e.changes or {},
+             "data": e.data or {}, "subject": {"type": "ticket", "id": ticket_id}, "tenant_id": tenant_id}
+            for e in EventItem.query(pk, EventItem.SK.startswith(keys.EVENT_PREFIX), consistent_read=True)]
+
+
+# --- the reference: DOMAIN.md's KPIs computed straight from the event items, one ticket at a time --------------
+def day(stamp: str) -> str:
+    return from_rfc3339(stamp).astimezone(SHANGHAI).date().isoformat()
+
+
+def seconds(start: str, end: str) -> int:
+    return max(0, int((from_rfc3339(end) - from_rfc3339(start)).total_seconds()))
+
+
+def reference(logs: list[list[dict[str, Any]]], first: str, last: str) -> dict[str, Any]:
+    within = lambda stamp: first <= day(stamp) <= last  # noqa: E731
+    created = 0
+    channels: dict[str, int] = {}
+    first_responses, resolutions = [], []
+    met = breached = complaints = complaints_closed = closed = complete = followed = 0
+    ratings: list[int] = []
+    reopens = 0
+    for log in logs:
+        born = log[0]
+        kind = born["data"]["kind"]
+        for e in log:
+            if e["changes"].get("kind", {}).get("after"):
+                kind = e["changes"]["kind"]["after"]
+        status = next(e["data"]["status"] for e in reversed(log) if e["type"].startswith("ticket.")
+                      and "status" in e["data"])
+        merged = any(e["changes"].get("merged_into", {}).get("after") for e in log)
+        acks = [e for e in log if e["changes"].get("acknowledged_at", {}).get("after")]
+        if within(born["occurred_at"]):
+            created += 1
+            channels[born["data"]["channel"]] = channels.get(born["data"]["channel"], 0) + 1
+            if acks:
+                first_responses.append(seconds(born["occurred_at"], acks[0]["changes"]["acknowledged_at"]["after"]))
+            if kind == "complaint" and not merged:
+                complaints += 1
+                complaints_closed += status == "closed"
+        breach = [e for e in log if e["type"] == "sla.breached" and e["data"]["clock"] == "first_response"]
+        in_time = [e for e in log if e["type"] == "sla.met" and e["data"]["clock"] == "first_response"
+                   and not e["data"].get("late")]
+        if breach and within(breach[0]["data"].get("due_at") or breach[0]["occurred_at"]):
+            breached += 1
+        elif not breach and in_time and within(in_time[0]["occurred_at"]):
+            met += 1
+        resolves = [e for e in log if e["type"] == "ticket.resolved"]
+        resolutions += [seconds(born["occurred_at"], e["occurred_at"]) for e in resolves if within(e["occurred_at"])]
+        reopen_events = [e for e in log if e["type"] == "ticket.reopened"
+                         or (e["type"] == "ticket.rated" and e["data"].get("reopened"))]
+        reopens += sum(within(e["occurred_at"]) for e in reopen_events)
+        rated = [e for e in log if e["type"] == "ticket.rated"]
+        ratings += [e["data"]["score"] for e in rated if within(e["occurred_at"])]
+        if status == "closed" and not merged:
+            closing = None  # when it last became closed
+            for e in log:
+                if e["type"].startswith("ticket.") and "status" in e["data"]:
+                    closing = (closing or e["occurred_at"]) if e["data"]["status"] == "closed" else None
+            if within(closing):
+                closed += 1
+                last_resolve = resolves[-1] if resolves and (not reopen_events or resolves[-1]["occurred_at"]
+                                                            > reopen_events[-1]["occurred_at"]) else None
+                note = bool(last_resolve and last_resolve["changes"]["resolution"]["after"].get("note"))
+                handler = any(e["changes"].get("assignee_id", {}).get("after") for e in log) or last_resolve
+                visited = any(e["type"] == "ticket.return_visited" for e in log)
+                complete += bool(acks and handler and note and last_resolve and (rated or visited))
+                followed += bool(rated or visited)
+    ordered_fr, ordered_res = sorted(first_responses), sorted(resolutions)
+    p90 = lambda xs: xs[math.ceil(0.9 * len(xs)) - 1] if xs else None  # noqa: E731
+    rate = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
+    return {
+        "created": created, "intake_by_channel": dict(sorted(channels.items())),
+        "first_response": {"count": len(ordered_fr), "median_seconds": statistics.median(ordered_fr)
+                           if ordered_fr else None, "p90_seconds": p90(ordered_fr)},
+        "first_response_compliance": {"met": met, "breached": breached, "rate": rate(met, met + breached)},
+        "complaints": (complaints, complaints_closed), "completeness": (closed, complete),
+        "satisfaction": (len(ratings), round(sum(ratings) / len(ratings), 4) if ratings else None,
+                         rate(sum(s >= 4 for s in ratings), len(ratings)), rate(followed, closed)),
+        "resolution": {"count": len(ordered_res), "median_seconds": statistics.median(ordered_res)
+                       if ordered_res else None, "p90_seconds": p90(ordered_res)},
+        "reopen_rate": rate(reopens, len(ordered_res)),
+    }
+
+
+def as_reference(total: dict[str, Any]) -> dict[str, Any]:
+    s = total["satisfaction"]
+    return {
+        "created": total["created"], "intake_by_channel": total["intake_by_channel"],
+        "first_response": total["first_response"],
+        "first_response_compliance": total["sla_compliance"]["first_response"],
+        "complaints": (total["complaints"]["created"], total["complaints"]["closed"]),
+        "completeness": (total["completeness"]["closed"], total["completeness"]["complete"]),
+        "satisfaction": (s["ratings"], s["mean_rating"], s["csat"], s["return_visit_rate"]),
+        "resolution": total["resolution"], "reopen_rate": total["reopen_rate"],
+    }
+
+
+def figures(api: ApiClient, token: str, first: str, last: str, **params: str) -> dict[str, Any]:
+    response = api.get("/v1/reports/figures", token=token, params={"from": first, "to": last, **params})
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_the_figures_equal_the_kpis_recomputed_from_the_event_log_even_after_a_shuffled_replay(stack, api, month):
+    outcome = month["outcome"]
+    assert len(outcome.ticket_ids) >= TICKETS * 0.9 and outcome.actions["rate"] > 10 and outcome.actions["reopen"]
+    assert outcome.actions["auto_close"] and outcome.actions["return_visit"]
+    drained(stack)
+    token = admin_token(api, month)
+    first = month["start"].astimezone(SHANGHAI).date().isoformat()
+    last = month["now"].astimezone(SHANGHAI).date().isoformat()
+    logs = [ticket_events(month["tenant_id"], t) for t in outcome.ticket_ids]
+    expected = reference(logs, first, last)
+    report = figures(api, token, first, last, granularity="week")
+    assert as_reference(report["total"]) == expected
+    assert expected["first_response_compliance"]["breached"] > 0 and expected["complaints"][0] > 0
+    assert sum(p["created"] for p in report["periods"]) == expected["created"] == len(outcome.ticket_ids)
+    assert report["periods"][-1]["backlog_at_end"] == sum(
+        next(e["data"]["status"] for e in reversed(log) if "status" in e["data"]) not in ("closed", "cancelled")
+        for log in logs)
+    middle = (month["start"] + timedelta(days=10)).astimezone(SHANGHAI).date().isoformat()
+    one_day = figures(api, token, middle, middle)
+    assert as_reference(one_day["total"]) == reference(logs, middle, middle)
+    cuiyuan = month["communities"][0].id
+    mine = [log for log in logs if log[0]["data"]["community_id"] == cuiyuan]
+    assert as_reference(figures(api, token, first, last, community_id=cuiyuan)["total"]) == reference(
+        mine, first, last)
+
+    # every event delivered again, shuffled: nothing changes; a rebuild from the log finds nothing to fix
+    messages = [e for log in logs for e in log]
+    random.Random(5).shuffle(messages)
+    maintainer = bootstrap.rollup_maintainer()
+    for message in messages:
+        maintainer.handle(message, utcnow())
+    assert figures(api, token, first, last, granularity="week") == report
+    assert maintainer.rebuild(month["tenant_id"], outcome.ticket_ids) == 0
+
+
+def test_a_ninety_day_dashboard_reads_rollups_bounded_by_days_and_groups_not_tickets(stack, api, month):
+    drained(stack)
+    token = admin_token(api, month)
+    last = month["now"].astimezone(SHANGHAI).date()
+    report = figures(api, token, (last - timedelta(days=89)).isoformat(), last.isoformat(), granularity="month")
+    communities, kinds = 2, 5
+    assert report["items_read"] <= 90 * communities * kinds + 1
+
+
+def test_staff_table_and_community_ranking(stack, api, month):
+    drained(stack)
+    token = admin_token(api, month)
+    first = month["start"].astimezone(SHANGHAI).date().isoformat()
+    last = month["now"].astimezone(SHANGHAI).date().isoformat()
+    staff = api.get("/v1/reports/staff", token=token, params={"from": first, "to": last}).json()["items"]
+    assert len(staff) == 5 and sum(r["resolved"] for r in staff) == figures(api, token, first, last)["total"][
+        "resolution"]["count"]
+    ranking = api.get("/v1/reports/communities", token=token, params={"from": first, "to": last}).json()["items"]
+    assert [r["rank"] for r in ranking] == [1, 2] and {r["name"] for r in ranking} == {"翠苑", "荷塘月色"}
+    assert all(r["units"] == 6 and r["score"] is not None for r in ranking)
+    assert ranking[0]["score"] >= ranking[1]["score"]
+
+
+@pytest.mark.parametrize("route", ["/v1/reports/figures", "/v1/reports/staff", "/v1/reports/communities"])
+def test_another_tenant_sees_nothing_of_it_and_its_community_ids_are_not_found(stack, api, month, route):
+    drained(stack)
+    other = api.new_tenant()
+    first = month["start"].astimezone(SHANGHAI).date().isoformat()
+    last = month["now"].astimezone(SHANGHAI).date().isoformat()
+    answer = api.get(route, token=other.token, params={"from": first, "to": last})
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    if route.endswith("figures"):
+        assert body["total"]["created"] == 0 and body["periods"][-1]["backlog_at_end"] == 0
+        assert_error(api.get(route, token=other.token, params={"from": first, "to": last,
+                                                               "community_id": month["communities"][0].id}), 404)
+    else:
+        assert body["items"] == []
+
+
+def test_reports_need_reports_read_and_a_sane_range(stack, api, month):
+    tenant = api.new_tenant()
+    _, technician = api.add_staff(tenant, "technician")
+    assert_error(api.get("/v1/reports/figures", token=technician, params={"from": "2026-11-01", "to": "2026-11-02"}),
+                 403)
+    assert_error(api.get("/v1/reports/figures", token=tenant.token, params={"from": "2026-11-02",
+                                                                          "to": "2026-11-01"}), 422)
+    assert_error(api.get("/v1/reports/figures", token=tenant.token, params={"from": "2025-01-01",
+                                                                          "to": "2026-11-01"}), 422)
+    assert_error(api.get("/v1/reports/figures", token=tenant.token, params={"from": "yesterday",
+                                                                          "to": "2026-11-01"}), 422)
