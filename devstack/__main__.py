@@ -51,6 +51,17 @@ def main(argv: list[str]) -> int:
     except SettingsError as exc:  # e.g. LINLI_STAGE=prod in the shell: the embedded stack is the local stage
         print(f"Settings: {exc}", file=sys.stderr)
         return 2
+    month = os.environ.get("LINLI_DEMO_MONTH", "").strip()
+    if month:  # a month of the demo tenant's tickets for the reports (devstack/seedmonth.py)
+        if not month.isdigit() or not 0 < int(month) <= 20000:
+            print("LINLI_DEMO_MONTH must be a number of tickets, 1–20000.", file=sys.stderr)
+            stack.stop()
+            return 2
+        from devstack.seedmonth import fill_demo
+
+        print(f"Filing {month} tickets over the last 30 days for the demo tenant (about a second each)…", flush=True)
+        filled = fill_demo(int(month))
+        print(f"Filed {len(filled.ticket_ids)} tickets ({sum(filled.actions.values())} actions).", flush=True)
     print(banner(stack.api_url, stack.endpoint, stack.table_name, log_level=log_level,
                  data_dir=shown(stack.data_dir) if stack.journal else None), flush=True)
     stopped = threading.Event()

@@ -154,3 +154,91 @@ def _work(world: World, rng: random.Random, ticket_id: str, kind: str, created: 
     if rng.random() < 0.3:
         act(desk, Action.RETURN_VISIT, timedelta(hours=rng.uniform(2, 72)), note="电话回访，业主满意",
             outcome="satisfied")
+
+
+def demo_world(tenant_id: str) -> World:
+    """The demo tenant as a world to fill: its agent and admin at the desk, its technician, its residents' homes."""
+    from chalicelib.core.permissions import Role, permissions_for
+    from chalicelib.core.tenancy import UnitClaim
+    from devstack.demo import DEMO_STAFF
+
+    tenants = bootstrap.tenant_repository()
+    members = [tenants.find_staff_by_email(tenant_id, email) for email, _, _ in DEMO_STAFF]
+    ctx_of = {m.user_id: TenantContext(tenant_id, Principal("staff", m.user_id, Role(m.role),
+                                                            permissions_for(Role(m.role)))) for m in members if m}
+    desk = [c for c in ctx_of.values() if c.principal.role in (Role.ADMIN, Role.AGENT)]
+    technicians = [c for c in ctx_of.values() if c.principal.role == Role.TECHNICIAN]
+    people, _ = bootstrap.resident_repository().list_residents(desk[0], 100, None)
+    homes = []
+    for person in people:
+        for unit in person.units:
+            claim = UnitClaim(unit["community_id"], unit["unit_id"], unit.get("label", ""), unit.get("building_id"))
+            homes.append(Home(TenantContext(tenant_id, Principal("resident", person.resident_id, units=(claim,))),
+                              person.resident_id, unit["community_id"], unit["unit_id"]))
+    return World(tenant_id, desk, technicians, homes)
+
+
+def fill_demo(count: int, days: int = 30) -> Outcome:
+    """``make run`` with ``LINLI_DEMO_MONTH=<count>``: the demo tenant's last ``days`` days filled with ``count``
+    tickets (about a second each on the embedded stack, whose consumers handle every event they make)."""
+    from devstack.demo import DEMO_SLUG
+
+    tenant_id = bootstrap.tenant_repository().tenant_id_for_slug(DEMO_SLUG)
+    if tenant_id is None:
+        raise RuntimeError("no demo tenant to fill")
+    now = utcnow()
+    start = (now - timedelta(days=days)).replace(minute=0, second=0, microsecond=0)
+    return fill(demo_world(tenant_id), start, days, count, seed=count, until=now)
+
+
+@dataclass
+class NewTenant:
+    world: World
+    slug: str
+    admin_email: str
+    password: str
+    community_ids: list[str]
+    community_names: list[str]
+
+
+def new_tenant(company: str = "报表物业", slug: str | None = None, password: str | None = None) -> NewTenant:
+    """A fresh tenant to fill: an admin, two agents, three technicians, two communities (翠苑, 荷塘月色) of six units
+    with a resident each — what the reports' tests fill, so they share no resident's daily limit with others."""
+    import uuid
+
+    from chalicelib.core.permissions import Permission, Role, permissions_for
+    from chalicelib.core.tenancy import UnitClaim
+    from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
+    from chalicelib.tenants.schemas import SignupIn, StaffIn
+    from devstack.demo import DEMO_PASSWORD
+
+    places, people, now = bootstrap.place_service(), bootstrap.resident_service(), utcnow()
+    password = password or DEMO_PASSWORD  # every made-up tenant's staff sign in as the demo's do
+    slug = slug or f"r-{uuid.uuid4().hex[:8]}"
+    email = f"boss@{slug}.test"
+    signup = bootstrap.staff_auth().signup(SignupIn(company_name=company, slug=slug, admin_email=email,
+                                                    admin_password=password), now)
+    tid = signup.tenant.id
+    admin = TenantContext(tid, Principal("staff", signup.user.id, Role.ADMIN, frozenset(Permission)))
+    desk, technicians = [], []
+    for n, role in enumerate((Role.AGENT, Role.AGENT, Role.TECHNICIAN, Role.TECHNICIAN, Role.TECHNICIAN)):
+        names = ("李娜", "王芳", "张强", "赵磊", "陈刚")
+        member = bootstrap.staff_service().create_staff(admin, StaffIn(
+            email=f"{role.value}{n}@{slug}.test", name=names[n], role=role, password=password), now)
+        ctx = TenantContext(tid, Principal("staff", member.id, role, permissions_for(role)))
+        (desk if role == Role.AGENT else technicians).append(ctx)
+    homes, ids, names = [], [], []
+    for c, name in enumerate(("翠苑", "荷塘月色")):
+        community = places.create_community(admin, CommunityIn(name=name), now)
+        ids.append(community.id)
+        names.append(name)
+        building = places.create_building(admin, community.id, BuildingIn(name="1栋"), now)
+        for u in range(6):
+            unit = places.create_unit(admin, community.id, UnitIn(building_id=building.id, number=f"{u + 1}01"), now)
+            resident = people.create_resident(admin, ResidentIn(
+                name=f"住户{c}{u}", phone=f"139{c:02d}{u:06d}",
+                units=[ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
+            ctx = TenantContext(tid, Principal("resident", resident.id, units=(
+                UnitClaim(community.id, unit.id, unit.label, building.id),)))
+            homes.append(Home(ctx, resident.id, community.id, unit.id))
+    return NewTenant(World(tid, desk, technicians, homes), slug, email, password, ids, names)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import math
 import random
 import statistics
-import uuid
 from datetime import timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -15,18 +14,14 @@ import pytest
 
 from chalicelib import bootstrap
 from chalicelib.core.clock import from_rfc3339, utcnow
-from chalicelib.core.permissions import Permission, Role, permissions_for
-from chalicelib.core.tenancy import Principal, TenantContext, UnitClaim
-from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
 from chalicelib.storage import keys
 from chalicelib.storage.unit_of_work import EventItem
-from chalicelib.tenants.schemas import SignupIn, StaffIn
-from devstack.seedmonth import Home, World, fill
+from devstack.demo import DEMO_PASSWORD
+from devstack.seedmonth import fill, new_tenant
 from tests.helpers import ApiClient, assert_error
 
 pytestmark = pytest.mark.e2e
 
-PASSWORD = "Correct-horse-42"
 TICKETS = 45  # ~1.2 s each on the emulator, which every consumer of their events shares
 DAYS = 30
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -34,41 +29,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture(scope="module")
 def month(stack):
-    places, people = bootstrap.place_service(), bootstrap.resident_service()
     now = utcnow()
-    signup = bootstrap.staff_auth().signup(SignupIn(company_name="报表物业", slug=f"r-{uuid.uuid4().hex[:8]}",
-                                                    admin_email="boss@report.test", admin_password=PASSWORD), now)
-    tid = signup.tenant.id
-    admin = TenantContext(tid, Principal("staff", signup.user.id, Role.ADMIN, frozenset(Permission)))
-    members = {}
-    for n, role in enumerate((Role.AGENT, Role.AGENT, Role.TECHNICIAN, Role.TECHNICIAN, Role.TECHNICIAN)):
-        member = bootstrap.staff_service().create_staff(admin, StaffIn(
-            email=f"{role.value}{n}@report.test", name=f"{role.value}{n}", role=role, password=PASSWORD), now)
-        members[member.id] = TenantContext(tid, Principal("staff", member.id, role, permissions_for(role)))
-    homes, communities = [], []
-    for c, name in enumerate(("翠苑", "荷塘月色")):
-        community = places.create_community(admin, CommunityIn(name=name), now)
-        communities.append(community)
-        building = places.create_building(admin, community.id, BuildingIn(name="1栋"), now)
-        for u in range(6):
-            unit = places.create_unit(admin, community.id, UnitIn(building_id=building.id, number=f"{u + 1}01"), now)
-            resident = people.create_resident(admin, ResidentIn(
-                name=f"住户{c}{u}", phone=f"139{c:02d}{u:06d}",
-                units=[ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
-            ctx = TenantContext(tid, Principal("resident", resident.id, units=(
-                UnitClaim(community.id, unit.id, unit.label, building.id),)))
-            homes.append(Home(ctx, resident.id, community.id, unit.id))
-    desk = [m for m in members.values() if m.principal.role == Role.AGENT]
-    techs = [m for m in members.values() if m.principal.role == Role.TECHNICIAN]
+    tenant = new_tenant()
     start = (now - timedelta(days=DAYS)).replace(hour=0, minute=5, second=0, microsecond=0)
-    outcome = fill(World(tid, desk, techs, homes), start, DAYS, TICKETS, seed=20261128, until=now)
-    return {"tenant_id": tid, "slug": signup.tenant.slug, "outcome": outcome, "communities": communities,
-            "start": start, "now": now, "admin_email": "boss@report.test"}
+    outcome = fill(tenant.world, start, DAYS, TICKETS, seed=20261128, until=now)
+    return {"tenant_id": tenant.world.tenant_id, "slug": tenant.slug, "outcome": outcome,
+            "communities": tenant.community_ids, "start": start, "now": now, "admin_email": tenant.admin_email}
 
 
 def admin_token(api: ApiClient, month: dict[str, Any]) -> str:
     response = api.post("/v1/auth/login", json={"tenant_slug": month["slug"], "email": month["admin_email"],
-                                                "password": PASSWORD})
+                                                "password": DEMO_PASSWORD})
     assert response.status_code == 200, response.text
     return response.json()["access_token"]
 
@@ -203,7 +174,7 @@ def test_the_figures_equal_the_kpis_recomputed_from_the_event_log_even_after_a_s
     middle = (month["start"] + timedelta(days=10)).astimezone(SHANGHAI).date().isoformat()
     one_day = figures(api, token, middle, middle)
     assert as_reference(one_day["total"]) == reference(logs, middle, middle)
-    cuiyuan = month["communities"][0].id
+    cuiyuan = month["communities"][0]
     mine = [log for log in logs if log[0]["data"]["community_id"] == cuiyuan]
     assert as_reference(figures(api, token, first, last, community_id=cuiyuan)["total"]) == reference(
         mine, first, last)
@@ -253,7 +224,7 @@ def test_another_tenant_sees_nothing_of_it_and_its_community_ids_are_not_found(s
     if route.endswith("figures"):
         assert body["total"]["created"] == 0 and body["periods"][-1]["backlog_at_end"] == 0
         assert_error(api.get(route, token=other.token, params={"from": first, "to": last,
-                                                               "community_id": month["communities"][0].id}), 404)
+                                                               "community_id": month["communities"][0]}), 404)
     else:
         assert body["items"] == []
 
