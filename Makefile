@@ -22,7 +22,7 @@ endif
 endif
 endif
 
-.PHONY: help run reset test test-fast test-web lint bench package install clean replay-events web web-deps browser-deps api-types
+.PHONY: help run reset test test-fast test-web lint bench package install clean replay-events rebuild-reports web web-deps browser-deps api-types
 
 install: $(STAMP)
 
@@ -66,6 +66,9 @@ reset: ## Delete the embedded stack's data (.linli/, or LINLI_DATA_DIR): the nex
 
 replay-events: $(STAMP) ## Replay the event dispatcher's dead letters on the running stack (idempotent)
 	@$(PY) -m devstack.replay
+
+rebuild-reports: $(STAMP) ## Recompute a tenant's KPI rollups from its event log on the running stack: make rebuild-reports SLUG=demo
+	@$(PY) -m devstack.rebuild_reports $(or $(SLUG),demo)
 
 test: $(STAMP) web browser-deps ## The whole suite: unit, service (fakes), contract, integration (moto), e2e, security, infra, web (vitest), browser
 	@cd web/console && npx --no-install vitest run --reporter=dot

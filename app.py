@@ -98,6 +98,13 @@ def reports_consumer(event, context):
     return consume_sqs(event, context, bootstrap.rollup_maintainer().handle)
 
 
+@app.lambda_function(name="rebuild_reports")
+def rebuild_reports(event, context):
+    """Invoked by an operator: ``{"tenant_id": "tnt_…"}`` — every ticket's event log folded again, so the tenant's
+    KPI rollups equal a recomputation from the log (idempotent; answers tickets read and how many changed)."""
+    return bootstrap.rollup_maintainer().rebuild(event["tenant_id"])
+
+
 @app.lambda_function(name="event_dispatcher")
 def event_dispatcher(event, context):
     """DynamoDB stream (event items only, filtered in infra) → SQS queues."""

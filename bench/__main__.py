@@ -12,7 +12,7 @@ from contextlib import contextmanager
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from bench import coldstart, console, fairshare, resident, roundtrips, sweep  # noqa: E402
+from bench import coldstart, console, fairshare, reports, resident, roundtrips, sweep  # noqa: E402
 
 
 @contextmanager
@@ -39,6 +39,9 @@ def main() -> None:
     print("\nFair share: tenant B's queue page alone and while tenant A floods (loopback HTTP, deployed limits)\n")
     with own_environment():
         print(fairshare.report(fairshare.run()))
+    print("\nReports: rollup items read and latency of the dashboard's figures at 1k / 10k / 100k tickets\n")
+    with own_environment():
+        print(reports.report(reports.run()))
     print("\nStaff console: JavaScript per route (gzip) and navigation → queue rendered (built by make web)\n")
     with own_environment():
         print(console.report(console.run()))

@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import json
 import secrets
+from collections.abc import Iterator
 from datetime import datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -296,7 +297,23 @@ def rollup_maintainer() -> RollupMaintainer:
     """The reports consumer: a ticket's event folds its log again and moves the rollups by the difference."""
     from chalicelib.reports.service import RollupMaintainer
 
-    return RollupMaintainer(report_store(), tenant_configs())
+    return RollupMaintainer(report_store(), tenant_configs(), every_ticket_id)
+
+
+def every_ticket_id(tenant_id: str) -> Iterator[str]:
+    """Every ticket of a tenant, bucket by bucket through the queue index (the reports' rebuild)."""
+    from chalicelib.core.permissions import Permission
+    from chalicelib.core.tenancy import Principal, TenantContext
+    from chalicelib.tickets.records import QueueFilter
+
+    ctx = TenantContext(tenant_id, Principal("system", "reports_rebuild", None, frozenset(Permission)))
+    for bucket in ("open", "resolved", "closed", "cancelled"):
+        cursor: str | None = None
+        while True:
+            page, cursor = ticket_repository().queue(ctx, QueueFilter(bucket=bucket), 100, cursor)
+            yield from (ticket.ticket_id for ticket in page)
+            if not cursor:
+                break
 
 
 @lru_cache(maxsize=1)

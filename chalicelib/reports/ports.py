@@ -1,6 +1,7 @@
 """What the reports context needs from storage and from the other contexts (Protocols; bootstrap wires them)."""
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any, Protocol
 
@@ -17,6 +18,12 @@ class RollupStore(Protocol):
               revision: int) -> None: ...
     def rollups(self, tenant_id: str, family: str, start: date, end: date) -> list[tuple[str, dict[str, int]]]: ...
     def totals(self, tenant_id: str) -> dict[str, int]: ...
+
+
+class TicketIds(Protocol):
+    """Every ticket id of a tenant, page by page through its buckets (``tickets.repository``'s queue index)."""
+
+    def __call__(self, tenant_id: str) -> Iterable[str]: ...
 
 
 class TimeZones(Protocol):

@@ -22,7 +22,7 @@ from chalicelib.core.tenancy import TenantContext
 from chalicelib.events.catalogue import reported
 from chalicelib.reports import kpis
 from chalicelib.reports.facts import difference, ticket_facts_at
-from chalicelib.reports.ports import OpenLoad, Places, RollupStore, TimeZones
+from chalicelib.reports.ports import OpenLoad, Places, RollupStore, TicketIds, TimeZones
 from chalicelib.reports.repository import FactMovedError
 
 MAX_DAYS = 366
@@ -30,8 +30,8 @@ ATTEMPTS = 5
 
 
 class RollupMaintainer:
-    def __init__(self, store: RollupStore, zones: TimeZones) -> None:
-        self.store, self.zones = store, zones
+    def __init__(self, store: RollupStore, zones: TimeZones, ticket_ids: TicketIds | None = None) -> None:
+        self.store, self.zones, self.ticket_ids = store, zones, ticket_ids
 
     def handle(self, message: dict[str, Any], now: datetime) -> None:
         subject = message.get("subject") or {}
@@ -55,9 +55,20 @@ class RollupMaintainer:
                 logger.info("report facts moved; folding again", extra={"ticket_id": ticket_id})
         raise FactMovedError("The ticket's report facts kept moving; the message comes back later.")
 
-    def rebuild(self, tenant_id: str, ticket_ids: Iterable[str]) -> int:
-        """Fold each ticket's log again; how many tickets' contributions changed (0 when the rollups were exact)."""
-        return sum(self.refresh(tenant_id, ticket_id) for ticket_id in ticket_ids)
+    def rebuild(self, tenant_id: str, ticket_ids: Iterable[str] | None = None) -> dict[str, int]:
+        """Fold each ticket's log again (every ticket of the tenant unless ``ticket_ids`` are given): the rollups
+        then equal a recomputation from the event log, whatever was lost or delivered twice before. Answers how
+        many tickets were read and how many contributed differently from what the rollups held (0: they were
+        exact)."""
+        if ticket_ids is None:
+            if self.ticket_ids is None:
+                raise ValueError("no ticket listing to rebuild a whole tenant with")
+            ticket_ids = self.ticket_ids(tenant_id)
+        read = changed = 0
+        for ticket_id in ticket_ids:
+            read += 1
+            changed += self.refresh(tenant_id, ticket_id)
+        return {"tickets": read, "changed": changed}
 
 
 def _check_range(start: date, end: date) -> None:

@@ -29,6 +29,7 @@ export const routes: RouteRecordRaw[] = [
       { path: 'intake', name: 'intake', component: () => import('@/views/IntakeView.vue'), meta: { permission: 'residents:read', title: 'nav.intake' } },
       { path: 'places', name: 'places', component: () => import('@/views/PlacesView.vue'), meta: { permission: 'communities:read', title: 'nav.places' } },
       { path: 'residents', name: 'residents', component: () => import('@/views/ResidentsView.vue'), meta: { permission: 'residents:read', title: 'nav.residents' } },
+      { path: 'reports', name: 'reports', component: () => import('@/views/ReportsView.vue'), meta: { permission: 'reports:read', title: 'nav.reports' } },
       { path: 'imports', name: 'imports', component: () => import('@/views/ImportsView.vue'), meta: { permission: 'residents:write', title: 'nav.imports' } },
       settings('branding', 'branding', 'tenant:write', () => import('@/views/settings/BrandingSettings.vue')),
       settings('kinds', 'kinds', 'tenant:write', () => import('@/views/settings/KindsSettings.vue')),

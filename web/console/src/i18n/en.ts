@@ -26,6 +26,7 @@ export default {
   },
   nav: {
     queue: 'Queue', intake: 'Phone intake', places: 'Communities & units', residents: 'Residents', imports: 'Import',
+    reports: 'Reports',
     settings: 'Settings', branding: 'Branding', kinds: 'Ticket kinds', sla: 'SLA & calendars', teams: 'Teams & dispatch',
     notifications: 'Notifications & templates', staff: 'Staff & roles', apiKeys: 'API keys', webhooks: 'Webhooks',
     cannedReplies: 'Canned replies', language: '中文',

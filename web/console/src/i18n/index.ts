@@ -2,6 +2,8 @@ import { createI18n } from 'vue-i18n'
 import en from './en'
 import peopleEn from './people.en'
 import peopleZh from './people.zh-CN'
+import reportsEn from './reports.en'
+import reportsZh from './reports.zh-CN'
 import settingsEn from './settings.en'
 import settingsZh from './settings.zh-CN'
 import zhCN from './zh-CN'
@@ -9,10 +11,11 @@ import zhCN from './zh-CN'
 export type Locale = 'zh-CN' | 'en'
 export const LOCALE_KEY = 'linli.console.locale'
 
-/** Every string of each locale: the desk's, the places/residents/imports screens', the settings screens'. */
+/** Every string of each locale: the desk's, the places/residents/imports screens', the settings screens', the
+ * reports dashboard's. */
 export const messages = {
-  'zh-CN': { ...zhCN, ...peopleZh, settings: settingsZh },
-  en: { ...en, ...peopleEn, settings: settingsEn },
+  'zh-CN': { ...zhCN, ...peopleZh, settings: settingsZh, reports: reportsZh },
+  en: { ...en, ...peopleEn, settings: settingsEn, reports: reportsEn },
 }
 
 export function initialLocale(): Locale {

@@ -23,7 +23,7 @@ export default {
     invalid: '邮箱或密码不正确', locked: '尝试次数过多，请稍后再试',
   },
   nav: {
-    queue: '工单池', intake: '来电登记', places: '小区与房屋', residents: '业主', imports: '批量导入',
+    queue: '工单池', intake: '来电登记', places: '小区与房屋', residents: '业主', imports: '批量导入', reports: '报表',
     settings: '设置', branding: '品牌外观', kinds: '工单类型', sla: '时效与工作日历', teams: '班组与派单',
     notifications: '通知规则与模板', staff: '员工与角色', apiKeys: 'API 密钥', webhooks: 'Webhook 推送',
     cannedReplies: '快捷回复', language: 'English',
