@@ -2,6 +2,7 @@
 // the API's answers, durations and percentages as a person reads them, and the CSV every chart and table exports.
 // Each chart is drawn from a ChartData and exported from the same ChartData, so an export holds exactly what the
 // chart shows. Wording comes from the caller (already translated): nothing here knows the locale.
+import type { EChartsCoreOption } from 'echarts/core'
 import type { components } from '@/api'
 
 export type Figures = components['schemas']['FiguresOut']
@@ -209,8 +210,66 @@ export function resolutionChart(figures: Figures, names: { kind: string; median:
   }
 }
 
+/** Nothing to draw: no periods, no rate anywhere, or only zero counts. */
 export function isEmpty(data: ChartData): boolean {
-  return !data.categories.length || data.series.every((s) => s.values.every((v) => v === null || v === 0))
+  const blank = (v: number | null) => v === null || (data.unit !== 'percent' && v === 0)
+  return !data.categories.length || !data.series.length || data.series.every((s) => s.values.every(blank))
+}
+
+export const PALETTE = ['#1677ff', '#00b42a', '#ff7d00', '#722ed1', '#14c9c9', '#f7ba1e', '#eb2f96', '#86909c']
+export const CHART_FONT = "-apple-system, 'PingFang SC', 'Noto Sans CJK SC', 'Microsoft YaHei', sans-serif"
+
+export interface Look {
+  type: 'line' | 'bar'
+  stack?: boolean
+  area?: boolean
+  colors?: string[]
+  /** The word after an hour figure in the tooltip ("小时"). */
+  unitName?: string
+}
+
+/** The ECharts option drawing a ChartData: a category axis, a 0–100 % axis for rates, gaps for missing rates, and
+ * the target as a dashed red line across the plot (markLine). Only line and bar series, a grid, a tooltip, a
+ * legend and a mark line: what ReportsView registers. */
+export function chartOption(data: ChartData, look: Look): EChartsCoreOption {
+  const percentAxis = data.unit === 'percent'
+  const shown = (v: unknown) => (v === null || v === undefined || v === '-' ? NONE
+    : percentAxis ? `${v}%` : data.unit === 'hours' ? `${v} ${look.unitName ?? ''}`.trim() : String(v))
+  const legend = data.series.length > 1
+  return {
+    color: look.colors ?? PALETTE,
+    textStyle: { fontFamily: CHART_FONT },
+    animationDuration: 300,
+    grid: { left: 4, right: 12, top: legend ? 34 : 14, bottom: 2 },
+    tooltip: { trigger: 'axis', valueFormatter: shown, confine: true },
+    legend: legend ? { top: 0, left: 0, type: 'scroll', itemWidth: 12, itemHeight: 8, textStyle: { fontSize: 12 } } : { show: false },
+    xAxis: {
+      type: 'category', data: data.categories, axisTick: { alignWithLabel: true },
+      axisLabel: { hideOverlap: true, fontSize: 11, color: '#86909c' }, axisLine: { lineStyle: { color: '#c9cdd4' } },
+    },
+    yAxis: {
+      type: 'value', min: 0, max: percentAxis ? 100 : undefined, minInterval: data.unit === 'count' ? 1 : undefined,
+      axisLabel: { formatter: percentAxis ? '{value}%' : '{value}', fontSize: 11, color: '#86909c' },
+      splitLine: { lineStyle: { color: '#f2f3f5' } },
+    },
+    series: data.series.map((s, i) => ({
+      name: s.name,
+      type: look.type,
+      data: s.values,
+      stack: look.stack ? 'total' : undefined,
+      connectNulls: false,
+      showSymbol: data.categories.length <= 31,
+      symbolSize: 5,
+      areaStyle: look.area ? { opacity: 0.12 } : undefined,
+      barMaxWidth: 22,
+      markLine: i === 0 && data.target ? {
+        silent: true, symbol: 'none',
+        lineStyle: { type: 'dashed', color: '#f53f3f', width: 1.5 },
+        label: { formatter: `${data.target.name} ${data.target.value}%`, position: 'insideEndTop', color: '#f53f3f', fontSize: 11 },
+        data: [{ yAxis: data.target.value }],
+      } : undefined,
+    })),
+  }
 }
 
 /** A chart's values as table rows: the category, each series (a percentage written "93.3%"), the target. */
