@@ -320,7 +320,7 @@ def every_ticket_id(tenant_id: str) -> Iterator[str]:
 def report_service() -> ReportService:
     from chalicelib.reports.service import ReportService
 
-    return ReportService(report_store(), tenant_configs(), place_service(), ticket_repository())
+    return ReportService(report_store(), tenant_configs(), place_service(), ticket_repository(), unit_of_work)
 
 
 @lru_cache(maxsize=1)

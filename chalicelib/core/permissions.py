@@ -26,6 +26,7 @@ class Permission(StrEnum):
     TICKETS_WRITE = "tickets:write"
     TICKETS_DISPATCH = "tickets:dispatch"
     REPORTS_READ = "reports:read"
+    FEES_WRITE = "fees:write"  # property-fee collection/renewal rates (admins, and a billing system's API key)
     WEBHOOKS_MANAGE = "webhooks:manage"
     CANNED_REPLIES_WRITE = "canned_replies:write"
 

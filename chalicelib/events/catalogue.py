@@ -88,6 +88,7 @@ CATALOGUE: dict[str, EventSpec] = _specs(
     EventSpec("community.deleted", "A community was removed"),
     EventSpec("building.created", "A building was added to a community"),
     EventSpec("unit.created", "A unit was added to a community"),
+    EventSpec("fees.recorded", "Property-fee collection or renewal rates were recorded for communities and months"),
     EventSpec("tenant.created", "The tenant signed up"),
     EventSpec("tenant.updated", "The tenant's configuration changed", TENANT),
     EventSpec("staff.created", "A staff member was added"),

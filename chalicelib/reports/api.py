@@ -10,7 +10,15 @@ from chalicelib.core.permissions import Permission
 from chalicelib.core.wiring import Provided
 
 if TYPE_CHECKING:  # services and models load on first use, keeping cold starts small
-    from chalicelib.reports.schemas import CommunityRankingOut, FiguresOut, StaffReportOut
+    from chalicelib.reports.schemas import (
+        CommunityRankingOut,
+        FeeImportOut,
+        FeeRatePage,
+        FeeRatesRecordedOut,
+        FiguresOut,
+        SatisfactionRenewalOut,
+        StaffReportOut,
+    )
     from chalicelib.reports.service import ReportService
 
 bp = api.blueprint(__name__)
@@ -55,3 +63,49 @@ def report_communities(call: Call) -> CommunityRankingOut:
     q = call.query
     return CommunityRankingOut.model_validate({"from": q.from_, "to": q.to,
                                                "items": reports().community_ranking(call.tenant, q.from_, q.to)})
+
+
+@api.route(bp, "PUT", "/v1/reports/fee-rates", permission=Permission.FEES_WRITE, body=schemas.FeeRatesIn,
+           response=schemas.FeeRatesRecordedOut, tags=TAGS,
+           summary="Record property-fee collection/renewal rates per community and month (a billing system's API key "
+                   "with fees:write, or an admin); a month recorded again is replaced")
+def put_fee_rates(call: Call) -> FeeRatesRecordedOut:
+    from chalicelib.reports.schemas import FeeRatesRecordedOut
+
+    rows = [(i.community_id, i.month, i.collection_rate, i.renewal_rate) for i in call.body.items]
+    return FeeRatesRecordedOut(recorded=reports().record_fee_rates(call.tenant, rows, utcnow()))
+
+
+@api.route(bp, "POST", "/v1/reports/fee-rates/import", permission=Permission.FEES_WRITE,
+           response=schemas.FeeImportOut, tags=TAGS,
+           content_types=("text/csv", "application/octet-stream",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+           summary="Record fee rates from a CSV or XLSX of 小区 (name or id), 月份, 收缴率, 续费率 (0.93 or 93%; "
+                   "at most 1,000 rows): the good rows recorded, the others reported by line and field")
+def import_fee_rates(call: Call) -> FeeImportOut:
+    from chalicelib.reports.schemas import FeeImportOut
+
+    return FeeImportOut.model_validate(reports().import_fee_rates(call.tenant, call.raw_body, utcnow()))
+
+
+@api.route(bp, "GET", "/v1/reports/fee-rates", permission=Permission.REPORTS_READ, query=schemas.MonthRangeQuery,
+           response=schemas.FeeRatePage, tags=TAGS, summary="The fee rates recorded for a range of months")
+def list_fee_rates(call: Call) -> FeeRatePage:
+    from dataclasses import asdict
+
+    from chalicelib.reports.schemas import FeeRatePage
+
+    rates = reports().fee_rates(call.tenant, call.query.from_month, call.query.to_month)
+    return FeeRatePage.model_validate({"items": [asdict(r) for r in rates]})
+
+
+@api.route(bp, "GET", "/v1/reports/satisfaction-renewal", permission=Permission.REPORTS_READ,
+           query=schemas.MonthRangeQuery, response=schemas.SatisfactionRenewalOut, tags=TAGS,
+           summary="Satisfaction beside property-fee collection and renewal per community and month, their "
+                   "correlation and trend line, and the communities whose CSAT fell 10 % or more last quarter")
+def satisfaction_renewal(call: Call) -> SatisfactionRenewalOut:
+    from chalicelib.reports.schemas import SatisfactionRenewalOut
+
+    q = call.query
+    return SatisfactionRenewalOut.model_validate(reports().satisfaction_renewal(call.tenant, q.from_month,
+                                                                                q.to_month))

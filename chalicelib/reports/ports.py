@@ -6,7 +6,9 @@ from datetime import date
 from typing import Any, Protocol
 
 from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.uow import UnitOfWork
 from chalicelib.reports.facts import Contributions
+from chalicelib.reports.fees import FeeRate
 
 
 class RollupStore(Protocol):
@@ -18,6 +20,8 @@ class RollupStore(Protocol):
               revision: int) -> None: ...
     def rollups(self, tenant_id: str, family: str, start: date, end: date) -> list[tuple[str, dict[str, int]]]: ...
     def totals(self, tenant_id: str) -> dict[str, int]: ...
+    def stage_fee_rate(self, uow: UnitOfWork, tenant_id: str, rate: FeeRate) -> None: ...
+    def fee_rates(self, tenant_id: str, first_month: str, last_month: str) -> list[FeeRate]: ...
 
 
 class TicketIds(Protocol):

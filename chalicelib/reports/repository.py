@@ -23,7 +23,9 @@ from typing import Any
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
 from chalicelib.core.errors import ConflictError
+from chalicelib.core.uow import UnitOfWork
 from chalicelib.reports.facts import TOTAL_KEY, Contributions
+from chalicelib.reports.fees import FeeRate
 from chalicelib.storage import keys
 from chalicelib.storage.keys import EVENT_PREFIX
 from chalicelib.storage.table import LinliModel, transaction_connection
@@ -40,6 +42,21 @@ class ReportRollupItem(LinliModel, discriminator="report_rollup"):
 class ReportFactItem(LinliModel, discriminator="report_fact"):
     contributions = UnicodeAttribute()
     revision = NumberAttribute()
+
+
+class FeeRateItem(LinliModel, discriminator="fee_rate"):
+    """A community's property-fee rates for a month: ``PK T#<t>#FEE``, ``SK <yyyy-mm>#<community_id>``."""
+
+    community_id = UnicodeAttribute()
+    month = UnicodeAttribute()
+    collection_rate = NumberAttribute(null=True)
+    renewal_rate = NumberAttribute(null=True)
+    updated_at = UnicodeAttribute()
+    updated_by = UnicodeAttribute()
+
+
+def fee_pk(tenant_id: str) -> str:
+    return keys.tenant_pk(tenant_id, "FEE")
 
 
 class FactMovedError(ConflictError):
@@ -172,6 +189,18 @@ class ReportStore:
             start = page.get("LastEvaluatedKey")
             if not start:
                 return
+
+    def stage_fee_rate(self, uow: UnitOfWork, tenant_id: str, rate: FeeRate) -> None:
+        uow.put(FeeRateItem(fee_pk(tenant_id), f"{rate.month}#{rate.community_id}", community_id=rate.community_id,
+                            month=rate.month, collection_rate=rate.collection_rate, renewal_rate=rate.renewal_rate,
+                            updated_at=rate.updated_at, updated_by=rate.updated_by))
+
+    def fee_rates(self, tenant_id: str, first_month: str, last_month: str) -> list[FeeRate]:
+        """The rates recorded for [first_month, last_month], by month then community (one Query)."""
+        items = FeeRateItem.query(fee_pk(tenant_id), FeeRateItem.SK.between(first_month, last_month + "#\uffff"))
+        return [FeeRate(i.community_id, i.month, None if i.collection_rate is None else float(i.collection_rate),
+                        None if i.renewal_rate is None else float(i.renewal_rate), i.updated_at, i.updated_by)
+                for i in items]
 
     @staticmethod
     def _fact_key(tenant_id: str, ticket_id: str) -> dict[str, Any]:

@@ -2,11 +2,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import ConfigDict, Field, StringConstraints, model_validator
 
-from chalicelib.core.schema import Schema
+from chalicelib.core.schema import Request, Schema
 
 
 class RangeQuery(Schema):
@@ -132,3 +132,103 @@ class CommunityRankingOut(Schema):
     from_: dt.date = Field(alias="from", serialization_alias="from")
     to: dt.date
     items: list[CommunityRow] = Field(description="Best first (红榜); the last are the 黑榜")
+
+
+# --- property-fee rates and satisfaction ↔ renewal -----------------------------------------------------------------
+Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Rate = Annotated[float, Field(ge=0, le=1)]
+
+
+class FeeRateIn(Request):
+    community_id: str = Field(min_length=1, max_length=40)
+    month: Month = Field(description="YYYY-MM")
+    collection_rate: Rate | None = Field(None, description="Share of the month's property fee collected (收缴率), 0–1")
+    renewal_rate: Rate | None = Field(None, description="Share of owners who renewed (续费率), 0–1")
+
+    @model_validator(mode="after")
+    def _one_rate(self) -> FeeRateIn:
+        if self.collection_rate is None and self.renewal_rate is None:
+            raise ValueError("give collection_rate or renewal_rate")
+        return self
+
+
+class FeeRatesIn(Request):
+    """Rates per community and month; a month recorded again is replaced (idempotent)."""
+
+    model_config = ConfigDict(json_schema_extra={"description": "At least one of collection_rate and renewal_rate "
+                                                                "per item"})
+
+    items: list[FeeRateIn] = Field(min_length=1, max_length=500)
+
+
+class FeeRateOut(Schema):
+    community_id: str
+    month: str
+    collection_rate: float | None
+    renewal_rate: float | None
+    updated_at: str
+    updated_by: str
+
+
+class FeeRatesRecordedOut(Schema):
+    recorded: int
+
+
+class FeeImportError(Schema):
+    line: int
+    field: str
+    message: str
+
+
+class FeeImportOut(Schema):
+    recorded: int
+    errors: list[FeeImportError]
+
+
+class MonthRangeQuery(Schema):
+    from_month: Month = Field(description="First month (YYYY-MM)")
+    to_month: Month = Field(description="Last month, included (at most 12 months)")
+
+
+class FeeRatePage(Schema):
+    items: list[FeeRateOut]
+
+
+class SatisfactionRow(Schema):
+    community_id: str
+    name: str
+    month: str
+    ratings: int
+    csat: float | None
+    mean_rating: float | None
+    collection_rate: float | None
+    renewal_rate: float | None
+
+
+class Correlation(Schema):
+    pairs: int = Field(description="Community-months with both a CSAT and the rate")
+    r: float | None = Field(description="Pearson's r (null below 3 pairs)")
+    slope: float | None = Field(description="The trend line: rate = slope × CSAT + intercept")
+    intercept: float | None
+
+
+class RenewalRisk(Schema):
+    community_id: str
+    name: str
+    previous_csat: float | None
+    last_csat: float | None
+    change: float = Field(description="Relative change of CSAT, last quarter against the one before (≤ -0.10)")
+
+
+class RiskQuarters(Schema):
+    previous: list[str]
+    last: list[str]
+
+
+class SatisfactionRenewalOut(Schema):
+    from_month: str
+    to_month: str
+    rows: list[SatisfactionRow]
+    correlation: dict[str, Correlation] = Field(description="collection_rate and renewal_rate against CSAT")
+    risks: list[RenewalRisk] = Field(description="Communities whose CSAT fell 10 % or more over the last quarter")
+    risk_quarters: RiskQuarters

@@ -19,9 +19,11 @@ from chalicelib.core.errors import ValidationFailedError
 from chalicelib.core.observability import logger
 from chalicelib.core.permissions import Permission
 from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.uow import UnitOfWorkFactory
 from chalicelib.events.catalogue import reported
-from chalicelib.reports import kpis
+from chalicelib.reports import fees, kpis
 from chalicelib.reports.facts import difference, ticket_facts_at
+from chalicelib.reports.fees import FeeRate
 from chalicelib.reports.ports import OpenLoad, Places, RollupStore, TicketIds, TimeZones
 from chalicelib.reports.repository import FactMovedError
 
@@ -71,6 +73,41 @@ class RollupMaintainer:
         return {"tickets": read, "changed": changed}
 
 
+FEE_ROWS_PER_COMMIT = 90  # DynamoDB's transaction: 100 items, with the event item
+
+
+def _months_back(last_month: str, count: int) -> list[str]:
+    """``count`` months ending with ``last_month``.
+
+    >>> _months_back("2026-02", 4)
+    ['2025-11', '2025-12', '2026-01', '2026-02']
+    """
+    year, month = int(last_month[:4]), int(last_month[5:7])
+    out = []
+    for _ in range(count):
+        out.append(f"{year:04d}-{month:02d}")
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return out[::-1]
+
+
+def _month_end(month: str) -> date:
+    first = date.fromisoformat(month + "-01")
+    return (first.replace(day=28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)
+
+
+def _check_months(first_month: str, last_month: str) -> list[str]:
+    """The months from first to last (at most 12), or a 422 saying what is wrong."""
+    if last_month < first_month:
+        raise ValidationFailedError(details=[{"field": "to_month", "type": "range_reversed",
+                                              "message": "The range ends before it starts."}])
+    for count in range(1, 13):
+        months = _months_back(last_month, count)
+        if months[0] == first_month:
+            return months
+    raise ValidationFailedError(details=[{"field": "from_month", "type": "range_too_long",
+                                          "message": "At most 12 months at a time."}])
+
+
 def _check_range(start: date, end: date) -> None:
     if end < start:
         raise ValidationFailedError(details=[{"field": "to", "type": "range_reversed",
@@ -81,8 +118,122 @@ def _check_range(start: date, end: date) -> None:
 
 
 class ReportService:
-    def __init__(self, store: RollupStore, zones: TimeZones, places: Places, load: OpenLoad) -> None:
-        self.store, self.zones, self.places, self.load = store, zones, places, load
+    def __init__(self, store: RollupStore, zones: TimeZones, places: Places, load: OpenLoad,
+                 new_uow: UnitOfWorkFactory | None = None) -> None:
+        self.store, self.zones, self.places, self.load, self.new_uow = store, zones, places, load, new_uow
+
+    # --- property-fee rates and satisfaction ↔ renewal ---------------------------------------------------------
+    def _community_names(self, ctx: TenantContext) -> dict[str, str]:
+        names: dict[str, str] = {}
+        cursor: str | None = None
+        while True:
+            page, cursor = self.places.list_communities(ctx, 100, cursor)
+            names.update({c.id: c.name for c in page})
+            if not cursor:
+                return names
+
+    def record_fee_rates(self, ctx: TenantContext, rows: list[tuple[str, str, float | None, float | None]],
+                         now: datetime, *, field: str = "items") -> int:
+        """Record (community id, month, collection rate, renewal rate) rows; a month recorded again is replaced.
+        Every community must be the tenant's (else nothing is written: 422 naming the rows)."""
+        ctx.require(Permission.FEES_WRITE)
+        names = self._community_names(ctx)
+        unknown = [{"field": f"{field}.{i}.community_id", "type": "unknown_community",
+                    "message": f"No community {row[0]}."} for i, row in enumerate(rows) if row[0] not in names]
+        if unknown:
+            raise ValidationFailedError(details=unknown[:50])
+        stamp = now.isoformat().replace("+00:00", "Z")
+        latest = {(c, m): FeeRate(c, m, collection, renewal, stamp, ctx.principal.id)
+                  for c, m, collection, renewal in rows}
+        rates = sorted(latest.values(), key=lambda r: (r.month, r.community_id))
+        for start in range(0, len(rates), FEE_ROWS_PER_COMMIT):
+            chunk = rates[start:start + FEE_ROWS_PER_COMMIT]
+            uow = self._uow(ctx, now)
+            for rate in chunk:
+                self.store.stage_fee_rate(uow, ctx.tenant_id, rate)
+            uow.record("fees.recorded", subject=("tenant", ctx.tenant_id), data={
+                "months": sorted({r.month for r in chunk}), "communities": sorted({r.community_id for r in chunk}),
+                "rows": len(chunk)})
+            uow.commit()
+        return len(rates)
+
+    def import_fee_rates(self, ctx: TenantContext, raw: bytes, now: datetime) -> dict[str, Any]:
+        """A CSV or XLSX of 小区 (name or id), 月份, 收缴率, 续费率: the good rows recorded, the others reported."""
+        ctx.require(Permission.FEES_WRITE)
+        try:
+            parsed, errors = fees.parse_rows(fees.file_rows(raw))
+        except (ValueError, UnicodeDecodeError) as exc:
+            raise ValidationFailedError(str(exc) or "The file cannot be read.", code="unreadable_file") from exc
+        names = self._community_names(ctx)
+        by_name = {name: cid for cid, name in names.items()}
+        rows = []
+        for row in parsed:
+            community_id = row.community if row.community in names else by_name.get(row.community)
+            if community_id is None:
+                errors.append({"line": row.line, "field": "community", "message": f"No community {row.community}."})
+                continue
+            rows.append((community_id, row.month, row.collection_rate, row.renewal_rate))
+        recorded = self.record_fee_rates(ctx, rows, now) if rows else 0
+        return {"recorded": recorded, "errors": sorted(errors, key=lambda e: (e["line"], e["field"]))}
+
+    def fee_rates(self, ctx: TenantContext, first_month: str, last_month: str) -> list[FeeRate]:
+        ctx.require(Permission.REPORTS_READ)
+        _check_months(first_month, last_month)
+        return self.store.fee_rates(ctx.tenant_id, first_month, last_month)
+
+    def satisfaction_renewal(self, ctx: TenantContext, first_month: str, last_month: str) -> dict[str, Any]:
+        """Per community and month: CSAT, mean rating and the fee rates; their correlation; renewal risks."""
+        ctx.require(Permission.REPORTS_READ)
+        months = _check_months(first_month, last_month)
+        risk_months = _months_back(last_month, 6)  # the last quarter and the one before
+        read_from = min(months[0], risk_months[0])
+        start = date.fromisoformat(read_from + "-01")
+        end = _month_end(last_month)
+        ratings: dict[tuple[str, str], dict[str, int]] = defaultdict(dict)
+        for key, counters in self.store.rollups(ctx.tenant_id, "G", start, end):
+            day, community_id, _ = kpis.split_group_key(key)
+            kpis.add(ratings[(community_id, day[:7])], {k: counters.get(k, 0) for k in
+                                                       ("ratings", "satisfied", "rating_sum")})
+        names = self._community_names(ctx)
+        rates = {(r.community_id, r.month): r for r in self.store.fee_rates(ctx.tenant_id, months[0], months[-1])}
+        rows = []
+        for month in months:
+            for community_id, name in sorted(names.items(), key=lambda item: item[1]):
+                got = ratings.get((community_id, month), {})
+                rate = rates.get((community_id, month))
+                if not got.get("ratings") and rate is None:
+                    continue
+                rows.append({"community_id": community_id, "name": name, "month": month,
+                             "ratings": got.get("ratings", 0),
+                             "csat": kpis.ratio(got.get("satisfied", 0), got.get("ratings", 0)),
+                             "mean_rating": round(got["rating_sum"] / got["ratings"], 4) if got.get("ratings")
+                             else None,
+                             "collection_rate": rate.collection_rate if rate else None,
+                             "renewal_rate": rate.renewal_rate if rate else None})
+        correlation = {}
+        for which in ("collection_rate", "renewal_rate"):
+            pairs = [(r["csat"], r[which]) for r in rows if r["csat"] is not None and r[which] is not None]
+            line = fees.trend(pairs)
+            correlation[which] = {"pairs": len(pairs), "r": fees.pearson(pairs),
+                                  "slope": line[0] if line else None, "intercept": line[1] if line else None}
+        risks = []
+        for community_id, name in sorted(names.items(), key=lambda item: item[1]):
+            quarters = []
+            for span in (risk_months[:3], risk_months[3:]):
+                summed = [ratings.get((community_id, m), {}) for m in span]
+                quarters.append((sum(s.get("satisfied", 0) for s in summed), sum(s.get("ratings", 0) for s in summed)))
+            change = fees.quarter_drop(quarters[0], quarters[1])
+            if change is not None and change <= -fees.RISK_DROP:
+                risks.append({"community_id": community_id, "name": name,
+                              "previous_csat": kpis.ratio(*quarters[0]), "last_csat": kpis.ratio(*quarters[1]),
+                              "change": change})
+        return {"from_month": months[0], "to_month": months[-1], "rows": rows, "correlation": correlation,
+                "risks": risks, "risk_quarters": {"previous": risk_months[:3], "last": risk_months[3:]}}
+
+    def _uow(self, ctx: TenantContext, now: datetime) -> Any:
+        if self.new_uow is None:
+            raise RuntimeError("no unit of work to record with")
+        return self.new_uow(ctx.tenant_id, ctx.actor, now)
 
     def today(self, ctx: TenantContext, now: datetime) -> date:
         return now.astimezone(ZoneInfo(self.zones.config(ctx.tenant_id).timezone)).date()

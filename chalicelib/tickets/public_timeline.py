@@ -189,6 +189,7 @@ RULES: dict[str, Rule] = {
     "import.completed": hidden,
     "import.failed": hidden,
     "tenant.created": hidden,
+    "fees.recorded": hidden,
     "tenant.updated": hidden,
     "staff.created": hidden,
     "staff.updated": hidden,

@@ -240,3 +240,57 @@ def test_reports_need_reports_read_and_a_sane_range(stack, api, month):
                                                                           "to": "2026-11-01"}), 422)
     assert_error(api.get("/v1/reports/figures", token=tenant.token, params={"from": "yesterday",
                                                                           "to": "2026-11-01"}), 422)
+
+
+def test_fee_rates_from_a_billing_key_and_a_file_stand_beside_satisfaction(stack, api, month):
+    drained(stack)
+    token = admin_token(api, month)
+    cuiyuan, hetang = month["communities"]
+    last = month["now"].astimezone(SHANGHAI).date()
+    this_month, first_month = last.isoformat()[:7], month["start"].astimezone(SHANGHAI).date().isoformat()[:7]
+    key = api.post("/v1/api-keys", token=token, json={"name": "收费系统", "scopes": ["fees:write", "reports:read"]})
+    assert key.status_code == 201, key.text
+    billing = {"Authorization": f"Bearer {key.json()['key']}"}
+    put = api.request("PUT", "/v1/reports/fee-rates", headers=billing, json={"items": [
+        {"community_id": cuiyuan, "month": this_month, "collection_rate": 0.93, "renewal_rate": 0.88},
+        {"community_id": hetang, "month": this_month, "collection_rate": 0.81}]})
+    assert put.status_code == 200 and put.json() == {"recorded": 2}, put.text
+    csv_file = "\n".join(["小区,月份,收缴率,续费率", f"翠苑,{first_month},95%,90%", f"荷塘月色,{first_month},0.8,",
+                          f"不存在,{first_month},0.5,", "翠苑,2026-13,0.5,", ""])
+    imported = api.post("/v1/reports/fee-rates/import", token=token, data=csv_file.encode("utf-8-sig"),
+                        headers={"Content-Type": "text/csv"})
+    assert imported.status_code == 200, imported.text
+    assert imported.json()["recorded"] == 2
+    assert [(e["line"], e["field"]) for e in imported.json()["errors"]] == [(4, "community"), (5, "month")]
+    listed = api.get("/v1/reports/fee-rates", token=token, params={"from_month": first_month,
+                                                                   "to_month": this_month}).json()["items"]
+    assert {(r["community_id"], r["month"], r["collection_rate"]) for r in listed} >= {
+        (cuiyuan, this_month, 0.93), (hetang, this_month, 0.81), (cuiyuan, first_month, 0.95)}
+    assert next(r for r in listed if r["community_id"] == cuiyuan and r["month"] == this_month)["updated_by"] == \
+        key.json()["id"]
+
+    report = api.get("/v1/reports/satisfaction-renewal", token=token,
+                     params={"from_month": first_month, "to_month": this_month})
+    assert report.status_code == 200, report.text
+    body = report.json()
+    both = [r for r in body["rows"] if r["csat"] is not None and r["collection_rate"] is not None]
+    assert body["correlation"]["collection_rate"]["pairs"] == len(both) >= 2
+    logs = [ticket_events(month["tenant_id"], t) for t in month["outcome"].ticket_ids]
+    scores = [e["data"]["score"] for log in logs for e in log if e["type"] == "ticket.rated"
+              and log[0]["data"]["community_id"] == cuiyuan and day(e["occurred_at"])[:7] == this_month]
+    row = next(r for r in body["rows"] if r["community_id"] == cuiyuan and r["month"] == this_month)
+    assert row["ratings"] == len(scores) and row["collection_rate"] == 0.93 and row["renewal_rate"] == 0.88
+    assert row["csat"] == (round(sum(s >= 4 for s in scores) / len(scores), 4) if scores else None)
+
+    # another tenant's communities are unknown here; nothing of this tenant's reaches another
+    other = api.new_tenant()
+    assert_error(api.request("PUT", "/v1/reports/fee-rates", token=other.token, json={"items": [
+        {"community_id": cuiyuan, "month": this_month, "collection_rate": 0.5}]}), 422)
+    theirs = api.get("/v1/reports/satisfaction-renewal", token=other.token,
+                     params={"from_month": first_month, "to_month": this_month}).json()
+    assert theirs["rows"] == [] and theirs["risks"] == []
+    assert api.get("/v1/reports/fee-rates", token=other.token, params={"from_month": first_month,
+                                                                       "to_month": this_month}).json()["items"] == []
+    _, agent = api.add_staff(other, "supervisor")
+    assert_error(api.request("PUT", "/v1/reports/fee-rates", token=agent, json={"items": [
+        {"community_id": "cmt_x", "month": this_month, "collection_rate": 0.5}]}), 403)

@@ -730,6 +730,41 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/fee-rates": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The fee rates recorded for a range of months */
+        get: operations["list_fee_rates"];
+        /** Record property-fee collection/renewal rates per community and month (a billing system's API key with fees:write, or an admin); a month recorded again is replaced */
+        put: operations["put_fee_rates"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/fee-rates/import": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Record fee rates from a CSV or XLSX of 小区 (name or id), 月份, 收缴率, 续费率 (0.93 or 93%; at most 1,000 rows): the good rows recorded, the others reported by line and field */
+        post: operations["import_fee_rates"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/figures": {
         parameters: {
             query?: never;
@@ -739,6 +774,23 @@ export interface paths {
         };
         /** The service KPIs (DOMAIN.md) per day, week or month of a range and over all of it: first response, SLA compliance per clock, complaint closure, record completeness, satisfaction, resolution, reopens, backlog, intake by channel; by community, kind or staff member */
         get: operations["report_figures"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/satisfaction-renewal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Satisfaction beside property-fee collection and renewal per community and month, their correlation and trend line, and the communities whose CSAT fell 10 % or more last quarter */
+        get: operations["satisfaction_renewal"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1304,7 +1356,7 @@ export interface components {
              * Scopes
              * @description Integrations never administer people or credentials
              */
-            scopes: ("communities:read" | "communities:write" | "reports:read" | "residents:read" | "residents:write" | "staff:read" | "tenant:read" | "tickets:dispatch" | "tickets:read" | "tickets:write")[];
+            scopes: ("communities:read" | "communities:write" | "fees:write" | "reports:read" | "residents:read" | "residents:write" | "staff:read" | "tenant:read" | "tickets:dispatch" | "tickets:read" | "tickets:write")[];
         };
         /** ApiKeyOut */
         ApiKeyOut: {
@@ -1797,6 +1849,26 @@ export interface components {
             /** Target */
             target: number;
         };
+        /** Correlation */
+        Correlation: {
+            /** Intercept */
+            intercept: number | null;
+            /**
+             * Pairs
+             * @description Community-months with both a CSAT and the rate
+             */
+            pairs: number;
+            /**
+             * R
+             * @description Pearson's r (null below 3 pairs)
+             */
+            r: number | null;
+            /**
+             * Slope
+             * @description The trend line: rate = slope × CSAT + intercept
+             */
+            slope: number | null;
+        };
         /** DeliveryOut */
         DeliveryOut: {
             /** Attempts */
@@ -1959,6 +2031,77 @@ export interface components {
             type: string;
             /** Version */
             version: number;
+        };
+        /** FeeImportError */
+        FeeImportError: {
+            /** Field */
+            field: string;
+            /** Line */
+            line: number;
+            /** Message */
+            message: string;
+        };
+        /** FeeImportOut */
+        FeeImportOut: {
+            /** Errors */
+            errors: components["schemas"]["FeeImportError"][];
+            /** Recorded */
+            recorded: number;
+        };
+        /** FeeRateIn */
+        FeeRateIn: {
+            /**
+             * Collection Rate
+             * @description Share of the month's property fee collected (收缴率), 0–1
+             * @default null
+             */
+            collection_rate?: number | null;
+            /** Community Id */
+            community_id: string;
+            /**
+             * Month
+             * @description YYYY-MM
+             */
+            month: string;
+            /**
+             * Renewal Rate
+             * @description Share of owners who renewed (续费率), 0–1
+             * @default null
+             */
+            renewal_rate?: number | null;
+        };
+        /** FeeRateOut */
+        FeeRateOut: {
+            /** Collection Rate */
+            collection_rate: number | null;
+            /** Community Id */
+            community_id: string;
+            /** Month */
+            month: string;
+            /** Renewal Rate */
+            renewal_rate: number | null;
+            /** Updated At */
+            updated_at: string;
+            /** Updated By */
+            updated_by: string;
+        };
+        /** FeeRatePage */
+        FeeRatePage: {
+            /** Items */
+            items: components["schemas"]["FeeRateOut"][];
+        };
+        /**
+         * FeeRatesIn
+         * @description At least one of collection_rate and renewal_rate per item
+         */
+        FeeRatesIn: {
+            /** Items */
+            items: components["schemas"]["FeeRateIn"][];
+        };
+        /** FeeRatesRecordedOut */
+        FeeRatesRecordedOut: {
+            /** Recorded */
+            recorded: number;
         };
         /** FiguresOut */
         FiguresOut: {
@@ -2400,7 +2543,7 @@ export interface components {
          * Permission
          * @enum {string}
          */
-        Permission: "tenant:read" | "tenant:write" | "staff:read" | "staff:write" | "api_keys:manage" | "communities:read" | "communities:write" | "residents:read" | "residents:write" | "tickets:read" | "tickets:write" | "tickets:dispatch" | "reports:read" | "webhooks:manage" | "canned_replies:write";
+        Permission: "tenant:read" | "tenant:write" | "staff:read" | "staff:write" | "api_keys:manage" | "communities:read" | "communities:write" | "residents:read" | "residents:write" | "tickets:read" | "tickets:write" | "tickets:dispatch" | "reports:read" | "fees:write" | "webhooks:manage" | "canned_replies:write";
         /** PolicyMatch */
         PolicyMatch: {
             /**
@@ -2507,6 +2650,22 @@ export interface components {
         RefreshIn: {
             /** Refresh Token */
             refresh_token: string;
+        };
+        /** RenewalRisk */
+        RenewalRisk: {
+            /**
+             * Change
+             * @description Relative change of CSAT, last quarter against the one before (≤ -0.10)
+             */
+            change: number;
+            /** Community Id */
+            community_id: string;
+            /** Last Csat */
+            last_csat: number | null;
+            /** Name */
+            name: string;
+            /** Previous Csat */
+            previous_csat: number | null;
         };
         /** ResidentCommentIn */
         ResidentCommentIn: {
@@ -2704,6 +2863,13 @@ export interface components {
             /** Resident Id */
             resident_id: string;
         };
+        /** RiskQuarters */
+        RiskQuarters: {
+            /** Last */
+            last: string[];
+            /** Previous */
+            previous: string[];
+        };
         /**
          * Role
          * @enum {string}
@@ -2739,6 +2905,47 @@ export interface components {
              * @description Closed tickets with a rating or a return visit ÷ closed
              */
             return_visit_rate: number | null;
+        };
+        /** SatisfactionRenewalOut */
+        SatisfactionRenewalOut: {
+            /**
+             * Correlation
+             * @description collection_rate and renewal_rate against CSAT
+             */
+            correlation: {
+                [key: string]: components["schemas"]["Correlation"];
+            };
+            /** From Month */
+            from_month: string;
+            risk_quarters: components["schemas"]["RiskQuarters"];
+            /**
+             * Risks
+             * @description Communities whose CSAT fell 10 % or more over the last quarter
+             */
+            risks: components["schemas"]["RenewalRisk"][];
+            /** Rows */
+            rows: components["schemas"]["SatisfactionRow"][];
+            /** To Month */
+            to_month: string;
+        };
+        /** SatisfactionRow */
+        SatisfactionRow: {
+            /** Collection Rate */
+            collection_rate: number | null;
+            /** Community Id */
+            community_id: string;
+            /** Csat */
+            csat: number | null;
+            /** Mean Rating */
+            mean_rating: number | null;
+            /** Month */
+            month: string;
+            /** Name */
+            name: string;
+            /** Ratings */
+            ratings: number;
+            /** Renewal Rate */
+            renewal_rate: number | null;
         };
         /** SignupIn */
         SignupIn: {
@@ -5713,6 +5920,115 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    list_fee_rates: {
+        parameters: {
+            query: {
+                from_month: string;
+                to_month: string;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): 304 with no body when one is still current. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeeRatePage"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    put_fee_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["FeeRatesIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeeRatesRecordedOut"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    import_fee_rates: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/octet-stream": string;
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": string;
+                "text/csv": string;
+            };
+        };
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["FeeImportOut"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     report_figures: {
         parameters: {
             query: {
@@ -5741,6 +6057,45 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["FiguresOut"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    satisfaction_renewal: {
+        parameters: {
+            query: {
+                from_month: string;
+                to_month: string;
+            };
+            header?: {
+                /** @description ETags the client holds (or `*`): 304 with no body when one is still current. */
+                "If-None-Match"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SatisfactionRenewalOut"];
                 };
             };
             304: components["responses"]["NotModified"];

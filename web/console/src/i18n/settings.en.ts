@@ -152,10 +152,11 @@ export default {
     pickScope: 'Pick at least one scope', scopesHint: 'Grant only what the integration needs. API keys never manage staff, keys or webhooks.',
     usage: 'Send it as Authorization: Bearer KEY (or X-API-Key: KEY).',
     groups: { tickets: 'Tickets', people: 'Residents & places', company: 'Company' },
+    actsFor: 'Acts for', actsForNobody: 'Nobody', actsForHint: "The integration's acknowledgements and public replies count as this person's first response; without one they never meet the first-response clock.",
     scopeNames: {
       tickets_read: 'Read tickets', tickets_write: 'File / reply to tickets', tickets_dispatch: 'Dispatch & triage', residents_read: 'Read residents',
       residents_write: 'Manage residents', communities_read: 'Read communities', communities_write: 'Manage communities', tenant_read: 'Read company settings',
-      staff_read: 'Read staff', reports_read: 'Read reports',
+      staff_read: 'Read staff', reports_read: 'Read reports', fees_write: 'Record property-fee rates',
     },
   },
   webhooks: {

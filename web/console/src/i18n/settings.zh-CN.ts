@@ -150,10 +150,11 @@ export default {
     pickScope: '至少选择一项权限', scopesHint: '只授予对接系统需要的权限。API 密钥不能管理员工、密钥和 Webhook。',
     usage: '调用时在请求头中携带 Authorization: Bearer 密钥（或 X-API-Key: 密钥）。',
     groups: { tickets: '工单', people: '业主与房屋', company: '公司信息' },
+    actsFor: '代表员工', actsForNobody: '不代表任何员工', actsForHint: '对接系统的受理和公开回复计入该员工的首次响应；不选则不计入首次响应时效。',
     scopeNames: {
       tickets_read: '查看工单', tickets_write: '提交/回复工单', tickets_dispatch: '派单与调整', residents_read: '查看业主',
       residents_write: '维护业主', communities_read: '查看小区房屋', communities_write: '维护小区房屋', tenant_read: '读取公司配置',
-      staff_read: '查看员工', reports_read: '查看报表',
+      staff_read: '查看员工', reports_read: '查看报表', fees_write: '录入物业费收缴率',
     },
   },
   webhooks: {
