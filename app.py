@@ -82,11 +82,11 @@ def webhooks_consumer(event, context):
 
 @app.lambda_function(name="imports_consumer")
 def imports_consumer(event, context):
-    """Imports queue → an import job's steps: read the uploaded file, apply one chunk of rows, complete the job
-    (partial batch failures reported)."""
+    """Imports queue (the jobs queue) → an import job's steps: read the uploaded file, apply one chunk of rows,
+    complete the job; and a ticket export's one step (partial batch failures reported)."""
     from chalicelib.core.batch import consume_sqs
 
-    return consume_sqs(event, context, bootstrap.import_worker().handle)
+    return consume_sqs(event, context, bootstrap.job_worker)
 
 
 @app.lambda_function(name="reports_consumer")

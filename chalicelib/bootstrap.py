@@ -36,6 +36,7 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.notifications.channels import Channel
     from chalicelib.notifications.consumer import NotificationConsumer
     from chalicelib.notifications.inbox import InboxService
+    from chalicelib.reports.exports import ExportService, ExportWorker
     from chalicelib.reports.repository import ReportStore
     from chalicelib.reports.service import ReportService, RollupMaintainer
     from chalicelib.residents.imports.jobs import ImportJobs
@@ -275,6 +276,81 @@ def imports_enqueue() -> Send:
     return sqs_sender(get_settings().imports_queue_url or "", sqs_client())
 
 
+def job_worker(body: dict[str, Any], now: datetime) -> None:
+    """The jobs queue's messages: a ticket export's one step, else an import job's."""
+    if body.get("type") == "export.started":
+        export_worker().handle(body, now)
+    else:
+        import_worker().handle(body, now)
+
+
+@lru_cache(maxsize=1)
+def export_service() -> ExportService:
+    from chalicelib.reports.exports import ExportService
+
+    return ExportService(report_store(), object_store(), unit_of_work, place_service().get_community)
+
+
+def staff_names(ctx: Any) -> dict[str, str]:
+    """Every staff member's name by id, page by page (reports: the staff table's CSV, exports)."""
+    names: dict[str, str] = {}
+    cursor: str | None = None
+    while True:
+        members, cursor = tenant_repository().list_staff(ctx, 100, cursor)
+        names.update({m.user_id: m.name for m in members})
+        if not cursor:
+            return names
+
+
+class _ExportTickets:
+    """What an export reads of the other contexts: the tickets of a period, names, phones."""
+
+    def tickets(self, tenant_id: str, first_day: str, last_day: str, community_id: str | None,
+                kind: str | None) -> Iterator[Any]:
+        from datetime import date, time, timedelta
+        from zoneinfo import ZoneInfo
+
+        from chalicelib.core.clock import to_rfc3339
+        from chalicelib.core.permissions import Permission
+        from chalicelib.core.tenancy import Principal, TenantContext
+        from chalicelib.tickets.records import QueueFilter
+
+        zone = ZoneInfo(tenant_configs().config(tenant_id).timezone)
+        start = datetime.combine(date.fromisoformat(first_day), time(), zone)
+        end = datetime.combine(date.fromisoformat(last_day) + timedelta(days=1), time(), zone)
+        ctx = TenantContext(tenant_id, Principal("system", "export", None, frozenset(Permission)))
+        for bucket in ("open", "resolved", "closed", "cancelled"):
+            cursor: str | None = None
+            while True:
+                page, cursor = ticket_repository().queue(ctx, QueueFilter(
+                    bucket=bucket, community_id=community_id, kind=kind, created_from=to_rfc3339(start),
+                    created_to=to_rfc3339(end - timedelta(milliseconds=1))), 100, cursor)
+                yield from page
+                if not cursor:
+                    break
+
+    def names(self, ctx: Any) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+        communities: dict[str, str] = {}
+        cursor: str | None = None
+        while True:
+            page, cursor = place_service().list_communities(ctx, 100, cursor)
+            communities.update({c.id: c.name for c in page})
+            if not cursor:
+                break
+        return communities, staff_names(ctx), {}
+
+    def phones(self, ctx: Any, resident_ids: list[str]) -> dict[str, str]:
+        return resident_repository().phones_of(ctx, resident_ids)
+
+
+@lru_cache(maxsize=1)
+def export_worker() -> ExportWorker:
+    from chalicelib.reports.exports import ExportWorker
+
+    return ExportWorker(report_store(), object_store(), _ExportTickets(),
+                        lambda tenant_id: {k.key: k.name for k in tenant_configs().config(tenant_id).ticket_kinds})
+
+
 @lru_cache(maxsize=1)
 def import_worker() -> ImportWorker:
     """The imports consumer: reads a job's file once, applies it chunk by chunk, completes the job."""
@@ -320,7 +396,8 @@ def every_ticket_id(tenant_id: str) -> Iterator[str]:
 def report_service() -> ReportService:
     from chalicelib.reports.service import ReportService
 
-    return ReportService(report_store(), tenant_configs(), place_service(), ticket_repository(), unit_of_work)
+    return ReportService(report_store(), tenant_configs(), place_service(), ticket_repository(), unit_of_work,
+                         staff_names)
 
 
 @lru_cache(maxsize=1)
@@ -695,6 +772,7 @@ def _wire_reports() -> None:
     from chalicelib.reports import api as reports_api
 
     reports_api.reports.provide(report_service)
+    reports_api.exports.provide(export_service)
 
 
 def wire(api: Api, settings: Settings | None = None) -> None:

@@ -173,8 +173,10 @@ def demo_world(tenant_id: str) -> World:
     for person in people:
         for unit in person.units:
             claim = UnitClaim(unit["community_id"], unit["unit_id"], unit.get("label", ""), unit.get("building_id"))
-            homes.append(Home(TenantContext(tenant_id, Principal("resident", person.resident_id, units=(claim,))),
-                              person.resident_id, unit["community_id"], unit["unit_id"]))
+            principal = Principal("resident", person.resident_id, units=(claim,), name=person.name,
+                                  phone_hint=person.phone)
+            homes.append(Home(TenantContext(tenant_id, principal), person.resident_id, unit["community_id"],
+                              unit["unit_id"]))
     return World(tenant_id, desk, technicians, homes)
 
 
@@ -239,6 +241,7 @@ def new_tenant(company: str = "报表物业", slug: str | None = None, password:
                 name=f"住户{c}{u}", phone=f"139{c:02d}{u:06d}",
                 units=[ResidentUnitIn(unit_id=unit.id, community_id=community.id)]), now)
             ctx = TenantContext(tid, Principal("resident", resident.id, units=(
-                UnitClaim(community.id, unit.id, unit.label, building.id),)))
+                UnitClaim(community.id, unit.id, unit.label, building.id),), name=resident.name,
+                phone_hint=f"139{c:02d}{u:06d}"))
             homes.append(Home(ctx, resident.id, community.id, unit.id))
     return NewTenant(World(tid, desk, technicians, homes), slug, email, password, ids, names)

@@ -83,6 +83,7 @@ CATALOGUE: dict[str, EventSpec] = _specs(
     EventSpec("import.completed", "An import job applied every row of its file (counts of created, updated, "
                                   "unchanged and failed rows; its residents are not announced one by one)", IMPORT),
     EventSpec("import.failed", "An import job could not read its file at all (nothing was imported)", IMPORT),
+    EventSpec("export.started", "A ticket export was asked for (its job builds the file next)", queue=Queue.IMPORTS),
     EventSpec("community.created", "A community was added"),
     EventSpec("community.updated", "A community's details changed"),
     EventSpec("community.deleted", "A community was removed"),

@@ -2,7 +2,11 @@
 from the rollups (``reports:read``)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import csv
+import io
+from typing import TYPE_CHECKING, Any
+
+from chalice import Response
 
 from chalicelib.core.clock import utcnow
 from chalicelib.core.http import Call, ModelRefs, api
@@ -10,8 +14,10 @@ from chalicelib.core.permissions import Permission
 from chalicelib.core.wiring import Provided
 
 if TYPE_CHECKING:  # services and models load on first use, keeping cold starts small
+    from chalicelib.reports.exports import ExportService
     from chalicelib.reports.schemas import (
         CommunityRankingOut,
+        ExportOut,
         FeeImportOut,
         FeeRatePage,
         FeeRatesRecordedOut,
@@ -26,6 +32,7 @@ schemas = ModelRefs("chalicelib.reports.schemas")
 TAGS = ("reports",)
 
 reports: Provided[ReportService] = Provided("report_service")
+exports: Provided[ExportService] = Provided("export_service")
 
 
 @api.route(bp, "GET", "/v1/reports/figures", permission=Permission.REPORTS_READ, query=schemas.FiguresQuery,
@@ -109,3 +116,93 @@ def satisfaction_renewal(call: Call) -> SatisfactionRenewalOut:
     q = call.query
     return SatisfactionRenewalOut.model_validate(reports().satisfaction_renewal(call.tenant, q.from_month,
                                                                                 q.to_month))
+
+
+@api.route(bp, "POST", "/v1/reports/exports", permission=Permission.REPORTS_READ, body=schemas.ExportIn,
+           response=schemas.ExportOut, status=202, tags=TAGS,
+           summary="Export a period's tickets (by creation day) as XLSX or CSV: a background job; GET it until done "
+                   "for the download link. Phones masked unless you may see residents' phones")
+def start_export(call: Call) -> ExportOut:
+    from chalicelib.reports.schemas import ExportOut
+    from chalicelib.reports.service import check_range
+
+    b = call.body
+    check_range(b.from_, b.to)
+    return ExportOut.model_validate(exports().start(call.tenant, b.from_.isoformat(), b.to.isoformat(), b.format,
+                                                    b.community_id, b.kind, utcnow()))
+
+
+@api.route(bp, "GET", "/v1/reports/exports/{export_id}", permission=Permission.REPORTS_READ,
+           response=schemas.ExportOut, tags=TAGS,
+           summary="An export job you started: its status, and once done a fresh short-lived download link")
+def get_export(call: Call) -> ExportOut:
+    from chalicelib.reports.schemas import ExportOut
+
+    return ExportOut.model_validate(exports().get(call.tenant, call.path["export_id"]))
+
+
+def _csv(rows: list[list[Any]], filename: str) -> Response:
+    from chalicelib.reports.exports import neutralise
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in rows:
+        writer.writerow([neutralise(cell) for cell in row])
+    return Response(body=out.getvalue().encode("utf-8-sig"), status_code=200, headers={
+        "Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _rate(value: float | None) -> str:
+    return "" if value is None else f"{value:.4f}"
+
+
+@api.route(bp, "GET", "/v1/reports/figures/csv", permission=Permission.REPORTS_READ, query=schemas.FiguresQuery,
+           tags=TAGS, summary="The KPI table of /v1/reports/figures as CSV (UTF-8 with BOM), one line per period")
+def report_figures_csv(call: Call) -> Response:
+    q = call.query
+    figures = reports().figures(call.tenant, q.from_, q.to, q.granularity, q.community_id, q.kind, q.staff_id,
+                                utcnow())
+    header = ["开始", "结束", "工单数", "首次响应中位数(秒)", "首次响应P90(秒)", "15分钟响应达标率", "投诉数",
+              "投诉闭环率", "已关闭", "记录完整率", "评价数", "平均评分", "满意度CSAT", "回访率", "完成数",
+              "完成用时中位数(秒)", "重开率", "期末积压"]
+    rows = [header]
+    for p in figures["periods"]:
+        first = p["first_response"]
+        rows.append([str(p["start"]), str(p["end"]), p["created"], first["median_seconds"] or "",
+                     first["p90_seconds"] or "",
+                     _rate(p["sla_compliance"]["first_response"]["rate"]), p["complaints"]["created"],
+                     _rate(p["complaints"]["closure_rate"]), p["completeness"]["closed"],
+                     _rate(p["completeness"]["rate"]), p["satisfaction"]["ratings"],
+                     p["satisfaction"]["mean_rating"] or "", _rate(p["satisfaction"]["csat"]),
+                     _rate(p["satisfaction"]["return_visit_rate"]), p["resolution"]["count"],
+                     p["resolution"]["median_seconds"] or "", _rate(p["reopen_rate"]),
+                     "" if p.get("backlog_at_end") is None else p["backlog_at_end"]])
+    return _csv(rows, f"kpis_{q.from_}_{q.to}.csv")
+
+
+@api.route(bp, "GET", "/v1/reports/staff/csv", permission=Permission.REPORTS_READ, query=schemas.RangeQuery,
+           tags=TAGS, summary="The staff table of /v1/reports/staff as CSV (UTF-8 with BOM), with names")
+def report_staff_csv(call: Call) -> Response:
+    q = call.query
+    items = reports().staff_table(call.tenant, q.from_, q.to)
+    names = reports().staff_names(call.tenant)
+    rows: list[list[Any]] = [["员工", "派单", "完成", "首次响应", "首次响应中位数(秒)", "完成用时中位数(秒)", "评价数",
+                              "满意度CSAT", "重开", "超时", "当前未结"]]
+    rows += [[names.get(i["staff_id"], i["staff_id"]), i["assigned"], i["resolved"], i["first_responses"],
+              i["first_response_median_seconds"] or "", i["resolution_median_seconds"] or "", i["ratings"],
+              _rate(i["csat"]), i["reopened"], i["breaches"], i["open_now"]] for i in items]
+    return _csv(rows, f"staff_{q.from_}_{q.to}.csv")
+
+
+@api.route(bp, "GET", "/v1/reports/communities/csv", permission=Permission.REPORTS_READ, query=schemas.RangeQuery,
+           tags=TAGS, summary="The community ranking (红黑榜) as CSV (UTF-8 with BOM)")
+def report_communities_csv(call: Call) -> Response:
+    q = call.query
+    items = reports().community_ranking(call.tenant, q.from_, q.to)
+    rows: list[list[Any]] = [["排名", "小区", "综合得分", "户数", "工单数", "15分钟响应达标率", "投诉闭环率",
+                              "满意度CSAT", "投诉数", "每百户投诉"]]
+    rows += [[i["rank"], i["name"], "" if i["score"] is None else i["score"], i["units"], i["created"],
+              _rate(i["first_response_compliance"]), _rate(i["complaint_closure_rate"]), _rate(i["csat"]),
+              i["complaints"], "" if i["complaints_per_100_units"] is None else i["complaints_per_100_units"]]
+             for i in items]
+    return _csv(rows, f"communities_{q.from_}_{q.to}.csv")

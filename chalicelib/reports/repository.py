@@ -17,13 +17,16 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from datetime import date
 from typing import Any
 
 from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 
+from chalicelib.core.clock import from_rfc3339
 from chalicelib.core.errors import ConflictError
 from chalicelib.core.uow import UnitOfWork
+from chalicelib.reports.exports import ExportJob
 from chalicelib.reports.facts import TOTAL_KEY, Contributions
 from chalicelib.reports.fees import FeeRate
 from chalicelib.storage import keys
@@ -53,6 +56,15 @@ class FeeRateItem(LinliModel, discriminator="fee_rate"):
     renewal_rate = NumberAttribute(null=True)
     updated_at = UnicodeAttribute()
     updated_by = UnicodeAttribute()
+
+
+class ExportJobItem(LinliModel, discriminator="export_job"):
+    """A ticket export job: ``PK T#<t>#EXPORT``, ``SK <job_id>``; expires with its file after 7 days."""
+
+    job = UnicodeAttribute()  # the ExportJob as JSON
+
+
+EXPORT_DAYS = 7
 
 
 def fee_pk(tenant_id: str) -> str:
@@ -201,6 +213,25 @@ class ReportStore:
         return [FeeRate(i.community_id, i.month, None if i.collection_rate is None else float(i.collection_rate),
                         None if i.renewal_rate is None else float(i.renewal_rate), i.updated_at, i.updated_by)
                 for i in items]
+
+    def stage_export(self, uow: UnitOfWork, tenant_id: str, job: ExportJob) -> None:
+        uow.put(self._export_item(tenant_id, job), condition=ExportJobItem.PK.does_not_exist())
+
+    def save_export(self, tenant_id: str, job: ExportJob) -> None:
+        self._export_item(tenant_id, job).save()
+
+    def export(self, tenant_id: str, job_id: str) -> ExportJob | None:
+        try:
+            item = ExportJobItem.get(keys.tenant_pk(tenant_id, "EXPORT"), job_id, consistent_read=True)
+        except ExportJobItem.DoesNotExist:
+            return None
+        return ExportJob(**json.loads(item.job))
+
+    @staticmethod
+    def _export_item(tenant_id: str, job: ExportJob) -> ExportJobItem:
+        expires = int(from_rfc3339(job.created_at).timestamp()) + EXPORT_DAYS * 86400
+        return ExportJobItem(keys.tenant_pk(tenant_id, "EXPORT"), job.job_id, job=json.dumps(asdict(job)),
+                             expires_at=expires)
 
     @staticmethod
     def _fact_key(tenant_id: str, ticket_id: str) -> dict[str, Any]:

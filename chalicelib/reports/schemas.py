@@ -232,3 +232,29 @@ class SatisfactionRenewalOut(Schema):
     correlation: dict[str, Correlation] = Field(description="collection_rate and renewal_rate against CSAT")
     risks: list[RenewalRisk] = Field(description="Communities whose CSAT fell 10 % or more over the last quarter")
     risk_quarters: RiskQuarters
+
+
+# --- exports -------------------------------------------------------------------------------------------------------
+class ExportIn(Request):
+    from_: dt.date = Field(alias="from", description="First day of the tickets' creation (the tenant's time zone)")
+    to: dt.date = Field(description="Last day, included (at most 366 days)")
+    format: Literal["csv", "xlsx"] = "xlsx"
+    community_id: str | None = Field(None, max_length=40)
+    kind: str | None = Field(None, max_length=32)
+
+
+class ExportOut(Schema):
+    id: str
+    status: Literal["queued", "running", "done", "failed"]
+    format: Literal["csv", "xlsx"]
+    from_: str = Field(alias="from", serialization_alias="from")
+    to: str
+    community_id: str | None
+    kind: str | None
+    rows: int | None = Field(description="Tickets in the file, once done")
+    error: str | None
+    download_url: str | None = Field(description="Once done: a link valid for download_expires_in seconds (GET the "
+                                                  "job again for a fresh one); phones masked unless you may see them")
+    download_expires_in: int | None
+    created_at: str
+    updated_at: str

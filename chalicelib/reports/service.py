@@ -10,7 +10,7 @@ for a list of tickets: the rollups then equal a recomputation from the event log
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -108,7 +108,7 @@ def _check_months(first_month: str, last_month: str) -> list[str]:
                                           "message": "At most 12 months at a time."}])
 
 
-def _check_range(start: date, end: date) -> None:
+def check_range(start: date, end: date) -> None:
     if end < start:
         raise ValidationFailedError(details=[{"field": "to", "type": "range_reversed",
                                               "message": "The range ends before it starts."}])
@@ -119,8 +119,10 @@ def _check_range(start: date, end: date) -> None:
 
 class ReportService:
     def __init__(self, store: RollupStore, zones: TimeZones, places: Places, load: OpenLoad,
-                 new_uow: UnitOfWorkFactory | None = None) -> None:
+                 new_uow: UnitOfWorkFactory | None = None,
+                 names_of_staff: Callable[[TenantContext], dict[str, str]] | None = None) -> None:
         self.store, self.zones, self.places, self.load, self.new_uow = store, zones, places, load, new_uow
+        self.names_of_staff = names_of_staff
 
     # --- property-fee rates and satisfaction ↔ renewal ---------------------------------------------------------
     def _community_names(self, ctx: TenantContext) -> dict[str, str]:
@@ -249,7 +251,7 @@ class ReportService:
                 community_id: str | None, kind: str | None, staff_id: str | None, now: datetime) -> dict[str, Any]:
         """Every KPI per period and over the whole range (the group rollups, or one staff member's)."""
         ctx.require(Permission.REPORTS_READ)
-        _check_range(start, end)
+        check_range(start, end)
         if community_id:
             self.places.get_community(ctx, community_id)  # 404 for a community that is not the tenant's
         today = self.today(ctx, now)
@@ -287,10 +289,14 @@ class ReportService:
                 "total": {**kpis.figures(whole), "resolution_by_kind": kpis.by_kind(rows) if not staff_id else {}},
                 "items_read": reads}
 
+    def staff_names(self, ctx: TenantContext) -> dict[str, str]:
+        ctx.require(Permission.REPORTS_READ)
+        return self.names_of_staff(ctx) if self.names_of_staff else {}
+
     def staff_table(self, ctx: TenantContext, start: date, end: date) -> list[dict[str, Any]]:
         """Per staff member over the range, with their open load now."""
         ctx.require(Permission.REPORTS_READ)
-        _check_range(start, end)
+        check_range(start, end)
         per: dict[str, dict[str, int]] = defaultdict(dict)
         for key, counters in self.store.rollups(ctx.tenant_id, "S", start, end):
             kpis.add(per[key.split("#", 2)[2]], counters)
@@ -311,7 +317,7 @@ class ReportService:
     def community_ranking(self, ctx: TenantContext, start: date, end: date) -> list[dict[str, Any]]:
         """红黑榜: each community's composite score over the range, best first (see ``composite``)."""
         ctx.require(Permission.REPORTS_READ)
-        _check_range(start, end)
+        check_range(start, end)
         per: dict[str, dict[str, int]] = defaultdict(dict)
         for key, counters in self.store.rollups(ctx.tenant_id, "G", start, end):
             kpis.add(per[kpis.split_group_key(key)[1]], counters)

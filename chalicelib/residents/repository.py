@@ -402,6 +402,16 @@ class ResidentRepository:
             [(keys.tenant_pk(ctx.tenant_id), resident_sk(r)) for r in wanted])} if wanted else {}
         return [found[r] for r in wanted if r in found], cursor
 
+    def phones_of(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, str]:
+        """Residents' phones by id, 100 a BatchGetItem (an export for someone who may see them)."""
+        out: dict[str, str] = {}
+        wanted = list(dict.fromkeys(resident_ids))
+        for start in range(0, len(wanted), 100):
+            for item in ResidentItem.batch_get([(keys.tenant_pk(ctx.tenant_id), resident_sk(r))
+                                                for r in wanted[start:start + 100]]):
+                out[item.resident_id] = item.phone
+        return out
+
     def place_for_ticket(self, ctx: TenantContext, *, resident_id: str, community_id: str,
                          unit_id: str | None) -> tuple[Resident | None, Unit | None, bool]:
         """The resident, the unit (when ``unit_id``) and whether the community exists (read only when no

@@ -190,6 +190,7 @@ RULES: dict[str, Rule] = {
     "import.failed": hidden,
     "tenant.created": hidden,
     "fees.recorded": hidden,
+    "export.started": hidden,
     "tenant.updated": hidden,
     "staff.created": hidden,
     "staff.updated": hidden,

@@ -294,3 +294,79 @@ def test_fee_rates_from_a_billing_key_and_a_file_stand_beside_satisfaction(stack
     _, agent = api.add_staff(other, "supervisor")
     assert_error(api.request("PUT", "/v1/reports/fee-rates", token=agent, json={"items": [
         {"community_id": "cmt_x", "month": this_month, "collection_rate": 0.5}]}), 403)
+
+
+def wait_for_export(api: ApiClient, headers: dict[str, str], job_id: str, timeout: float = 60) -> dict[str, Any]:
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = api.request("GET", f"/v1/reports/exports/{job_id}", headers=headers).json()
+        if job["status"] in ("done", "failed"):
+            return job
+        time.sleep(0.2)
+    raise AssertionError(f"export {job_id} did not finish")
+
+
+def test_a_period_exports_as_xlsx_and_csv_with_phones_only_for_those_who_may_see_them(stack, api, month):
+    import csv
+    import io
+
+    import requests
+    from openpyxl import load_workbook
+
+    drained(stack)
+    token = admin_token(api, month)
+    admin = {"Authorization": f"Bearer {token}"}
+    first = month["start"].astimezone(SHANGHAI).date().isoformat()
+    last = month["now"].astimezone(SHANGHAI).date().isoformat()
+    started = api.request("POST", "/v1/reports/exports", headers=admin, json={"from": first, "to": last})
+    assert started.status_code == 202 and started.json()["status"] == "queued", started.text
+    job = wait_for_export(api, admin, started.json()["id"])
+    assert job["status"] == "done" and job["rows"] == len(month["outcome"].ticket_ids), job
+    book = load_workbook(io.BytesIO(requests.get(job["download_url"], timeout=30).content), read_only=True)
+    rows = list(book.worksheets[0].iter_rows(values_only=True))
+    assert rows[0][:3] == ("工单号", "创建时间", "类型") and len(rows) == job["rows"] + 1
+    phones = {r[10] for r in rows[1:]}
+    assert all(p and "*" not in p and p.startswith("139") for p in phones)  # the admin sees them whole
+
+    key = api.post("/v1/api-keys", token=token, json={"name": "数据仓库", "scopes": ["reports:read"]}).json()["key"]
+    integration = {"Authorization": f"Bearer {key}"}
+    cuiyuan = month["communities"][0]
+    started = api.request("POST", "/v1/reports/exports", headers=integration, json={
+        "from": first, "to": last, "format": "csv", "community_id": cuiyuan})
+    assert started.status_code == 202, started.text
+    job = wait_for_export(api, integration, started.json()["id"])
+    text = requests.get(job["download_url"], timeout=30).content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert {line[7] for line in lines[1:]} == {"翠苑"} and len(lines) - 1 == job["rows"] > 0
+    assert all("****" in line[10] for line in lines[1:])  # an integration gets the masked hint
+    assert_error(api.request("GET", f"/v1/reports/exports/{job['id']}", headers=admin), 404)  # not the admin's
+    other = api.new_tenant()
+    assert_error(api.get(f"/v1/reports/exports/{job['id']}", token=other.token), 404)
+    assert_error(api.post("/v1/reports/exports", token=other.token, json={"from": first, "to": last,
+                                                                          "community_id": cuiyuan}), 404)
+
+
+def test_the_kpi_tables_download_as_csv(stack, api, month):
+    import csv
+    import io
+
+    drained(stack)
+    token = admin_token(api, month)
+    first = month["start"].astimezone(SHANGHAI).date().isoformat()
+    last = month["now"].astimezone(SHANGHAI).date().isoformat()
+    params = {"from": first, "to": last, "granularity": "week"}
+    kpis_csv = api.get("/v1/reports/figures/csv", token=token, params=params)
+    assert kpis_csv.status_code == 200 and kpis_csv.headers["Content-Type"].startswith("text/csv")
+    lines = list(csv.reader(io.StringIO(kpis_csv.content.decode("utf-8-sig"))))
+    periods = figures(api, token, first, last, granularity="week")["periods"]
+    assert lines[0][:3] == ["开始", "结束", "工单数"] and len(lines) == len(periods) + 1
+    assert [int(line[2]) for line in lines[1:]] == [p["created"] for p in periods]
+    staff_csv = api.get("/v1/reports/staff/csv", token=token, params={"from": first, "to": last})
+    staff_lines = list(csv.reader(io.StringIO(staff_csv.content.decode("utf-8-sig"))))
+    assert staff_lines[0][0] == "员工" and {line[0] for line in staff_lines[1:]} <= {
+        "李娜", "王芳", "张强", "赵磊", "陈刚"} and len(staff_lines) == 6
+    ranking_csv = api.get("/v1/reports/communities/csv", token=token, params={"from": first, "to": last})
+    assert [line[1] for line in csv.reader(io.StringIO(ranking_csv.content.decode("utf-8-sig")))][1:] and \
+        ranking_csv.status_code == 200

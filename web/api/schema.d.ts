@@ -730,6 +730,57 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/communities/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The community ranking (红黑榜) as CSV (UTF-8 with BOM) */
+        get: operations["report_communities_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/exports": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Export a period's tickets (by creation day) as XLSX or CSV: a background job; GET it until done for the download link. Phones masked unless you may see residents' phones */
+        post: operations["start_export"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/exports/{export_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** An export job you started: its status, and once done a fresh short-lived download link */
+        get: operations["get_export"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/fee-rates": {
         parameters: {
             query?: never;
@@ -782,6 +833,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/reports/figures/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The KPI table of /v1/reports/figures as CSV (UTF-8 with BOM), one line per period */
+        get: operations["report_figures_csv"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/reports/satisfaction-renewal": {
         parameters: {
             query?: never;
@@ -808,6 +876,23 @@ export interface paths {
         };
         /** Per staff member over a range: assigned, resolved, first-response and resolution medians, CSAT, reopens, breaches, and their open tickets now */
         get: operations["report_staff"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/reports/staff/csv": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The staff table of /v1/reports/staff as CSV (UTF-8 with BOM), with names */
+        get: operations["report_staff_csv"];
         put?: never;
         post?: never;
         delete?: never;
@@ -2031,6 +2116,78 @@ export interface components {
             type: string;
             /** Version */
             version: number;
+        };
+        /** ExportIn */
+        ExportIn: {
+            /**
+             * Community Id
+             * @default null
+             */
+            community_id?: string | null;
+            /**
+             * Format
+             * @default xlsx
+             * @enum {string}
+             */
+            format?: "csv" | "xlsx";
+            /**
+             * From
+             * Format: date
+             * @description First day of the tickets' creation (the tenant's time zone)
+             */
+            from: string;
+            /**
+             * Kind
+             * @default null
+             */
+            kind?: string | null;
+            /**
+             * To
+             * Format: date
+             * @description Last day, included (at most 366 days)
+             */
+            to: string;
+        };
+        /** ExportOut */
+        ExportOut: {
+            /** Community Id */
+            community_id: string | null;
+            /** Created At */
+            created_at: string;
+            /** Download Expires In */
+            download_expires_in: number | null;
+            /**
+             * Download Url
+             * @description Once done: a link valid for download_expires_in seconds (GET the job again for a fresh one); phones masked unless you may see them
+             */
+            download_url: string | null;
+            /** Error */
+            error: string | null;
+            /**
+             * Format
+             * @enum {string}
+             */
+            format: "csv" | "xlsx";
+            /** From */
+            from: string;
+            /** Id */
+            id: string;
+            /** Kind */
+            kind: string | null;
+            /**
+             * Rows
+             * @description Tickets in the file, once done
+             */
+            rows: number | null;
+            /**
+             * Status
+             * @enum {string}
+             */
+            status: "queued" | "running" | "done" | "failed";
+            /** To */
+            to: string;
+            /** Updated At */
+            updated_at: string;
         };
         /** FeeImportError */
         FeeImportError: {
@@ -5920,6 +6077,109 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    report_communities_csv: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    start_export: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["ExportIn"];
+            };
+        };
+        responses: {
+            /** @description Success */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    get_export: {
+        parameters: {
+            query?: never;
+            header?: {
+                /** @description ETags the client holds (or `*`): 304 with no body when one is still current. */
+                "If-None-Match"?: string;
+            };
+            path: {
+                export_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    "Cache-Control": components["headers"]["Cache-Control"];
+                    ETag: components["headers"]["ETag"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExportOut"];
+                };
+            };
+            304: components["responses"]["NotModified"];
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     list_fee_rates: {
         parameters: {
             query: {
@@ -6072,6 +6332,41 @@ export interface operations {
             429: components["responses"]["TooManyRequests"];
         };
     };
+    report_figures_csv: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+                granularity?: "day" | "week" | "month";
+                community_id?: string | null;
+                kind?: string | null;
+                staff_id?: string | null;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
     satisfaction_renewal: {
         parameters: {
             query: {
@@ -6138,6 +6433,37 @@ export interface operations {
                 };
             };
             304: components["responses"]["NotModified"];
+            400: components["responses"]["MalformedRequest"];
+            401: components["responses"]["Unauthenticated"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            412: components["responses"]["VersionMismatch"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["ValidationFailed"];
+            429: components["responses"]["TooManyRequests"];
+        };
+    };
+    report_staff_csv: {
+        parameters: {
+            query: {
+                from: string;
+                to: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
             400: components["responses"]["MalformedRequest"];
             401: components["responses"]["Unauthenticated"];
             403: components["responses"]["Forbidden"];

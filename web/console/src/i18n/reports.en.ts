@@ -46,5 +46,4 @@ export default {
   },
   duration: { d: '{n}d', h: '{n}h', m: '{n}min', s: '{n}s' },
   export: 'Export', exported: 'Exported {name}', noData: 'No data', rangeTooLong: 'At most {days} days at a time: choose a shorter range',
-  updated: 'Figures for {from} to {to}, updated each time the page opens',
 }

@@ -48,5 +48,4 @@ export default {
   },
   duration: { d: '{n}天', h: '{n}小时', m: '{n}分', s: '{n}秒' },
   export: '导出', exported: '已导出 {name}', noData: '暂无数据', rangeTooLong: '一次最多统计 {days} 天，请缩短日期范围',
-  updated: '数据来自 {from} 至 {to} 的统计，每次打开时更新',
 }

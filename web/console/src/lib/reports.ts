@@ -240,7 +240,7 @@ export function chartOption(data: ChartData, look: Look): EChartsCoreOption {
     color: look.colors ?? PALETTE,
     textStyle: { fontFamily: CHART_FONT },
     animationDuration: 300,
-    grid: { left: 4, right: 12, top: legend ? 34 : 14, bottom: 2 },
+    grid: { left: 4, right: data.target ? 40 : 12, top: legend ? 34 : 14, bottom: 2 }, // the target's label right of the plot
     tooltip: { trigger: 'axis', valueFormatter: shown, confine: true },
     legend: legend ? { top: 0, left: 0, type: 'scroll', itemWidth: 12, itemHeight: 8, textStyle: { fontSize: 12 } } : { show: false },
     xAxis: {
@@ -265,7 +265,7 @@ export function chartOption(data: ChartData, look: Look): EChartsCoreOption {
       markLine: i === 0 && data.target ? {
         silent: true, symbol: 'none',
         lineStyle: { type: 'dashed', color: '#f53f3f', width: 1.5 },
-        label: { formatter: `${data.target.name} ${data.target.value}%`, position: 'insideEndTop', color: '#f53f3f', fontSize: 11 },
+        label: { formatter: `${data.target.name}\n${data.target.value}%`, position: 'end', color: '#f53f3f', fontSize: 11, lineHeight: 13 },
         data: [{ yAxis: data.target.value }],
       } : undefined,
     })),
