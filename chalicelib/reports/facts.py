@@ -22,8 +22,9 @@ Where each figure lands (the DOMAIN.md KPIs, day = the tenant's local date):
 - **rating day** — ``ratings``, ``rating_sum``, ``satisfied`` (4–5: CSAT);
 - **resolution day** — ``resolved`` and the resolution time (creation → resolution, whole seconds) in ``h.res``;
 - **reopen day** — ``reopened``;
-- **all time** (the tenant's running totals, kept for the backlog) — ``opened``; ``ended`` on the day the ticket
-  last closed, was cancelled or merged.
+- **all time** (the tenant's running totals, kept for the backlog and the overdue count) — ``opened``; ``ended``
+  on the day the ticket last closed, was cancelled or merged; ``overdue_in`` on the day its resolution deadline
+  first passed (``sla.breached``), ``overdue_out`` when such a ticket ended.
 
 Per staff member: ``assigned`` (on the days it was assigned to them), ``first_responses`` and ``h.fr`` (the one
 who responded first, on the creation day), ``resolved`` and ``h.res`` (who resolved it), ``ratings``,
@@ -236,10 +237,19 @@ def contributions(facts: TicketFacts, zone: ZoneInfo) -> Contributions:
     for at, who in dict.fromkeys((local_day(at, zone), who) for at, who in facts.assignments):
         out[staff_key(at, who)]["assigned"] += 1
     totals = out[TOTAL_KEY]
-    totals[f"o.{facts.community_id}.{facts.kind}"] += 1
+    where = f"{facts.community_id}.{facts.kind}"
+    totals[f"o.{where}"] += 1
     if facts.ended_at:
-        totals[f"e.{facts.community_id}.{facts.kind}"] += 1
+        totals[f"e.{where}"] += 1
         group(facts.ended_at)["ended"] += 1
+    late = sorted(at for (clock, _), (outcome, at, _) in facts.clock_outcomes.items()
+                  if clock == "resolution" and outcome == "breached")
+    if late:  # overdue from its first missed resolution deadline until it ended
+        totals[f"d.{where}"] += 1
+        group(late[0])["overdue_in"] += 1
+        if facts.ended_at:
+            totals[f"x.{where}"] += 1
+            group(facts.ended_at)["overdue_out"] += 1
     return {key: {name: amount for name, amount in counters.items() if amount}
             for key, counters in out.items() if any(counters.values())}
 

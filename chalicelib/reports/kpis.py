@@ -151,22 +151,33 @@ def by_kind(rows: Iterable[tuple[str, Mapping[str, int]]]) -> dict[str, dict[str
 
 
 def backlog(totals: Mapping[str, int], after: Iterable[Mapping[str, int]], community: str | None = None,
-            kind: str | None = None) -> int:
+            kind: str | None = None, *, counters: tuple[str, str, str, str] = ("o", "e", "created", "ended")) -> int:
     """Tickets open at the end of a period: every ticket ever opened less every one ended (the running totals),
     then undoing what happened after the period (``after``: the group rollups of the later days).
 
     >>> backlog({"o.c1.repair": 5, "e.c1.repair": 3, "o.c2.repair": 1}, [{"created": 1, "ended": 2}])
     4
     """
+    up, down, day_up, day_down = counters
     opened = ended = 0
     for name, amount in totals.items():
         prefix, _, rest = name.partition(".")
         owner, _, which = rest.partition(".")
         if (community and owner != community) or (kind and which != kind):
             continue
-        opened += amount if prefix == "o" else 0
-        ended += amount if prefix == "e" else 0
-    later = Counter()
-    for counters in after:
-        later.update({"created": counters.get("created", 0), "ended": counters.get("ended", 0)})
-    return (opened - later["created"]) - (ended - later["ended"])
+        opened += amount if prefix == up else 0
+        ended += amount if prefix == down else 0
+    later: Counter = Counter()
+    for day in after:
+        later.update({"up": day.get(day_up, 0), "down": day.get(day_down, 0)})
+    return (opened - later["up"]) - (ended - later["down"])
+
+
+def overdue(totals: Mapping[str, int], after: Iterable[Mapping[str, int]], community: str | None = None,
+            kind: str | None = None) -> int:
+    """Tickets past their resolution deadline and not yet ended at the end of a period (as :func:`backlog`).
+
+    >>> overdue({"d.c1.repair": 4, "x.c1.repair": 1}, [{"overdue_in": 1}])
+    2
+    """
+    return backlog(totals, after, community, kind, counters=("d", "x", "overdue_in", "overdue_out"))

@@ -74,6 +74,7 @@ class PeriodFigures(Figures):
     end: dt.date
     backlog_at_end: int | None = Field(None, description="Tickets open at the end of the period (not per staff; "
                                                          "null for a period ending after today)")
+    overdue_at_end: int | None = Field(None, description="Of those, the ones past their resolution deadline")
 
 
 class TotalFigures(Figures):

@@ -282,7 +282,9 @@ class ReportService:
             period = {"start": first.isoformat(), "end": last.isoformat(), **kpis.figures(summed)}
             if not staff_id:
                 after = [c for key, c in rows + later if key.split("#", 2)[1] > last.isoformat()]
-                period["backlog_at_end"] = kpis.backlog(totals, after, community_id, kind) if last <= today else None
+                ended = last <= today
+                period["backlog_at_end"] = kpis.backlog(totals, after, community_id, kind) if ended else None
+                period["overdue_at_end"] = kpis.overdue(totals, after, community_id, kind) if ended else None
             out.append(period)
         return {"from": start.isoformat(), "to": end.isoformat(), "granularity": granularity,
                 "community_id": community_id, "kind": kind, "staff_id": staff_id, "periods": out,

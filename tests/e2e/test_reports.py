@@ -171,6 +171,10 @@ def test_the_figures_equal_the_kpis_recomputed_from_the_event_log_even_after_a_s
     assert report["periods"][-1]["backlog_at_end"] == sum(
         next(e["data"]["status"] for e in reversed(log) if "status" in e["data"]) not in ("closed", "cancelled")
         for log in logs)
+    assert report["periods"][-1]["overdue_at_end"] == sum(
+        any(e["type"] == "sla.breached" and e["data"]["clock"] == "resolution" for e in log)
+        and next(e["data"]["status"] for e in reversed(log) if "status" in e["data"]) not in ("closed", "cancelled")
+        for log in logs)
     middle = (month["start"] + timedelta(days=10)).astimezone(SHANGHAI).date().isoformat()
     one_day = figures(api, token, middle, middle)
     assert as_reference(one_day["total"]) == reference(logs, middle, middle)

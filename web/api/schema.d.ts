@@ -2675,6 +2675,12 @@ export interface components {
                 [key: string]: number;
             };
             /**
+             * Overdue At End
+             * @description Of those, the ones past their resolution deadline
+             * @default null
+             */
+            overdue_at_end?: number | null;
+            /**
              * Reopen Rate
              * @description Reopens ÷ resolutions
              */
