@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import secrets
 import time
 from datetime import datetime, timedelta
 from typing import Any
@@ -25,6 +24,7 @@ from chalicelib.tenants.domain import TenantConfig, TicketKind
 from chalicelib.tickets import dispatch
 from chalicelib.tickets.domain import Status
 from chalicelib.tickets.errors import DuplicateSeenError, IdempotentReplayError, NumberTakenError, invalid_field
+from chalicelib.tickets.numbers import NumberBlocks
 from chalicelib.tickets.ports import AttachmentSigner, PlaceDirectory, TenantConfigs, TicketStore
 from chalicelib.tickets.presentation import TicketPresenter
 from chalicelib.tickets.records import Attachment, NewTicketGuards, Ticket
@@ -44,6 +44,7 @@ class TicketIntake:
                  attachments: AttachmentSigner, presenter: TicketPresenter, new_uow: UnitOfWorkFactory) -> None:
         self.tickets, self.configs, self.places = tickets, configs, places
         self.attachments, self.presenter, self.new_uow = attachments, presenter, new_uow
+        self.numbers = NumberBlocks(tickets.reserve_numbers)
 
     def create(self, ctx: TenantContext, cmd: TicketIn, idempotency_key: str | None, now: datetime) -> TicketOut:
         config = self.configs.config(ctx.tenant_id)
@@ -60,8 +61,8 @@ class TicketIntake:
             daily_limit=config.ticket_settings.resident_daily_limit if resident_channel else None,
             local_day=now.astimezone(CHINA).strftime("%Y%m%d"),
             duplicate_window_ends=to_rfc3339(now + DUPLICATE_WINDOW))
+        ticket.number = self.numbers.next(ctx.tenant_id, now)
         for attempt in range(NUMBER_ATTEMPTS):
-            ticket.number = f"{now:%y%m%d}{secrets.randbelow(10**5):05d}"
             uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
             self.tickets.stage_new(uow, ctx, ticket, guards)
             if resident_channel:  # the token names the units; the store says whether they still do
@@ -82,7 +83,8 @@ class TicketIntake:
                 break
             except IdempotentReplayError:
                 return self._replay(ctx, guards, now)
-            except NumberTakenError:
+            except NumberTakenError:  # only if the day's counter was lost: take the next one
+                ticket.number = self.numbers.next(ctx.tenant_id, now)
                 continue
             except DuplicateSeenError:
                 ticket.possible_duplicate_of = self.tickets.duplicate_of(ctx, guards.duplicate_key)

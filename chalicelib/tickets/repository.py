@@ -399,6 +399,14 @@ class TicketRepository:
         return found
 
     # --- writes outside a unit of work -----------------------------------------------------------------
+    def reserve_numbers(self, tenant_id: str, day: str, count: int) -> int:
+        """Reserve ``count`` of the day's ticket numbers for the tenant: the counter after adding them (one
+        UpdateItem; the counter expires a week later)."""
+        counter = CounterItem(keys.tenant_pk(tenant_id, "TKTSEQ", day), "SEQ")
+        expires = int(datetime.strptime(day, "%y%m%d").replace(tzinfo=timezone.utc).timestamp()) + 8 * 86400
+        counter.update(actions=[CounterItem.count.add(count), CounterItem.expires_at.set(expires)])
+        return int(counter.count)
+
     def next_round_robin_position(self, ctx: TenantContext, team_id: str) -> int:
         counter = CounterItem(keys.tenant_pk(ctx.tenant_id, "RR", team_id), "RR")
         counter.update(actions=[CounterItem.count.add(1)])

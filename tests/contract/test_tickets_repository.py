@@ -366,3 +366,11 @@ def test_round_robin_positions_count_up_per_team(subject):
                                                                permissions_for(Role.AGENT)))
     assert [subject.repo.next_round_robin_position(staff_ctx, "plumbers") for _ in range(3)] == [0, 1, 2]
     assert subject.repo.next_round_robin_position(staff_ctx, "electricians") == 0
+
+
+def test_ticket_numbers_are_reserved_in_blocks_per_tenant_and_day(subject):
+    repo = subject.repo
+    tenant = subject.ctx.tenant_id
+    assert [repo.reserve_numbers(tenant, "261128", 20), repo.reserve_numbers(tenant, "261128", 20)] == [20, 40]
+    assert repo.reserve_numbers(tenant, "261129", 20) == 20  # a new day starts again
+    assert repo.reserve_numbers("tnt_other", "261128", 5) == 5  # and so does another tenant

@@ -37,6 +37,7 @@ class InMemoryTicketRepository:
         self.comment_log = store.table("comments")     # (tenant, ticket id) → [Comment]
         self.marks = store.table("sla_marks")          # (tenant, ticket id, mark) → recorded at
         self.positions = store.table("round_robin")    # (tenant, team) → next position
+        self.sequences = store.table("ticket_numbers")  # (tenant, day) → the day's counter
         self.loads = store.table("open_loads")         # (tenant, user id) → open tickets counted
 
     # --- reads ---------------------------------------------------------------------------------------
@@ -102,6 +103,10 @@ class InMemoryTicketRepository:
         return [(t, i) for t, i, at in self._due_entries(due_bucket) if at <= until + "~"]
 
     # --- writes outside a unit of work -----------------------------------------------------------------
+    def reserve_numbers(self, tenant_id: str, day: str, count: int) -> int:
+        self.sequences[(tenant_id, day)] = self.sequences.get((tenant_id, day), 0) + count
+        return self.sequences[(tenant_id, day)]
+
     def next_round_robin_position(self, ctx: TenantContext, team_id: str) -> int:
         position = self.positions.get((ctx.tenant_id, team_id), 0)
         self.positions[(ctx.tenant_id, team_id)] = position + 1

@@ -410,3 +410,18 @@ def _breached():
     from chalicelib.tickets.records import QueueFilter
 
     return QueueFilter(sla_state="breached")
+
+
+def test_ticket_numbers_follow_the_days_sequence_across_containers_and_never_repeat(desk):
+    """Two containers (two intakes on one store) take blocks of the day's numbers: every ticket gets its own
+    11-digit number starting with the day, and a block one container did not use is a gap, never a repeat."""
+    other = TicketIntake(desk.tickets, desk.configs, Places(), RecordingAttachments(),
+                         TicketPresenter(desk.configs, RecordingAttachments()), desk.store.unit_of_work)
+    filed = [(desk.intake if n % 3 else other).create(
+        AGENT, StaffTicketIn(**LEAK.model_copy(update={"description": f"第{n}件"}).model_dump(),
+                             resident_id="res_chen"), None, NOW + timedelta(minutes=n)).number for n in range(45)]
+    assert len(set(filed)) == 45 and all(len(n) == 11 and n.startswith("261127") for n in filed)
+    assert min(filed) == "26112700001" and max(filed) <= "26112700100"  # a retried create leaves a gap
+    tomorrow = desk.intake.create(AGENT, StaffTicketIn(**LEAK.model_dump(), resident_id="res_chen"), None,
+                                  NOW + timedelta(days=1))
+    assert tomorrow.number == "26112800001"
