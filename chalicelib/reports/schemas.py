@@ -136,11 +136,15 @@ class CommunityRankingOut(Schema):
 
 
 # --- property-fee rates and satisfaction ↔ renewal -----------------------------------------------------------------
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
+Month = Annotated[str, StringConstraints(pattern=r"^20\d{2}-(0[1-9]|1[0-2])$")]  # 2000–2099, as the days
 Rate = Annotated[float, Field(ge=0, le=1)]
 
 
 class FeeRateIn(Request):
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["collection_rate"], "properties": {"collection_rate": {"type": "number"}}},
+        {"required": ["renewal_rate"], "properties": {"renewal_rate": {"type": "number"}}}]})
+
     community_id: str = Field(min_length=1, max_length=40)
     month: Month = Field(description="YYYY-MM")
     collection_rate: Rate | None = Field(None, description="Share of the month's property fee collected (收缴率), 0–1")

@@ -108,7 +108,14 @@ def _check_months(first_month: str, last_month: str) -> list[str]:
                                           "message": "At most 12 months at a time."}])
 
 
+FIRST_YEAR, LAST_YEAR = 2000, 2099  # the days the reports keep (and can count months and weeks within)
+
+
 def check_range(start: date, end: date) -> None:
+    for field, day in (("from", start), ("to", end)):
+        if not FIRST_YEAR <= day.year <= LAST_YEAR:
+            raise ValidationFailedError(details=[{"field": field, "type": "date_out_of_range",
+                                                  "message": f"A day from {FIRST_YEAR} to {LAST_YEAR}."}])
     if end < start:
         raise ValidationFailedError(details=[{"field": "to", "type": "range_reversed",
                                               "message": "The range ends before it starts."}])

@@ -70,7 +70,16 @@ DATA_DEPENDENT: dict[str, set[str]] = {
     "POST /v1/webhooks": {"url_not_allowed"},
     "POST /v1/imports": {"unknown_upload"},  # an upload id names a file only once that file was uploaded
     "PATCH /v1/webhooks/{webhook_id}": {"url_not_allowed"},
+    "POST /v1/api-keys": {"unknown_staff"},  # acts_for: a staff member of this tenant, active
+    "PUT /v1/reports/fee-rates": {"unknown_community"},
 }
+# ...and those between fields, which a JSON Schema cannot state: a range's ends in order and not too far apart, and
+# its days within the years the reports keep (2000–2099).
+RANGES = {"range_reversed", "range_too_long", "date_out_of_range"}
+for _label in ("GET /v1/reports/figures", "GET /v1/reports/figures/csv", "GET /v1/reports/staff",
+               "GET /v1/reports/staff/csv", "GET /v1/reports/communities", "GET /v1/reports/communities/csv",
+               "POST /v1/reports/exports", "GET /v1/reports/satisfaction-renewal", "GET /v1/reports/fee-rates"):
+    DATA_DEPENDENT[_label] = DATA_DEPENDENT.get(_label, set()) | RANGES
 
 
 def load_schema(api_url: str) -> schemathesis.BaseSchema:

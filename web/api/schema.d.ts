@@ -2226,6 +2226,10 @@ export interface components {
              * @default null
              */
             renewal_rate?: number | null;
+        } | {
+            collection_rate: number;
+        } | {
+            renewal_rate: number;
         };
         /** FeeRateOut */
         FeeRateOut: {
