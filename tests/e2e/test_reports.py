@@ -22,7 +22,7 @@ from tests.helpers import ApiClient, assert_error
 
 pytestmark = pytest.mark.e2e
 
-TICKETS = 45  # ~1.2 s each on the emulator, which every consumer of their events shares
+TICKETS = 32  # ~1.2 s each on the emulator, which every consumer of their events shares
 DAYS = 30
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -156,7 +156,7 @@ def figures(api: ApiClient, token: str, first: str, last: str, **params: str) ->
 
 def test_the_figures_equal_the_kpis_recomputed_from_the_event_log_even_after_a_shuffled_replay(stack, api, month):
     outcome = month["outcome"]
-    assert len(outcome.ticket_ids) >= TICKETS * 0.9 and outcome.actions["rate"] > 10 and outcome.actions["reopen"]
+    assert len(outcome.ticket_ids) >= TICKETS * 0.9 and outcome.actions["rate"] > 8 and outcome.actions["reopen"]
     assert outcome.actions["auto_close"] and outcome.actions["return_visit"]
     drained(stack)
     token = admin_token(api, month)
