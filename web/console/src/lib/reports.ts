@@ -9,6 +9,14 @@ export type Figures = components['schemas']['FiguresOut']
 export type Period = components['schemas']['PeriodFigures']
 export type StaffRow = components['schemas']['StaffRow']
 export type CommunityRow = components['schemas']['CommunityRow']
+export type Renewal = components['schemas']['SatisfactionRenewalOut']
+export type RenewalRow = components['schemas']['SatisfactionRow']
+export type RenewalRisk = components['schemas']['RenewalRisk']
+export type Correlation = components['schemas']['Correlation']
+export type FeeRate = components['schemas']['FeeRateOut']
+export type FeeRateIn = components['schemas']['FeeRateIn']
+export type FeeImportError = components['schemas']['FeeImportError']
+export type ExportJob = components['schemas']['ExportOut']
 export type Granularity = 'day' | 'week' | 'month'
 export type Cell = string | number | null | undefined
 
@@ -110,6 +118,8 @@ export interface Tile {
   tone: Tone
   /** The parameters of the tile's second line (reports.details.<key>). */
   detail: Record<string, string | number>
+  /** The backlog's tickets past their resolution deadline (期末超期), beside its figure; null when unknown. */
+  overdue?: number | null
 }
 
 function tone(value: number | null, target: number | null): Tone {
@@ -140,7 +150,7 @@ export function tiles(figures: Figures): Tile[] {
       detail: { ratings: s.ratings } },
     rate('returnVisit', s.return_visit_rate, null, { closed: t.completeness.closed }),
     { key: 'backlog', value: backlog, text: count(backlog), target: null, tone: 'none',
-      detail: { date: last?.end ?? figures.to } },
+      detail: { date: last?.end ?? figures.to }, overdue: last?.overdue_at_end ?? null },
   ]
 }
 
@@ -363,4 +373,261 @@ export function toCsv(header: Cell[], rows: Cell[][]): string {
 /** A file name for an export: 报表名_from_to.csv, without characters a file system refuses. */
 export function csvName(title: string, from: string, to: string): string {
   return `${title}_${from}_${to}.csv`.replace(/[\\/:*?"<>|\s]+/g, '_')
+}
+
+// --- today ------------------------------------------------------------------------------------------------------
+export type TodayKey = 'open' | 'created' | 'atRisk' | 'breached'
+export interface TodayTile {
+  key: TodayKey
+  text: string
+  /** warn: some tickets are about to breach; bad: some breached; none: nothing to flag (or no figure). */
+  tone: 'warn' | 'bad' | 'none'
+}
+
+/** How many tickets one page of a list holds: "100+" when there are more pages, "—" when the list was not read. */
+export function pageCount(page: { items: unknown[]; next_cursor?: string | null } | null | undefined): string {
+  if (!page) return NONE
+  return page.next_cursor ? `${page.items.length}+` : String(page.items.length)
+}
+
+/** The 今日 row: open now and filed today (today's figures: backlog at its end, created), about to breach (the
+ * open queue's tickets in their warning time) and breached (open, a clock breached). Each may be missing ("—"). */
+export function todayTiles(today: Figures | null, warning: { items: unknown[]; next_cursor?: string | null } | null,
+  breached: { items: unknown[]; next_cursor?: string | null } | null): TodayTile[] {
+  const period = today?.periods[today.periods.length - 1]
+  const flag = (page: typeof warning, tone: 'warn' | 'bad') => (page && page.items.length ? tone : 'none')
+  return [
+    { key: 'open', text: count(period?.backlog_at_end), tone: 'none' },
+    { key: 'created', text: count(today?.total.created), tone: 'none' },
+    { key: 'atRisk', text: pageCount(warning), tone: flag(warning, 'warn') },
+    { key: 'breached', text: pageCount(breached), tone: flag(breached, 'bad') },
+  ]
+}
+
+// --- months -----------------------------------------------------------------------------------------------------
+/** The longest month range the satisfaction ↔ renewal report answers (reports.service._check_months). */
+export const MAX_MONTHS = 12
+
+export function addMonths(month: string, n: number): string {
+  const [y, m] = month.split('-').map(Number)
+  const index = y * 12 + (m - 1) + n
+  return `${String(Math.floor(index / 12)).padStart(4, '0')}-${String((index % 12) + 1).padStart(2, '0')}`
+}
+
+/** Months in [from, to], both included (0 when reversed). */
+export function monthSpan(from: string, to: string): number {
+  const index = (month: string) => Number(month.slice(0, 4)) * 12 + Number(month.slice(5, 7))
+  return Math.max(0, index(to) - index(from) + 1)
+}
+
+/** The last `count` months ending with this one, in the tenant's time zone. */
+export function lastMonths(now: Date, timeZone = 'Asia/Shanghai', count = 6): { from: string; to: string } {
+  const to = dayIn(now, timeZone).slice(0, 7)
+  return { from: addMonths(to, -(count - 1)), to }
+}
+
+// --- satisfaction ↔ renewal ---------------------------------------------------------------------------------------
+export type RateKey = 'collection_rate' | 'renewal_rate'
+
+export interface ScatterPoint {
+  /** [CSAT, rate], both 0–100. */
+  value: [number, number]
+  name: string
+  month: string
+  ratings: number
+}
+
+/** One point per community-month with both a CSAT and the rate (what the API's correlation counts). */
+export function scatterPoints(rows: RenewalRow[], rate: RateKey): ScatterPoint[] {
+  return rows.filter((r) => r.csat !== null && r[rate] !== null && r[rate] !== undefined)
+    .map((r) => ({ value: [toPercent(r.csat)!, toPercent(r[rate])!], name: r.name, month: r.month, ratings: r.ratings }))
+}
+
+/** The trend line `rate = slope × CSAT + intercept` (0–1 both) drawn across the points' CSAT range, on 0–100 axes;
+ * null without a line (fewer than 2 pairs, one CSAT for all) or without points. */
+export function trendLine(correlation: Correlation | null | undefined, points: ScatterPoint[]): [number, number][] | null {
+  if (!correlation || correlation.slope === null || correlation.intercept === null || !points.length) return null
+  const xs = points.map((p) => p.value[0])
+  const ends = [Math.min(...xs), Math.max(...xs)]
+  if (ends[0] === ends[1]) return null
+  const { slope, intercept } = correlation
+  return ends.map((x) => [x, Math.round((slope * (x / 100) + intercept) * 1000) / 10] as [number, number])
+}
+
+/** The lower end of a 0–100 axis showing these values: 5 below the smallest, down to the ten (0 when there are none). */
+export function axisFloor(values: number[]): number {
+  if (!values.length) return 0
+  return Math.max(0, Math.floor((Math.min(...values) - 5) / 10) * 10)
+}
+
+/** The upper end: 5 above the largest, up to the next ten, never over 100 (100 when there are none). */
+export function axisCeil(values: number[]): number {
+  if (!values.length) return 100
+  return Math.min(100, Math.ceil((Math.max(...values) + 5) / 10) * 10)
+}
+
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' }
+/** Text for ECharts' HTML tooltips (community names are the tenant's own words). */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c])
+}
+
+/** The scatter: CSAT across, the rate up, one point per community-month (its name and month in the tooltip), and
+ * the trend line. Only scatter and line series, a grid and a tooltip (what RenewalSection registers). */
+export function scatterOption(points: ScatterPoint[], line: [number, number][] | null,
+  names: { x: string; y: string; trend: string }): EChartsCoreOption {
+  const axis = (name: string, values: number[], location: 'middle' | 'end') => ({
+    type: 'value', name, nameLocation: location, nameGap: location === 'middle' ? 24 : 8, min: axisFloor(values), max: axisCeil(values),
+    nameTextStyle: { fontSize: 11, color: '#86909c' },
+    axisLabel: { formatter: '{value}%', fontSize: 11, color: '#86909c' }, splitLine: { lineStyle: { color: '#f2f3f5' } },
+  })
+  const shown = (v: number) => `${v}%`
+  return {
+    color: ['#1677ff', '#ff7d00'],
+    textStyle: { fontFamily: CHART_FONT },
+    animationDuration: 300,
+    grid: { left: 8, right: 20, top: 28, bottom: 26, containLabel: true },
+    tooltip: {
+      trigger: 'item', confine: true,
+      formatter: (p: { seriesType?: string; data?: ScatterPoint | [number, number] }) => {
+        if (p.seriesType !== 'scatter' || !p.data || Array.isArray(p.data)) return escapeHtml(names.trend)
+        const d = p.data
+        return `${escapeHtml(d.name)} · ${d.month}<br/>${escapeHtml(names.x)} ${shown(d.value[0])}<br/>`
+          + `${escapeHtml(names.y)} ${shown(d.value[1])}`
+      },
+    },
+    xAxis: axis(names.x, points.map((p) => p.value[0]), 'middle'),
+    yAxis: axis(names.y, [...points.map((p) => p.value[1]), ...(line ?? []).map((l) => l[1])], 'end'),
+    series: [
+      { type: 'scatter', name: names.y, data: points, symbolSize: 10, itemStyle: { opacity: 0.8 } },
+      ...(line ? [{ type: 'line', name: names.trend, data: line, showSymbol: false, silent: false,
+        lineStyle: { type: 'dashed', width: 1.5, color: '#ff7d00' }, z: 1 }] : []),
+    ],
+  }
+}
+
+/** The report's rows as a table (for the CSV): community, month, ratings, CSAT, mean rating and both rates. */
+export function renewalTable(rows: RenewalRow[]): Cell[][] {
+  const rate = (v: number | null | undefined) => (v === null || v === undefined ? null : percent(v))
+  return rows.map((r) => [r.name, r.month, r.ratings, rate(r.csat), r.mean_rating === null ? null : rating(r.mean_rating),
+    rate(r.collection_rate), rate(r.renewal_rate)])
+}
+
+export interface RiskLine {
+  id: string
+  name: string
+  previous: string
+  last: string
+  change: string
+}
+
+/** 续费风险: the communities whose CSAT fell 10 % or more, the steepest fall first. */
+export function riskLines(risks: RenewalRisk[]): RiskLine[] {
+  return [...risks].sort((a, b) => a.change - b.change || a.name.localeCompare(b.name, 'zh-CN')).map((r) => ({
+    id: r.community_id, name: r.name, previous: percent(r.previous_csat), last: percent(r.last_csat),
+    change: percent(r.change),
+  }))
+}
+
+/** A quarter as its first and last month: 2026-06~08. */
+export function quarterLabel(months: string[]): string {
+  if (!months.length) return NONE
+  const first = months[0]
+  const last = months[months.length - 1]
+  return first === last ? first : first.slice(0, 4) === last.slice(0, 4) ? `${first}~${last.slice(5)}` : `${first}~${last}`
+}
+
+/** Pearson's r as shown: two decimals ("0.62"), null when the API has too few pairs. */
+export function correlationText(correlation: Correlation | null | undefined): string | null {
+  return correlation && correlation.r !== null ? correlation.r.toFixed(2) : null
+}
+
+// --- property-fee rates (物业费收缴录入) --------------------------------------------------------------------------
+/** The columns of the fee-rate import; the template writes them as the import reads them (reports.fees.HEADERS). */
+export const FEE_HEADER = ['小区', '月份', '收缴率', '续费率'] as const
+
+/** A stored 0–1 rate as the percentage typed in the form ("93.25"), "" when there is none. */
+export function rateToPercentText(rate: number | null | undefined): string {
+  return rate === null || rate === undefined ? '' : String(Math.round(rate * 10000) / 100)
+}
+
+/** A percentage typed in the form as a 0–1 rate: blank is no figure (null); "93", "93.5" or "93%" from 0 to 100;
+ * anything else is refused (undefined). */
+export function percentToRate(text: string | null | undefined): number | null | undefined {
+  const typed = (text ?? '').trim()
+  if (!typed) return null
+  const cleaned = typed.replace(/[%％]$/, '').trim()
+  if (!/^\d+(?:\.\d+)?$/.test(cleaned)) return undefined
+  const value = Number(cleaned)
+  if (!(value >= 0 && value <= 100)) return undefined
+  return Math.round(value * 100) / 10000
+}
+
+export interface FeeFormRow {
+  community_id: string
+  name: string
+  collection: string
+  renewal: string
+}
+
+export type FeeField = 'collection' | 'renewal'
+
+/** What the form sends: one item per community with at least one rate (both blank: not sent), and the cells that
+ * are not a percentage from 0 to 100 (then nothing is sent). */
+export function feeItems(rows: FeeFormRow[], month: string): { items: FeeRateIn[]; invalid: string[] } {
+  const items: FeeRateIn[] = []
+  const invalid: string[] = []
+  for (const row of rows) {
+    const collection = percentToRate(row.collection)
+    const renewal = percentToRate(row.renewal)
+    if (collection === undefined) invalid.push(`${row.community_id}.collection`)
+    if (renewal === undefined) invalid.push(`${row.community_id}.renewal`)
+    if (collection === undefined || renewal === undefined || (collection === null && renewal === null)) continue
+    items.push({ community_id: row.community_id, month, collection_rate: collection, renewal_rate: renewal })
+  }
+  return { items: invalid.length ? [] : items, invalid }
+}
+
+/** The form's rows: every community, prefilled with the month's recorded rates. */
+export function feeFormRows(communities: { id: string; name: string }[], rates: FeeRate[], month: string): FeeFormRow[] {
+  const byCommunity = new Map(rates.filter((r) => r.month === month).map((r) => [r.community_id, r]))
+  return communities.map((c) => {
+    const rate = byCommunity.get(c.id)
+    return { community_id: c.id, name: c.name, collection: rateToPercentText(rate?.collection_rate),
+      renewal: rateToPercentText(rate?.renewal_rate) }
+  })
+}
+
+/** The import template: the header the import reads, then one row per community for the month, rates blank. */
+export function feeTemplateCsv(communityNames: string[], month: string): string {
+  return toCsv([...FEE_HEADER], communityNames.map((name) => [name, month, null, null]))
+}
+
+export type FeeFileType = 'text/csv' | 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet'
+
+/** The Content-Type an import is sent with, by the file's extension; null for anything but .csv and .xlsx. */
+export function feeFileType(filename: string): FeeFileType | null {
+  const ext = filename.trim().toLowerCase().match(/\.([a-z0-9]+)$/)?.[1]
+  return ext === 'csv' ? 'text/csv' : ext === 'xlsx' ? 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet' : null
+}
+
+/** An import error in the reader's words: the key under reports.fees.problems and its parameters, or null to show
+ * the API's own message. */
+export function importProblem(error: FeeImportError): { key: string; params: Record<string, string> } | null {
+  const unknown = error.message.match(/^No community (.+)\.$/)
+  if (error.field === 'community') return unknown ? { key: 'unknownCommunity', params: { name: unknown[1] } } : { key: 'community', params: {} }
+  if (error.field === 'month') return { key: 'month', params: {} }
+  if (error.field === 'collection_rate' && /^Give /.test(error.message)) return { key: 'noRate', params: {} }
+  if (error.field === 'collection_rate' || error.field === 'renewal_rate') return { key: 'rate', params: {} }
+  if (error.field === 'header') return { key: 'header', params: {} }
+  return null
+}
+
+// --- ticket export ------------------------------------------------------------------------------------------------
+/** How often a running export is asked about, and for how long before the screen gives up waiting. */
+export const EXPORT_POLL_MS = 1000
+export const EXPORT_WAIT_MS = 120_000
+
+export function exportFinished(job: Pick<ExportJob, 'status'> | null | undefined): boolean {
+  return job?.status === 'done' || job?.status === 'failed'
 }
