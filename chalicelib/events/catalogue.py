@@ -126,12 +126,17 @@ def public_types() -> list[str]:
 
 
 def reported(event_type: str) -> bool:
-    """Events that change a ticket's KPI facts go to the reports queue: every ``ticket.*`` one, and the SLA
-    clocks' outcomes.
+    """Events that may change a ticket's KPI facts go to the reports queue: the ``ticket.*`` ones but work moving
+    on between open states (``ticket.status_changed``: start, arrive, wait, resume — never a first response, a
+    handler, an end), and the SLA clocks' outcomes.
 
     >>> reported("ticket.rated"), reported("sla.breached"), reported("sla.paused"), reported("staff.created")
     (True, True, False, False)
+    >>> reported("ticket.status_changed")
+    False
     """
+    if event_type == "ticket.status_changed":
+        return False
     return event_type.startswith("ticket.") or event_type in ("sla.met", "sla.breached")
 
 

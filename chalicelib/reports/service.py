@@ -31,13 +31,31 @@ MAX_DAYS = 366
 ATTEMPTS = 5
 
 
+def idle(message: dict[str, Any]) -> bool:
+    """A reply or a re-triage that changes nothing the reports count: a comment that was not the first response,
+    a triage that kept the kind (priority and category are not report dimensions). Nothing to fold again.
+
+    >>> idle({"type": "ticket.commented", "changes": {}}), idle({"type": "ticket.commented",
+    ...                                                          "changes": {"acknowledged_at": {}}})
+    (True, False)
+    >>> idle({"type": "ticket.updated", "changes": {"priority": {}}}), idle({"type": "ticket.rated"})
+    (True, False)
+    """
+    changes = message.get("changes") or {}
+    if message.get("type") == "ticket.commented":
+        return "acknowledged_at" not in changes
+    if message.get("type") == "ticket.updated":
+        return "kind" not in changes
+    return False
+
+
 class RollupMaintainer:
     def __init__(self, store: RollupStore, zones: TimeZones, ticket_ids: TicketIds | None = None) -> None:
         self.store, self.zones, self.ticket_ids = store, zones, ticket_ids
 
     def handle(self, message: dict[str, Any], now: datetime) -> None:
         subject = message.get("subject") or {}
-        if subject.get("type") != "ticket" or not reported(str(message.get("type", ""))):
+        if subject.get("type") != "ticket" or not reported(str(message.get("type", ""))) or idle(message):
             return
         self.refresh(message["tenant_id"], subject["id"])
 
