@@ -330,14 +330,7 @@ class _ExportTickets:
                     break
 
     def names(self, ctx: Any) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-        communities: dict[str, str] = {}
-        cursor: str | None = None
-        while True:
-            page, cursor = place_service().list_communities(ctx, 100, cursor)
-            communities.update({c.id: c.name for c in page})
-            if not cursor:
-                break
-        return communities, staff_names(ctx), {}
+        return report_service().community_names(ctx), staff_names(ctx), {}
 
     def phones(self, ctx: Any, resident_ids: list[str]) -> dict[str, str]:
         return resident_repository().phones_of(ctx, resident_ids)

@@ -150,7 +150,7 @@ class ReportService:
         self.names_of_staff = names_of_staff
 
     # --- property-fee rates and satisfaction ↔ renewal ---------------------------------------------------------
-    def _community_names(self, ctx: TenantContext) -> dict[str, str]:
+    def community_names(self, ctx: TenantContext) -> dict[str, str]:
         names: dict[str, str] = {}
         cursor: str | None = None
         while True:
@@ -164,7 +164,7 @@ class ReportService:
         """Record (community id, month, collection rate, renewal rate) rows; a month recorded again is replaced.
         Every community must be the tenant's (else nothing is written: 422 naming the rows)."""
         ctx.require(Permission.FEES_WRITE)
-        names = self._community_names(ctx)
+        names = self.community_names(ctx)
         unknown = [{"field": f"{field}.{i}.community_id", "type": "unknown_community",
                     "message": f"No community {row[0]}."} for i, row in enumerate(rows) if row[0] not in names]
         if unknown:
@@ -191,7 +191,7 @@ class ReportService:
             parsed, errors = fees.parse_rows(fees.file_rows(raw))
         except (ValueError, UnicodeDecodeError) as exc:
             raise ValidationFailedError(str(exc) or "The file cannot be read.", code="unreadable_file") from exc
-        names = self._community_names(ctx)
+        names = self.community_names(ctx)
         by_name = {name: cid for cid, name in names.items()}
         rows = []
         for row in parsed:
@@ -221,7 +221,7 @@ class ReportService:
             day, community_id, _ = kpis.split_group_key(key)
             kpis.add(ratings[(community_id, day[:7])], {k: counters.get(k, 0) for k in
                                                        ("ratings", "satisfied", "rating_sum")})
-        names = self._community_names(ctx)
+        names = self.community_names(ctx)
         rates = {(r.community_id, r.month): r for r in self.store.fee_rates(ctx.tenant_id, months[0], months[-1])}
         rows = []
         for month in months:
@@ -348,15 +348,8 @@ class ReportService:
         per: dict[str, dict[str, int]] = defaultdict(dict)
         for key, counters in self.store.rollups(ctx.tenant_id, "G", start, end):
             kpis.add(per[kpis.split_group_key(key)[1]], counters)
-        names: dict[str, str] = {}
-        cursor: str | None = None
-        while True:
-            page, cursor = self.places.list_communities(ctx, 100, cursor)
-            names.update({c.id: c.name for c in page})
-            if not cursor:
-                break
         rows = []
-        for community_id, name in names.items():
+        for community_id, name in self.community_names(ctx).items():
             counters = per.get(community_id, {})
             f = kpis.figures(counters)
             units = self.places.unit_count(ctx, community_id)
