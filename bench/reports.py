@@ -61,15 +61,19 @@ def made_up_rollups(tickets: int, communities: list[str], staff: list[str], now,
 
 
 def store(tenant_id: str, rollups: dict[str, dict[str, int]]) -> int:
-    from chalicelib.reports.repository import PREFIX, _item_key
+    from chalicelib.reports.facts import TOTAL_KEY
+    from chalicelib.reports.repository import PREFIX, _item_key, rollup_item
     from chalicelib.storage.table import LinliModel, transaction_connection
 
     client, table = transaction_connection().client, LinliModel.Meta.table_name
     requests = []
     for key, counters in rollups.items():
-        pk, sk = _item_key(tenant_id, key)
-        item = {"PK": {"S": pk}, "SK": {"S": sk}, "entity": {"S": "report_rollup"},
-                **{PREFIX + name: {"N": str(amount)} for name, amount in counters.items()}}
+        if key == TOTAL_KEY:  # the running totals: one number attribute per counter
+            pk, sk = _item_key(tenant_id, key)
+            item = {"PK": {"S": pk}, "SK": {"S": sk}, "entity": {"S": "report_rollup"},
+                    **{PREFIX + name: {"N": str(amount)} for name, amount in counters.items()}}
+        else:
+            item = rollup_item(tenant_id, key, counters)
         requests.append({"PutRequest": {"Item": item}})
     for start in range(0, len(requests), 25):
         batch = {table: requests[start:start + 25]}

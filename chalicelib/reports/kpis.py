@@ -7,7 +7,7 @@ count is the mean of the two middle values; p90 is the nearest rank (the âŒˆ0.9Â
 from __future__ import annotations
 
 import math
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from datetime import date, timedelta
 from typing import Any, Literal
@@ -76,6 +76,7 @@ def figures(counters: Mapping[str, int]) -> dict[str, Any]:
     return {
         "created": c["created"],
         "intake_by_channel": {k[3:]: v for k, v in sorted(c.items()) if k.startswith("ch.") and v},
+        "intake_by_kind": {k[5:]: v for k, v in sorted(c.items()) if k.startswith("kind.") and v},
         "first_response": {"count": sum(fr.values()), "median_seconds": median(fr), "p90_seconds": p90(fr)},
         "sla_compliance": compliance,
         "complaints": {"created": c["complaints"], "closed": c["complaints_closed"],
@@ -150,6 +151,9 @@ def by_kind(rows: Iterable[tuple[str, Mapping[str, int]]]) -> dict[str, dict[str
     return out
 
 
+BACKLOG_COUNTERS = ("created", "ended", "overdue_in", "overdue_out")  # what the later days take back from the totals
+
+
 def backlog(totals: Mapping[str, int], after: Iterable[Mapping[str, int]], community: str | None = None,
             kind: str | None = None, *, counters: tuple[str, str, str, str] = ("o", "e", "created", "ended")) -> int:
     """Tickets open at the end of a period: every ticket ever opened less every one ended (the running totals),
@@ -167,10 +171,9 @@ def backlog(totals: Mapping[str, int], after: Iterable[Mapping[str, int]], commu
             continue
         opened += amount if prefix == up else 0
         ended += amount if prefix == down else 0
-    later: Counter = Counter()
-    for day in after:
-        later.update({"up": day.get(day_up, 0), "down": day.get(day_down, 0)})
-    return (opened - later["up"]) - (ended - later["down"])
+    later_up = sum(day.get(day_up, 0) for day in after)
+    later_down = sum(day.get(day_down, 0) for day in after)
+    return (opened - later_up) - (ended - later_down)
 
 
 def overdue(totals: Mapping[str, int], after: Iterable[Mapping[str, int]], community: str | None = None,

@@ -59,6 +59,7 @@ class Satisfaction(Schema):
 class Figures(Schema):
     created: int
     intake_by_channel: dict[str, int]
+    intake_by_kind: dict[str, int] = Field(description="Tickets filed per kind (empty for one staff member's figures)")
     first_response: Durations
     sla_compliance: dict[str, ClockCompliance] = Field(description="Per clock (first_response always present)")
     complaints: Complaints

@@ -9,6 +9,7 @@ for a list of tickets: the rollups then equal a recomputation from the event log
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import date, datetime, timedelta
@@ -289,6 +290,8 @@ class ReportService:
         by_day: dict[str, dict[str, int]] = defaultdict(dict)
         for key, counters in rows:
             kpis.add(by_day[key.split("#", 2)[1]], counters)
+            if not staff_id and counters.get("created"):  # intake by kind: the kind is the group's, not a counter
+                kpis.add(by_day[key.split("#", 2)[1]], {f"kind.{kpis.split_group_key(key)[2]}": counters["created"]})
         later: list[tuple[str, dict[str, int]]] = []
         totals: dict[str, int] = {}
         if not staff_id:
@@ -297,16 +300,23 @@ class ReportService:
                 reads += self.store.items_read
             totals = self.store.totals(ctx.tenant_id)
             reads += 1
+        # each day's counters into its period (one pass), and each day's openings and endings once for the backlog
+        spans = kpis.periods(start, end, granularity)
+        firsts = [first.isoformat() for first, _ in spans]
+        summed_per: list[dict[str, int]] = [{} for _ in spans]
+        for day, counters in by_day.items():
+            kpis.add(summed_per[bisect_right(firsts, day) - 1], counters)
+        moves: dict[str, dict[str, int]] = defaultdict(dict)
+        if not staff_id:
+            for key, counters in rows + later:
+                kpis.add(moves[key.split("#", 2)[1]], {name: counters[name] for name in kpis.BACKLOG_COUNTERS
+                                                       if name in counters})
         out, whole = [], {}
-        for first, last in kpis.periods(start, end, granularity):
-            summed: dict[str, int] = {}
-            for day, counters in by_day.items():
-                if first.isoformat() <= day <= last.isoformat():
-                    kpis.add(summed, counters)
+        for (first, last), summed in zip(spans, summed_per, strict=True):
             kpis.add(whole, summed)
             period = {"start": first.isoformat(), "end": last.isoformat(), **kpis.figures(summed)}
             if not staff_id:
-                after = [c for key, c in rows + later if key.split("#", 2)[1] > last.isoformat()]
+                after = [c for day, c in moves.items() if day > last.isoformat()]
                 ended = last <= today
                 period["backlog_at_end"] = kpis.backlog(totals, after, community_id, kind) if ended else None
                 period["overdue_at_end"] = kpis.overdue(totals, after, community_id, kind) if ended else None

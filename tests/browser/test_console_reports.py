@@ -27,7 +27,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.e2e]
 
 TICKETS = 24  # about a second each on the emulator
 DAYS = 30
-CHARTS = ("firstResponse", "complaintClosure", "completeness", "csat", "channels", "resolutionByKind")
+CHARTS = ("firstResponse", "complaintClosure", "completeness", "csat", "resolutionByKind", "kinds", "channels")
 STAFF_HEADER = ["员工", "接单", "已处理", "首次响应", "首响时长中位数", "解决时长中位数",
                 "评价数", "满意度", "重开", "超时", "当前在办"]
 READY = "[data-test=reports][data-state=ready]"
@@ -123,6 +123,17 @@ def test_the_dashboard_shows_the_apis_figures_filters_by_community_and_exports_t
     assert [r["name"] for r in ranking] == page.locator("[data-test=ranking-table] .el-table__body tr td:nth-child(2)"
                                                         ).all_inner_texts()
     shot(page, "console-reports")
+    page.locator("[data-test=chart-kinds]").scroll_into_view_if_needed()
+    shot(page, "console-reports-charts")
+
+    # intake by kind as a CSV: a column per kind, a row per day, adding up to the month's tickets
+    with page.expect_download() as download:
+        page.click("[data-test=export-kinds]")
+    by_kind = list(csv.reader(io.StringIO(open(download.value.path(), "rb").read().decode("utf-8-sig"),  # noqa: PTH123
+                                          newline="")))
+    assert by_kind[0][0] == "周期" and len(by_kind) == DAYS + 1
+    assert len(by_kind[0]) - 1 == len(total["intake_by_kind"]) > 1
+    assert sum(int(cell) for row in by_kind[1:] for cell in row[1:]) == total["created"]
 
     # one community: the created tile becomes that community's figure
     community_id, name = tenant.community_ids[0], tenant.community_names[0]

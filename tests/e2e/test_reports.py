@@ -68,6 +68,7 @@ def reference(logs: list[list[dict[str, Any]]], first: str, last: str) -> dict[s
     within = lambda stamp: first <= day(stamp) <= last  # noqa: E731
     created = 0
     channels: dict[str, int] = {}
+    kinds: dict[str, int] = {}
     first_responses, resolutions = [], []
     met = breached = complaints = complaints_closed = closed = complete = followed = 0
     ratings: list[int] = []
@@ -85,6 +86,7 @@ def reference(logs: list[list[dict[str, Any]]], first: str, last: str) -> dict[s
         if within(born["occurred_at"]):
             created += 1
             channels[born["data"]["channel"]] = channels.get(born["data"]["channel"], 0) + 1
+            kinds[kind] = kinds.get(kind, 0) + 1
             if acks:
                 first_responses.append(seconds(born["occurred_at"], acks[0]["changes"]["acknowledged_at"]["after"]))
             if kind == "complaint" and not merged:
@@ -123,6 +125,7 @@ def reference(logs: list[list[dict[str, Any]]], first: str, last: str) -> dict[s
     rate = lambda a, b: round(a / b, 4) if b else None  # noqa: E731
     return {
         "created": created, "intake_by_channel": dict(sorted(channels.items())),
+        "intake_by_kind": dict(sorted(kinds.items())),
         "first_response": {"count": len(ordered_fr), "median_seconds": statistics.median(ordered_fr)
                            if ordered_fr else None, "p90_seconds": p90(ordered_fr)},
         "first_response_compliance": {"met": met, "breached": breached, "rate": rate(met, met + breached)},
@@ -139,6 +142,7 @@ def as_reference(total: dict[str, Any]) -> dict[str, Any]:
     s = total["satisfaction"]
     return {
         "created": total["created"], "intake_by_channel": total["intake_by_channel"],
+        "intake_by_kind": total["intake_by_kind"],
         "first_response": total["first_response"],
         "first_response_compliance": total["sla_compliance"]["first_response"],
         "complaints": (total["complaints"]["created"], total["complaints"]["closed"]),

@@ -2679,6 +2679,13 @@ export interface components {
                 [key: string]: number;
             };
             /**
+             * Intake By Kind
+             * @description Tickets filed per kind (empty for one staff member's figures)
+             */
+            intake_by_kind: {
+                [key: string]: number;
+            };
+            /**
              * Overdue At End
              * @description Of those, the ones past their resolution deadline
              * @default null
@@ -3828,6 +3835,13 @@ export interface components {
             first_response: components["schemas"]["Durations"];
             /** Intake By Channel */
             intake_by_channel: {
+                [key: string]: number;
+            };
+            /**
+             * Intake By Kind
+             * @description Tickets filed per kind (empty for one staff member's figures)
+             */
+            intake_by_kind: {
                 [key: string]: number;
             };
             /**

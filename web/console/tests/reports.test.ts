@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest'
 import en from '@/i18n/reports.en'
 import zh from '@/i18n/reports.zh-CN'
 import {
-  FIRST_RESPONSE_TARGET, RANKING_COLUMNS, STAFF_COLUMNS, addDays, boards, channelChart, chartOption, chartRows, csvCell,
+  FIRST_RESPONSE_TARGET, RANKING_COLUMNS, STAFF_COLUMNS, addDays, boards, channelChart, kindChart, chartOption, chartRows, csvCell,
   csvName, defaultRange, durationParts, formatDuration, isEmpty, neutralise, percent, periodLabel, rangeDays,
   rankingLines, rateChart, resolutionChart, staffLines, tableRows, tiles, toCsv, toPercent, zhDuration,
   type CommunityRow, type Figures, type Period, type StaffRow,
@@ -150,6 +150,18 @@ describe('the charts', () => {
     const option = chartOption(data, { type: 'bar', stack: true }) as any
     expect(option.series.every((s: any) => s.stack === 'total' && s.markLine === undefined)).toBe(true)
     expect(option.legend.show).not.toBe(false)
+  })
+
+  it('stack the intake by kind in the tenant order of kinds, kinds it does not know last', () => {
+    const byKind = answer([
+      period('2026-11-27', '2026-11-27', { intake_by_kind: { complaint: 1, repair: 2, pest: 4 } }),
+      period('2026-11-28', '2026-11-28', { intake_by_kind: { repair: 1, emergency: 0 } }),
+    ])
+    const data = kindChart(byKind, 'day', { period: '周期' }, (k) => ({ repair: '报修', complaint: '投诉' })[k] ?? k, ['repair', 'complaint', 'emergency'])
+    expect(data.series).toEqual([
+      { name: '报修', values: [2, 1] }, { name: '投诉', values: [1, 0] }, { name: 'pest', values: [4, 0] },
+    ])
+    expect(chartRows(data, '小时').header).toEqual(['周期', '报修', '投诉', 'pest'])
   })
 
   it('show resolution by kind in hours, in the tenant order of kinds', () => {

@@ -18,11 +18,11 @@ export default {
   tone: { good: 'On target', bad: 'Below target' },
   charts: {
     firstResponse: '15-minute first-response rate', complaintClosure: 'Complaint closure rate', completeness: 'Complete records',
-    csat: 'CSAT trend', channels: 'Channels', resolutionByKind: 'Resolution time by kind',
+    csat: 'CSAT trend', kinds: 'Intake by kind', channels: 'Channels', resolutionByKind: 'Resolution time by kind',
   },
   hints: {
     firstResponse: 'Dashed line: target {target}', complaintClosure: 'Dashed line: target {target}', completeness: 'Dashed line: target {target}',
-    csat: 'Share of ratings of 4–5', channels: 'Where each period\'s tickets came from', resolutionByKind: 'Filed to resolved, in hours',
+    csat: 'Share of ratings of 4–5', kinds: 'What each period\'s tickets were about', channels: 'Where each period\'s tickets came from', resolutionByKind: 'Filed to resolved, in hours',
   },
   series: {
     period: 'Period', kind: 'Kind', rate: 'Rate', closure: 'Closure', completeness: 'Complete', csat: 'CSAT',

@@ -20,11 +20,11 @@ export default {
   tone: { good: '达标', bad: '未达标' },
   charts: {
     firstResponse: '15分钟首次响应达标率', complaintClosure: '投诉闭环率', completeness: '记录完整率',
-    csat: '满意度（CSAT）趋势', channels: '来源渠道', resolutionByKind: '各类型解决时长',
+    csat: '满意度（CSAT）趋势', kinds: '受理量（按类型）', channels: '来源渠道', resolutionByKind: '各类型解决时长',
   },
   hints: {
     firstResponse: '虚线为目标 {target}', complaintClosure: '虚线为目标 {target}', completeness: '虚线为目标 {target}',
-    csat: '4–5 分评价占比', channels: '每个周期新建工单的来源', resolutionByKind: '从报事到处理完成，单位：小时',
+    csat: '4–5 分评价占比', kinds: '每个周期新建工单的类型', channels: '每个周期新建工单的来源', resolutionByKind: '从报事到处理完成，单位：小时',
   },
   series: {
     period: '周期', kind: '工单类型', rate: '达标率', closure: '闭环率', completeness: '完整率', csat: 'CSAT',

@@ -8,12 +8,19 @@ export function ageParts(iso: string, nowMs: number): { unit: 'm' | 'h' | 'd'; n
   return { unit: 'd', n: Math.floor(minutes / 1440) }
 }
 
+const dateTimeFormats = new Map<string, Intl.DateTimeFormat>() // one per zone: making one costs a millisecond or more
+
 /** Local date and time for a person: 2026-11-28 09:05. */
 export function dateTime(iso: string | null | undefined, timeZone = 'Asia/Shanghai'): string {
   if (!iso) return ''
-  const parts = new Intl.DateTimeFormat('en-CA', {
-    timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
-  }).formatToParts(new Date(iso))
+  let format = dateTimeFormats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', {
+      timeZone, year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', hour12: false,
+    })
+    dateTimeFormats.set(timeZone, format)
+  }
+  const parts = format.formatToParts(new Date(iso))
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
   return `${get('year')}-${get('month')}-${get('day')} ${get('hour') === '24' ? '00' : get('hour')}:${get('minute')}`
 }

@@ -28,9 +28,15 @@ export const NONE = '—'
 
 // --- dates ------------------------------------------------------------------------------------------------------
 /** `YYYY-MM-DD` of `now` in a time zone (the tenant's calendar day). */
+const dayFormats = new Map<string, Intl.DateTimeFormat>() // one per zone: making one costs a millisecond or more
+
 export function dayIn(now: Date, timeZone: string): string {
-  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
-    .formatToParts(now)
+  let format = dayFormats.get(timeZone)
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' })
+    dayFormats.set(timeZone, format)
+  }
+  const parts = format.formatToParts(now)
   const get = (type: string) => parts.find((p) => p.type === type)?.value ?? ''
   return `${get('year')}-${get('month')}-${get('day')}`
 }
@@ -183,22 +189,36 @@ export function rateChart(figures: Figures, granularity: Granularity, pick: (p: 
   }
 }
 
-/** Tickets filed per period by channel (stacked): channels with the most tickets first, those with none left out. */
-export function channelChart(figures: Figures, granularity: Granularity, names: { period: string },
-  channelName: (channel: string) => string): ChartData {
+type Intake = 'intake_by_channel' | 'intake_by_kind'
+
+/** Tickets filed per period, stacked by channel or by kind: the busiest first (or in the given order), those with
+ *  none left out. */
+export function intakeChart(figures: Figures, granularity: Granularity, by: Intake, names: { period: string },
+  nameOf: (key: string) => string, order: string[] = []): ChartData {
   const totals = new Map<string, number>()
   for (const p of figures.periods) {
-    for (const [channel, n] of Object.entries(p.intake_by_channel)) totals.set(channel, (totals.get(channel) ?? 0) + n)
+    for (const [key, n] of Object.entries(p[by] ?? {})) totals.set(key, (totals.get(key) ?? 0) + n)
   }
-  const channels = [...totals].filter(([, n]) => n > 0).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))
-    .map(([c]) => c)
+  const rank = (k: string) => (order.includes(k) ? order.indexOf(k) : order.length)
+  const keys = [...totals].filter(([, n]) => n > 0)
+    .sort((a, b) => rank(a[0]) - rank(b[0]) || b[1] - a[1] || a[0].localeCompare(b[0])).map(([k]) => k)
   return {
     categoryName: names.period,
     categories: figures.periods.map((p) => periodLabel(p, granularity)),
-    series: channels.map((c) => ({ name: channelName(c), values: figures.periods.map((p) => p.intake_by_channel[c] ?? 0) })),
+    series: keys.map((k) => ({ name: nameOf(k), values: figures.periods.map((p) => p[by]?.[k] ?? 0) })),
     unit: 'count',
   }
 }
+
+/** Tickets filed per period by channel (stacked): channels with the most tickets first. */
+export const channelChart = (figures: Figures, granularity: Granularity, names: { period: string },
+  channelName: (channel: string) => string): ChartData =>
+  intakeChart(figures, granularity, 'intake_by_channel', names, channelName)
+
+/** Tickets filed per period by kind (stacked), in the tenant's order of kinds. */
+export const kindChart = (figures: Figures, granularity: Granularity, names: { period: string },
+  kindName: (kind: string) => string, order: string[] = []): ChartData =>
+  intakeChart(figures, granularity, 'intake_by_kind', names, kindName, order)
 
 const hours = (seconds: number | null | undefined) =>
   seconds === null || seconds === undefined ? null : Math.round(seconds / 360) / 10
