@@ -50,6 +50,16 @@ def sla_sweep(event):
     return {"buckets": report.buckets, "items_read": report.items_read, "scheduled": report.scheduled}
 
 
+@app.schedule("rate(1 minute)", name="notification_holds")
+def notification_holds(event):
+    """Read the due minutes of held notifications (quiet hours) and put each event back on the notifications queue
+    to arrive as its window ends."""
+    from chalicelib.core.clock import utcnow
+
+    report = bootstrap.hold_sweep().run(utcnow())
+    return {"buckets": report.buckets, "items_read": report.items_read, "released": report.released}
+
+
 @app.lambda_function(name="sla_consumer")
 def sla_consumer(event, context):
     """SLA queue → warnings, breaches and escalations recorded exactly once (partial batch failures reported)."""

@@ -35,6 +35,7 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.events.replay import DispatchFailureReplay
     from chalicelib.notifications.channels import Channel
     from chalicelib.notifications.consumer import NotificationConsumer
+    from chalicelib.notifications.holds import HoldSweep
     from chalicelib.notifications.inbox import InboxService
     from chalicelib.reports.exports import ExportService, ExportWorker
     from chalicelib.reports.repository import ReportStore
@@ -559,6 +560,16 @@ def sla_sweep() -> SlaSweep:
     return SlaSweep(ticket_repository(), SweepStateRepository(), sla_check_sender())
 
 
+@lru_cache(maxsize=1)
+def hold_sweep() -> HoldSweep:
+    """Held notifications (quiet hours) back on the notifications queue as their window ends."""
+    from chalicelib.notifications.holds import HoldSweep
+    from chalicelib.notifications.repository import HoldRepository
+    from chalicelib.sla.repository import HOLD_SWEEP_PK, SweepStateRepository
+
+    return HoldSweep(HoldRepository(), SweepStateRepository(HOLD_SWEEP_PK), notifications_send())
+
+
 # --- notifications, webhooks and the outbox relay ------------------------------------------------------
 
 
@@ -606,14 +617,15 @@ def notification_consumer() -> NotificationConsumer:
     """Outbox events → the tenant's rules → SMS, WeChat, e-mail and the inbox (reads other contexts by Protocol)."""
     from chalicelib.notifications.audience import Audience
     from chalicelib.notifications.consumer import NotificationConsumer
-    from chalicelib.notifications.repository import ClaimRepository
+    from chalicelib.notifications.repository import ClaimRepository, HoldRepository
     from chalicelib.tenants.domain import default_ticket_kinds
 
     channels = {name: channel for name, channel in (("sms", sms_channel()), ("wechat", wechat_channel()),
                                                     ("email", email_channel())) if channel is not None}
     return NotificationConsumer(ticket_repository(), tenant_configs(),
                                 Audience(tenant_repository(), resident_repository()), channels, inbox_service(),
-                                ClaimRepository(), notifications_send(), fallback_kinds=default_ticket_kinds())
+                                ClaimRepository(), notifications_send(), HoldRepository(),
+                                fallback_kinds=default_ticket_kinds())
 
 
 @lru_cache(maxsize=1)

@@ -207,6 +207,9 @@ class LocalStack:
         self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
             SCHEDULED_EVENT,
             LambdaContext("sla_sweep")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))
+        self.emulator.add_schedule("notification_holds", lambda: application.notification_holds(
+            SCHEDULED_EVENT,
+            LambdaContext("notification_holds")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))
         interval = float(os.environ.get("LINLI_SCHEDULE_SECONDS", "60"))
         self.emulator.add_schedule("auto_close", lambda: application.auto_close(
             SCHEDULED_EVENT,

@@ -3,8 +3,8 @@
 At most one message per (event, person, channel): SMS, WeChat and e-mail are claimed before
 sending (released if the provider fails, so the retry can send); the inbox keys its notification
 by the event. Nobody is told about what they did themselves, and residents never hear of internal
-notes. Quiet hours hold SMS, WeChat and e-mail (the event goes back on the queue with a delay) but
-not the silent inbox; emergencies and SLA breaches and escalations go through at once, and pages
+notes. Quiet hours hold SMS, WeChat and e-mail (the event is held once, until the window ends: see
+``holds``) but not the silent inbox; emergencies and SLA breaches and escalations go through at once, and pages
 — the emergency page of the on-duty supervisor, the escalation page of the role an SLA step names
 — ignore their recipients' mutes. A provider failure re-queues the event with a growing delay
 (10 s, 1 min, 5 min, 15 min).
@@ -19,12 +19,13 @@ from typing import Any
 
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.observability import logger, metrics
-from chalicelib.core.queues import Send, sqs_delay
+from chalicelib.core.queues import Send
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.notifications import rules
 from chalicelib.notifications.audience import Audience, address, template_values
 from chalicelib.notifications.channels import Channel, DeliveryError, Message, PermanentDeliveryError
 from chalicelib.notifications.domain import Claim, Person, Preferences, notification_for
+from chalicelib.notifications.holds import Hold, HoldStore
 from chalicelib.notifications.inbox import InboxService
 from chalicelib.notifications.ports import ClaimStore, TenantConfigs, TenantSettings, Tickets
 
@@ -67,10 +68,11 @@ class NotificationConsumer:
     """Owns the delivery of notifications: which rules an event triggers, to whom, on which channel, once."""
 
     def __init__(self, tickets: Tickets, configs: TenantConfigs, audience: Audience, channels: dict[str, Channel],
-                 inbox: InboxService, claims: ClaimStore, requeue: Requeue,
+                 inbox: InboxService, claims: ClaimStore, requeue: Requeue, holds: HoldStore,
                  fallback_kinds: Sequence[rules.KindNames] = ()) -> None:
         self.tickets, self.configs, self.audience = tickets, configs, audience
         self.channels, self.inbox, self.claims, self.requeue = channels, inbox, claims, requeue
+        self.holds = holds
         self.fallback_kinds = fallback_kinds
 
     def handle(self, event: dict[str, Any], now: datetime) -> int:
@@ -119,8 +121,8 @@ class NotificationConsumer:
                 retry = retry or result is Result.RETRY
         if retry:
             self._retry(event)
-        if held:
-            self.requeue(event, sqs_delay((release - now).total_seconds() + 1))
+        if held:  # once, until the window ends; the hold sweep puts the event back then
+            self.holds.hold(Hold(tenant_id, event["id"], to_rfc3339(release), event))
         metrics.add_metric(name="NotificationsSent", unit="Count", value=sent)
         return sent
 

@@ -7,21 +7,26 @@ first — the first page and the badge count in one round trip) and the preferen
 A notification expires 90 days after it is read, never while unread, so the counter cannot drift.
 
 Claims: ``T#<tenant>#NOTIFY#<event id>`` / ``<person id>#<channel>``, put only if absent.
+
+Holds (quiet hours, :mod:`chalicelib.notifications.holds`): ``T#<tenant>#NHOLD`` / ``<event id>``, put only if
+absent, in the DueIndex under the minute the hold ends; they expire a day after it, should no sweep let them go.
 """
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
 from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
 
-from chalicelib.core.clock import to_rfc3339
+from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.notifications.domain import RETENTION_DAYS, Claim, InboxNotification, InboxPage, Preferences
+from chalicelib.notifications.holds import Hold, hold_bucket
 from chalicelib.storage import keys
-from chalicelib.storage.table import CounterItem, LinliModel
+from chalicelib.storage.table import CounterItem, DueIndex, LinliModel
 from chalicelib.storage.unit_of_work import UnitOfWork
 
 UNREAD_SK, PREFS_SK, PREFIX = "UNREAD", "PREFS", "N#"
@@ -185,3 +190,52 @@ class ClaimRepository:
 
     def release(self, ctx: TenantContext, claim: Claim) -> None:
         self._item(ctx, claim).delete()
+
+
+class HoldItem(LinliModel, discriminator="notification_hold"):
+    """An event held for the end of quiet hours (see :mod:`chalicelib.notifications.holds`)."""
+
+    event = UnicodeAttribute()  # the event message, JSON
+    release_at = UnicodeAttribute()
+    due_bucket = UnicodeAttribute()
+    due_at = UnicodeAttribute()  # <release_at>#<tenant_id>#<event_id>
+    by_due = DueIndex()
+
+
+HOLD_SLACK = timedelta(days=1)
+
+
+class HoldRepository:
+    """The DynamoDB :class:`~chalicelib.notifications.holds.HoldStore`."""
+
+    def hold(self, hold: Hold) -> bool:
+        release = from_rfc3339(hold.release_at)
+        item = HoldItem(keys.tenant_pk(hold.tenant_id, "NHOLD"), hold.event_id,
+                        event=json.dumps(hold.event, ensure_ascii=False, separators=(",", ":")),
+                        release_at=hold.release_at, due_bucket=hold_bucket(release),
+                        due_at=f"{hold.release_at}#{hold.tenant_id}#{hold.event_id}",
+                        expires_at=int((release + HOLD_SLACK).timestamp()))
+        try:
+            item.save(condition=HoldItem.PK.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def due(self, bucket: str, until: str) -> tuple[list[Hold], int]:
+        """One Query of the bucket (keys and due times only), then one BatchGetItem for the events."""
+        results = HoldItem.by_due.query(bucket, HoldItem.due_at <= until + "~")
+        wanted = []
+        for index_item in results:
+            _, tenant_id, event_id = index_item.due_at.split("#")
+            wanted.append((keys.tenant_pk(tenant_id, "NHOLD"), event_id))
+        holds = []
+        for item in HoldItem.batch_get(wanted) if wanted else []:
+            _, tenant_id, event_id = item.due_at.split("#")
+            holds.append(Hold(tenant_id, event_id, item.release_at, json.loads(item.event)))
+        holds.sort(key=lambda h: (h.release_at, h.event_id))
+        return holds, results.page_iter.total_scanned_count
+
+    def release(self, hold: Hold) -> None:
+        HoldItem(keys.tenant_pk(hold.tenant_id, "NHOLD"), hold.event_id).delete()

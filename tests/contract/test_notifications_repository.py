@@ -1,5 +1,5 @@
-"""The notifications' repositories — the inbox and the delivery claims — one contract for the in-memory
-fakes and DynamoDB (moto): the fakes cannot drift."""
+"""The notifications' repositories — the inbox, the delivery claims and the quiet-hours holds — one contract for the
+in-memory fakes and DynamoDB (moto): the fakes cannot drift."""
 from __future__ import annotations
 
 from collections.abc import Callable
@@ -13,9 +13,10 @@ from chalicelib.core.errors import ConflictError
 from chalicelib.core.ids import new_id
 from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.notifications.domain import Claim, InboxNotification, Preferences, notification_for
+from chalicelib.notifications.holds import Hold, HoldStore, hold_bucket
 from chalicelib.notifications.ports import ClaimStore, InboxStore
 from tests.contract.conftest import Backend
-from tests.fakes.notifications import InMemoryClaimRepository, InMemoryInboxRepository
+from tests.fakes.notifications import InMemoryClaimRepository, InMemoryHoldStore, InMemoryInboxRepository
 
 NOW = datetime(2026, 11, 27, 4, 0, tzinfo=timezone.utc)
 STAMP = "2026-11-27T04:00:00.000Z"
@@ -149,3 +150,34 @@ def test_only_a_stale_claim_without_outcome_is_taken_over(repos):
     assert repos.claims.take_over(repos.ctx, replace(stale, sent_at=STAMP), stale_before=cutoff) is False  # ours now
     assert repos.claims.take_over(repos.ctx, replace(recent, sent_at=STAMP), stale_before=cutoff) is False
     assert repos.claims.take_over(repos.ctx, replace(done, sent_at=STAMP), stale_before=cutoff) is False
+
+
+# --- quiet-hours holds ------------------------------------------------------------------------------------------
+@pytest.fixture
+def holds(backend: Backend) -> HoldStore:
+    if backend.store is not None:
+        return InMemoryHoldStore(backend.store)
+    from chalicelib.notifications.repository import HoldRepository
+
+    return HoldRepository()
+
+
+def test_an_event_is_held_once_found_in_its_minute_until_due_and_let_go(holds):
+    tenant_id = new_id("tnt")
+    release = datetime(2031, 3, 2, 0, 0, tzinfo=timezone.utc)  # a minute no other test holds anything in
+    event = {"id": new_id("evt"), "type": "ticket.acknowledged", "tenant_id": tenant_id, "data": {"note": "夜间"}}
+    hold = Hold(tenant_id, event["id"], "2031-03-02T00:00:00.000Z", event)
+    assert holds.hold(hold) is True
+    assert holds.hold(hold) is False  # delivered twice: held once
+    later = Hold(tenant_id, new_id("evt"), "2031-03-02T00:00:40.000Z", {"id": "x", "type": "ticket.closed"})
+    holds.hold(later)
+
+    bucket = hold_bucket(release)
+    found, read = holds.due(bucket, "2031-03-02T00:00:30.000Z")
+    assert found == [hold] and read >= 1  # due up to the given moment only, the event as it was held
+    assert holds.due(bucket, "2031-03-02T00:15:00.000Z")[0] == [hold, later]
+    assert holds.due(hold_bucket(datetime(2031, 3, 2, 0, 1, tzinfo=timezone.utc)), "2031-03-02T01:00:00.000Z")[0] == []
+
+    holds.release(hold)
+    assert holds.due(bucket, "2031-03-02T00:15:00.000Z")[0] == [later]
+    assert holds.hold(hold) is True  # let go: the same event can be held again

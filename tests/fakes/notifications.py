@@ -1,4 +1,5 @@
-"""In-memory stand-ins for ``notifications.repository`` (the inbox and the delivery claims), and for the
+"""In-memory stand-ins for ``notifications.repository`` (the inbox, the delivery claims and the quiet-hours holds),
+and for the
 lookups the notifications consumer makes of other contexts (``notifications.ports``).
 
 ``tests/contract/test_notifications_repository.py`` runs the same tests on these and on DynamoDB.
@@ -15,6 +16,7 @@ from chalicelib.core.errors import LinliError, NotFoundError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.notifications.domain import RETENTION_DAYS, Claim, InboxNotification, InboxPage, Preferences
+from chalicelib.notifications.holds import Hold, hold_bucket
 from tests.fakes.storage import InMemoryUnitOfWork, MemoryStore
 
 UNREAD_SK, PREFS_SK, PREFIX = "UNREAD", "PREFS", "N#"
@@ -139,6 +141,29 @@ class InMemoryClaimRepository:
 
     def release(self, ctx: TenantContext, claim: Claim) -> None:
         self.claims.pop(self._key(ctx, claim), None)
+
+
+class InMemoryHoldStore:
+    """Quiet-hours holds in ``store.tables``, keyed by tenant and event, found by their minute bucket."""
+
+    def __init__(self, store: MemoryStore) -> None:
+        self.holds: dict[tuple[str, str], Hold] = store.table("notifications.holds")
+
+    def hold(self, hold: Hold) -> bool:
+        if (hold.tenant_id, hold.event_id) in self.holds:
+            return False
+        self.holds[(hold.tenant_id, hold.event_id)] = copy.deepcopy(hold)
+        return True
+
+    def due(self, bucket: str, until: str) -> tuple[list[Hold], int]:
+        from chalicelib.core.clock import from_rfc3339
+
+        found = sorted((h for h in self.holds.values() if hold_bucket(from_rfc3339(h.release_at)) == bucket
+                        and h.release_at <= until + "~"), key=lambda h: (h.release_at, h.event_id))
+        return [copy.deepcopy(h) for h in found], len(found)
+
+    def release(self, hold: Hold) -> None:
+        self.holds.pop((hold.tenant_id, hold.event_id), None)
 
 
 # --- what the consumer reads of other contexts -----------------------------------------------------------

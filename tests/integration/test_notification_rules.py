@@ -15,9 +15,11 @@ from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.notifications.audience import Audience
 from chalicelib.notifications.channels import DeliveryError, LocalOutbox
 from chalicelib.notifications.consumer import NotificationConsumer
-from chalicelib.notifications.repository import ClaimRepository
+from chalicelib.notifications.holds import HoldSweep, hold_bucket
+from chalicelib.notifications.repository import ClaimRepository, HoldRepository
 from chalicelib.residents.repository import ResidentItem
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
+from chalicelib.sla.repository import SweepStateRepository
 from chalicelib.tenants.domain import default_ticket_kinds
 from chalicelib.tenants.schemas import SignupIn, StaffIn, StaffPatch, TenantPatch
 from chalicelib.tickets.domain import Action
@@ -73,7 +75,8 @@ def consumer(outbox, held, **channels):  # noqa: ANN001
                                 Audience(bootstrap.tenant_repository(), bootstrap.resident_repository()),
                                 {"sms": outbox, "wechat": outbox, "email": outbox, **channels},
                                 bootstrap.inbox_service(), ClaimRepository(),
-                                lambda body, delay: held.append((body, delay)), fallback_kinds=default_ticket_kinds())
+                                lambda body, delay: held.append((body, delay)), HoldRepository(),
+                                fallback_kinds=default_ticket_kinds())
 
 
 def ticket(estate, kind="repair", now=NOON_SHANGHAI):
@@ -151,13 +154,29 @@ def test_nobody_on_duty_pages_every_supervisor(estate):
     assert len(texts(outbox, "13800000001")) == 1 and len(texts(outbox, "13800000002")) == 1
 
 
-def test_quiet_hours_hold_sms_but_not_the_inbox(estate):
+def test_quiet_hours_hold_sms_once_in_the_due_index_until_the_window_ends(estate):
     outbox, held = LocalOutbox(), []
     item = ticket(estate)
     acknowledged = event(estate, item, "ticket.acknowledged")
     assert consumer(outbox, held).handle(acknowledged, MIDNIGHT_SHANGHAI) == 1  # the inbox
-    assert outbox.messages() == [] and held[0][1] == 900  # back on the queue, toward 08:00
-    assert consumer(outbox, held).handle(acknowledged, datetime(2026, 11, 28, 0, 1, tzinfo=timezone.utc)) == 1
+    assert consumer(outbox, held).handle(acknowledged, MIDNIGHT_SHANGHAI) == 0  # delivered twice: one hold
+    assert outbox.messages() == [] and held == []  # nothing back on the queue meanwhile
+
+    released: list[tuple[dict, int]] = []
+    state = SweepStateRepository(f"SWEEP#TEST#{acknowledged['id']}")
+    sweep = HoldSweep(HoldRepository(), state, lambda body, delay: released.append((body, delay)))
+    before_eight = datetime(2026, 11, 27, 23, 59, 40, tzinfo=timezone.utc)
+    report = sweep.run(before_eight)
+    mine = [(body, delay) for body, delay in released if body["id"] == acknowledged["id"]]
+    assert mine == [(acknowledged, 20)] and report.items_read >= 1  # read from the DueIndex, due at 08:00:00
+    assert HoldRepository().due(hold_bucket(datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)),
+                                "2026-11-28T00:15:00.000Z")[0] == []  # let go once released
+    sweep.run(before_eight)
+    assert len([b for b, _ in released if b["id"] == acknowledged["id"]]) == 1
+
+    at_eight = datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)
+    assert consumer(outbox, held).handle(acknowledged, at_eight) == 1
+    assert consumer(outbox, held).handle(acknowledged, at_eight) == 0  # the released event again: claimed
     assert len(outbox.messages(to="13512345678")) == 1 and inbox(estate, estate["resident_id"], acknowledged)[1] == 1
 
 

@@ -11,12 +11,14 @@ from chalicelib.notifications.audience import Audience
 from chalicelib.notifications.channels import DeliveryError, LocalOutbox, PermanentDeliveryError
 from chalicelib.notifications.consumer import NotificationConsumer
 from chalicelib.notifications.domain import Claim, Preferences
+from chalicelib.notifications.holds import Hold, HoldSweep
 from chalicelib.notifications.inbox import InboxService
 from chalicelib.tenants.domain import TenantConfig, default_ticket_kinds
 from tests.fakes.notifications import (
     BuildingRecord,
     Directory,
     InMemoryClaimRepository,
+    InMemoryHoldStore,
     InMemoryInboxRepository,
     ResidentRecord,
     StaffRecord,
@@ -49,6 +51,7 @@ class World:
         self.directory.units[(TENANT, "unt_1")] = UnitRecord("bld_1")
         self.directory.buildings[(TENANT, "cmt_1", "bld_1")] = BuildingRecord("usr_butler")
         self.inbox_repo, self.claims = InMemoryInboxRepository(self.store), InMemoryClaimRepository(self.store)
+        self.holds = InMemoryHoldStore(self.store)
         self.inbox = InboxService(self.inbox_repo, self.store.unit_of_work)
 
     def ticket(self, kind: str = "repair", assignee_id: str | None = "usr_tech") -> TicketRecord:
@@ -62,7 +65,7 @@ class World:
         channel = outbox or self.outbox
         return NotificationConsumer(self.directory, self.directory, Audience(self.directory, self.directory),
                                     {"sms": channel, "wechat": channel, "email": channel}, self.inbox, self.claims,
-                                    lambda body, delay: self.requeued.append((body, delay)),
+                                    lambda body, delay: self.requeued.append((body, delay)), self.holds,
                                     fallback_kinds=default_ticket_kinds())
 
     def texts(self, to: str) -> list[str]:
@@ -154,14 +157,38 @@ def test_an_emergency_pages_the_on_duty_supervisor_at_once_even_at_night_and_mut
     assert world.inbox_of("usr_duty")[0].urgent == "true" and world.requeued == []
 
 
-def test_quiet_hours_hold_sms_but_not_the_inbox():
+def test_quiet_hours_hold_sms_once_until_the_window_ends_but_not_the_inbox():
     world = World()
     world.ticket()
     acknowledged = event("ticket.acknowledged")
     assert world.consumer().handle(acknowledged, MIDNIGHT_SHANGHAI) == 1  # the inbox
-    assert world.outbox.messages() == [] and world.requeued == [(acknowledged, 900)]  # toward 08:00
-    assert world.consumer().handle(acknowledged, datetime(2026, 11, 28, 0, 1, tzinfo=timezone.utc)) == 1
+    assert world.consumer().handle(acknowledged, MIDNIGHT_SHANGHAI) == 0  # delivered twice: held once
+    assert world.outbox.messages() == [] and world.requeued == []  # nothing goes back on the queue meanwhile
+    assert list(world.holds.holds.values()) == [Hold(TENANT, acknowledged["id"], "2026-11-28T00:00:00.000Z",
+                                                     acknowledged)]  # 08:00 in Shanghai
+
+    sent: list[tuple[dict, int]] = []
+    sweep = HoldSweep(world.holds, MemorySweepState(), lambda body, delay: sent.append((body, delay)))
+    assert sweep.run(datetime(2026, 11, 27, 23, 50, tzinfo=timezone.utc)).released == 0  # not yet within a minute
+    report = sweep.run(datetime(2026, 11, 27, 23, 59, 30, tzinfo=timezone.utc))
+    assert report.released == 1 and sent == [(acknowledged, 30)] and world.holds.holds == {}  # to arrive at 08:00
+    assert sweep.run(datetime(2026, 11, 28, 0, 0, 30, tzinfo=timezone.utc)).released == 0  # let go: once
+
+    at_eight = datetime(2026, 11, 28, 0, 0, tzinfo=timezone.utc)
+    assert world.consumer().handle(sent[0][0], at_eight) == 1  # the SMS, now
+    assert world.consumer().handle(sent[0][0], at_eight) == 0  # the released event delivered twice: claimed
     assert len(world.texts("13512345678")) == 1 and len(world.inbox_of("res_1")) == 1
+
+
+class MemorySweepState:
+    def __init__(self) -> None:
+        self.minute: datetime | None = None
+
+    def last_minute(self) -> datetime | None:
+        return self.minute
+
+    def save_last_minute(self, minute: datetime) -> None:
+        self.minute = minute
 
 
 def test_messages_name_the_kind_from_the_tenants_catalogue_in_its_locale():
