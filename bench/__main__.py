@@ -1,4 +1,5 @@
-"""``make bench``: AWS round trips per route (warm), cold-start import time, SLA sweep scaling, fair share, and the
+"""``make bench``: AWS round trips per route (warm), write units per ticket lifecycle, cold-start import time,
+SLA sweep scaling, fair share, and the
 weight and speed of the staff console and the resident page.
 
 Each step starts its own embedded stack, which sets the local stage's environment (``LINLI_*``, ``AWS_ENDPOINT_URL``);
@@ -12,7 +13,7 @@ from contextlib import contextmanager
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from bench import coldstart, console, fairshare, reports, resident, roundtrips, sweep  # noqa: E402
+from bench import coldstart, console, fairshare, reports, resident, roundtrips, sweep, writecost  # noqa: E402
 
 
 @contextmanager
@@ -30,6 +31,10 @@ def main() -> None:
     print("AWS round trips per request (botocore before-call hook; warm container)\n")
     with own_environment():
         print(roundtrips.report(roundtrips.run()))
+    print("\nDynamoDB write units of one ticket's lifecycle (item sizes, GSI entries, ×2 in transactions; consumers "
+          "included)\n")
+    with own_environment():
+        print(writecost.report(writecost.run()))
     print("\nCold start\n")
     with own_environment():
         print(coldstart.report(*coldstart.run()))
