@@ -1,6 +1,5 @@
 """``make bench``: AWS round trips per route (warm), write units per ticket lifecycle, cold-start import time,
-SLA sweep scaling, fair share, and the
-weight and speed of the staff console and the resident page.
+SLA sweep scaling, fair share, and the weight and speed of the staff console and the resident page.
 
 Each step starts its own embedded stack, which sets the local stage's environment (``LINLI_*``, ``AWS_ENDPOINT_URL``);
 every step runs in the environment ``make bench`` was started with, restored after the step before it.
