@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from devstack.compat import serialize_ast_parse
 from devstack.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_mapping_options
 from devstack.resources import LocalResources, create_resources, event_source_settings
 
@@ -72,6 +73,7 @@ class LocalStack:
         return f"http://{HOST}:{self.http_port}"
 
     def start(self) -> "LocalStack":
+        serialize_ast_parse()  # the API and the consumers run as threads of this process (see devstack.compat)
         external = os.environ.get("AWS_ENDPOINT_URL")
         if external in _STARTED_BY_US:
             external = None

@@ -308,20 +308,22 @@ class TicketRepository:
 
     def queue(self, ctx: TenantContext, spec: QueueFilter, limit: int, cursor: str | None
               ) -> tuple[list[Ticket], str | None]:
-        """One page of a queue: one Query on the index that serves it, filters applied by DynamoDB. The ``flagged``
-        bucket reads the follow-up list on GSI4 (newest flag first); a resident's tickets their list on GSI3 (newest
-        first, every bucket unless one is asked for); assignee and pool filter those two where their index does not
-        serve them."""
+        """One page of a queue from the index that serves it: the status queue (GSI2), an assignee's or a grab pool's
+        (GSI1), the follow-up list (``flagged``, GSI4, newest flag first) or a resident's tickets (GSI3, newest first,
+        every bucket unless one is asked for). Priority is part of the queues' sort keys, so it is a key condition
+        there; every other filter is applied by DynamoDB to what the page reads, which is bounded (see
+        ``_bounded_page``): a page is at most two Queries and ``2 × limit`` items, whatever the list's size."""
         tenant_id = ctx.tenant_id
         by_resident = bool(spec.resident_id)
         follow_ups = spec.bucket == "flagged" and not by_resident
         owner_filters = follow_ups or by_resident  # the assignee's or pool's index is not the one read
+        served_priority = not (follow_ups or by_resident)  # the queues sort by priority first: a key condition
         condition = None
         for clause in (
             _bucket_condition(tenant_id, spec.bucket) if by_resident and spec.bucket else None,
             TicketItem.status == spec.status if spec.status else None,
             TicketItem.kind == spec.kind if spec.kind else None,
-            TicketItem.priority == spec.priority if spec.priority else None,
+            TicketItem.priority == spec.priority if spec.priority and not served_priority else None,
             TicketItem.community_id == spec.community_id if spec.community_id else None,
             TicketItem.unit_id == spec.unit_id if spec.unit_id else None,
             TicketItem.created_at >= spec.created_from if spec.created_from else None,
@@ -343,18 +345,37 @@ class TicketRepository:
             range_condition, newest_first = None, True
         elif spec.assignee_id:
             index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "ASG", spec.assignee_id)
-            range_condition = TicketItem.GSI1SK.startswith(f"{spec.bucket or 'open'}#")
+            range_condition = TicketItem.GSI1SK.startswith(f"{spec.bucket or 'open'}#{_priority_prefix(spec)}")
         elif spec.pool:
             index, partition = TicketItem.by_assignee, keys.tenant_pk(tenant_id, "POOL", spec.pool)
-            range_condition = TicketItem.GSI1SK.startswith("open#")
+            range_condition = TicketItem.GSI1SK.startswith(f"open#{_priority_prefix(spec)}")
         else:
             index, partition = TicketItem.by_status, keys.tenant_pk(tenant_id, "TQ", spec.bucket or "open")
-            range_condition = None
-        results = index.query(partition, range_condition, filter_condition=condition, limit=limit,
-                              scan_index_forward=not newest_first,
-                              last_evaluated_key=self._cursors.decode(tenant_id, cursor))
-        items, next_cursor = self._cursors.page(tenant_id, results)
-        return [to_record(i) for i in items], next_cursor
+            range_condition = TicketItem.GSI2SK.startswith(_priority_prefix(spec)) if spec.priority else None
+        items, last_key = self._bounded_page(index, partition, range_condition, condition, limit, newest_first,
+                                             self._cursors.decode(tenant_id, cursor))
+        return [to_record(i) for i in items], self._cursors.encode(tenant_id, last_key)
+
+    @staticmethod
+    def _bounded_page(index: Any, partition: str, range_condition: Any, condition: Any, limit: int,
+                      newest_first: bool, start: dict[str, Any] | None) -> tuple[list[TicketItem], dict | None]:
+        """At most two Queries reading at most ``2 × limit`` items: the first reads ``limit`` items; when a filter
+        left fewer than ``limit`` of them, a second reads on only as many as are missing. Whatever that found is
+        the page — short, even empty, with a cursor to read on — rather than reading on until ``limit`` match (a
+        rare kind in a large bucket would read the whole bucket)."""
+        connection = TicketItem._get_connection()
+        items: list[TicketItem] = []
+        last_key, budget = start, limit
+        for _ in range(2):  # (without a filter the first read fills the page or ends the list)
+            answer = connection.query(partition, range_key_condition=range_condition, filter_condition=condition,
+                                      index_name=index.Meta.index_name, exclusive_start_key=last_key, limit=budget,
+                                      scan_index_forward=not newest_first)
+            items += [TicketItem.from_raw_data(raw) for raw in answer.get("Items", [])]
+            last_key = answer.get("LastEvaluatedKey")
+            budget = limit - len(items)
+            if not last_key or budget <= 0:
+                break
+        return items, last_key
 
     def open_load(self, ctx: TenantContext, user_ids: list[str]) -> dict[str, int]:
         """Each staff member's open tickets, from their counters: one BatchGetItem (none counted yet: 0)."""
@@ -497,6 +518,15 @@ class TicketRepository:
     @staticmethod
     def _duplicate_pk(ctx: TenantContext, duplicate_key: str) -> str:
         return keys.tenant_pk(ctx.tenant_id, "DUP", duplicate_key)
+
+
+def _priority_prefix(spec: QueueFilter) -> str:
+    """The queue sort key's start for a priority (queues sort by priority first), or "" for any.
+
+    >>> _priority_prefix(QueueFilter(priority="P1")), _priority_prefix(QueueFilter())
+    ('P1#', '')
+    """
+    return f"{spec.priority}#" if spec.priority else ""
 
 
 def _bucket_condition(tenant_id: str, box: str) -> Any:

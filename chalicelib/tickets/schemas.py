@@ -156,7 +156,9 @@ class RevealedPhoneOut(Schema):
 
 
 class TicketPage(Schema):
-    items: list[TicketOut]
+    items: list[TicketOut] = Field(description=(
+        "At most `limit` tickets. A filtered page reads at most twice `limit` tickets of its list, so it can be "
+        "short — even empty — and still have a `next_cursor`: read on until `next_cursor` is null"))
     next_cursor: str | None
 
 

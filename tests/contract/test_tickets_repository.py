@@ -170,6 +170,34 @@ def test_queues_sort_p1_first_then_oldest_and_filter_by_field(subject):
     assert [t.ticket_id for t in first + rest] == [urgent.ticket_id, old.ticket_id, newer.ticket_id]
 
 
+def test_a_filtered_page_reads_at_most_twice_its_size_and_says_where_to_read_on(subject):
+    """A rare kind at the far end of a long bucket: each page reads ``limit`` items, then as many more as are
+    missing, and stops — short or empty, with a cursor — rather than reading the whole bucket."""
+    ctx = subject.ctx
+    common = [file(subject, a_ticket(ctx, created_at=f"2026-11-27T01:{m:02d}:00.000Z")) for m in range(9)]
+    rare = [file(subject, a_ticket(ctx, kind="inquiry", created_at=f"2026-11-27T01:{m:02d}:00.000Z"))
+            for m in (30, 31)]
+    spec = QueueFilter(kind="inquiry")
+
+    pages, cursor = [], None
+    while True:
+        page, cursor = subject.repo.queue(ctx, spec, 3, cursor)
+        pages.append([t.ticket_id for t in page])
+        if not cursor:
+            break
+    assert pages[0] == [] and len(pages) >= 2  # the first six read held none: an empty page, and a cursor
+    assert [i for page in pages for i in page] == [t.ticket_id for t in rare]  # nothing lost, nothing twice
+    assert all(len(page) <= 3 for page in pages)
+    unfiltered, more = subject.repo.queue(ctx, QueueFilter(), 3, None)
+    assert [t.ticket_id for t in unfiltered] == [t.ticket_id for t in common[:3]] and more
+    urgent = file(subject, a_ticket(ctx, priority="P1", kind="emergency", created_at="2026-11-27T01:59:00.000Z"))
+    late = file(subject, a_ticket(ctx, priority="P4", created_at="2026-11-27T01:58:00.000Z"))
+    # priority starts the queues' sort keys: a key condition, so its pages are full and read nothing else
+    assert [t.ticket_id for t in subject.repo.queue(ctx, QueueFilter(priority="P1"), 3, None)[0]] == [urgent.ticket_id]
+    assert [t.ticket_id for t in subject.repo.queue(ctx, QueueFilter(priority="P4"), 3, None)[0]] == [late.ticket_id]
+    assert len(subject.repo.queue(ctx, QueueFilter(priority="P3"), 3, None)[0]) == 3
+
+
 def test_the_console_buckets_unassigned_by_resident_and_by_unit(subject):
     ctx = subject.ctx
     nobodys = file(subject, a_ticket(ctx, created_at="2026-11-27T01:00:00.000Z"))

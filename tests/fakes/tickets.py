@@ -69,7 +69,9 @@ class InMemoryTicketRepository:
                 not spec.assignee_id or t.assignee_id == spec.assignee_id) and (
                 not spec.pool or t.grab_team == spec.pool) and (
                 not spec.resident_id or _in_bucket(t, spec.bucket, ctx.tenant_id)))
-        elif spec.assignee_id or spec.pool:
+        if spec.priority:  # the queues' sort keys start with it: read as a key condition, not filtered
+            mine = [t for t in mine if t.priority == spec.priority]
+        if spec.assignee_id or spec.pool:
             owner = ("ASG", spec.assignee_id) if spec.assignee_id else ("POOL", spec.pool)
             prefix = f"{spec.bucket or 'open'}#" if spec.assignee_id else "open#"
             rows = sorted((t for t in mine if index_keys(t)["GSI1PK"] == f"T#{ctx.tenant_id}#{owner[0]}#{owner[1]}"
@@ -197,11 +199,20 @@ class InMemoryTicketRepository:
     @staticmethod
     def _page(rows: list[Ticket], limit: int, cursor: str | None, keep: Callable[[Ticket], bool] = lambda _: True
               ) -> tuple[list[Ticket], str | None]:
-        """Like a Query with a filter: ``limit`` items are read, then filtered; the cursor follows what was read."""
-        start = int(cursor) if cursor else 0
-        read = rows[start:start + limit]
-        more = start + limit < len(rows)
-        return [copy.deepcopy(t) for t in read if keep(t)], str(start + limit) if more else None
+        """Like the repository's bounded page: ``limit`` items are read, then filtered; when fewer than ``limit`` are
+        left and more remain, as many more as are missing are read (two reads at most); the cursor follows what was
+        read."""
+        position = int(cursor) if cursor else 0
+        kept: list[Ticket] = []
+        budget = limit
+        for _ in range(2):
+            read = rows[position:position + budget]
+            position += len(read)
+            kept += [copy.deepcopy(t) for t in read if keep(t)]
+            budget = limit - len(kept)
+            if position >= len(rows) or budget <= 0:
+                break
+        return kept, str(position) if position < len(rows) else None
 
 
 def _in_bucket(ticket: Ticket, box: str | None, tenant_id: str) -> bool:

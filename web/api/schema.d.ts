@@ -3751,7 +3751,10 @@ export interface components {
         };
         /** TicketPage */
         TicketPage: {
-            /** Items */
+            /**
+             * Items
+             * @description At most `limit` tickets. A filtered page reads at most twice `limit` tickets of its list, so it can be short — even empty — and still have a `next_cursor`: read on until `next_cursor` is null
+             */
             items: components["schemas"]["TicketOut"][];
             /** Next Cursor */
             next_cursor: string | null;
