@@ -38,6 +38,19 @@ import botocore.session
 PRICE_PER_MILLION = 0.625
 RESOURCES = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
+BACKGROUND = frozenset({"sweep_state"})  # the per-minute sweeps' own state: platform-wide, not any ticket's
+
+
+def _kind(item: dict[str, Any]) -> str:
+    """An item's type: its ``entity``, or for the small counters written by ``ADD`` alone the kind in its key.
+
+    >>> _kind({"entity": {"S": "ticket"}}), _kind({"PK": {"S": "T#tnt_1#LOAD#usr_1"}, "SK": {"S": "LOAD"}})
+    ('ticket', 'LOAD')
+    """
+    if "entity" in item:
+        return item["entity"]["S"]
+    parts = item.get("PK", {}).get("S", "").split("#")
+    return parts[2] if len(parts) > 2 else "?"
 INDEX_OVERHEAD = 100
 
 
@@ -242,14 +255,18 @@ class WriteCounter:
         self._pending.seen = []
         if http_response is not None and getattr(http_response, "status_code", 200) >= 300:
             return  # refused (a condition failed): DynamoDB still bills the table write, but nothing changed
-        step = Tally(calls=1)
+        step = Tally()
         for key, transactional, before in seen:
             after = self._read(key)
             if before == after and not transactional:
                 continue
-            step.table += units(max(item_size(before), item_size(after))) * (2 if transactional else 1)
-            entity = ((after or before or {}).get("entity") or {}).get("S", "?")
-            step.by_entity[entity] += units(max(item_size(before), item_size(after))) * (2 if transactional else 1)
+            entity = _kind(after or before or key)
+            if entity in BACKGROUND:
+                continue
+            spent = units(max(item_size(before), item_size(after))) * (2 if transactional else 1)
+            step.calls = 1  # the write call (one, however many items it moved)
+            step.table += spent
+            step.by_entity[entity] += spent
             for index in self.indexes:
                 spent = index.writes(before, after, self.table_keys)
                 step.indexes += spent

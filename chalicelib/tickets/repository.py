@@ -20,7 +20,17 @@ from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.sla import domain as sla_domain
 from chalicelib.storage import keys
-from chalicelib.storage.table import GSI1, GSI2, GSI3, GSI4, CounterItem, DueIndex, LinliModel, UniqueItem
+from chalicelib.storage.table import (
+    GSI1,
+    GSI2,
+    GSI3,
+    GSI4,
+    CompressedJSONAttribute,
+    CounterItem,
+    DueIndex,
+    LinliModel,
+    UniqueItem,
+)
 from chalicelib.storage.unit_of_work import EventItem, UnitOfWork
 from chalicelib.tickets.domain import OPEN, Status, bucket, load_owner, needs_follow_up
 from chalicelib.tickets.errors import (
@@ -93,7 +103,7 @@ class TicketItem(LinliModel, discriminator="ticket"):
     cancel_reason = UnicodeAttribute(null=True)
     merged_into = UnicodeAttribute(null=True)
     possible_duplicate_of = UnicodeAttribute(null=True)
-    sla = JSONAttribute(default=dict)
+    sla = CompressedJSONAttribute(default=dict)  # the clocks: the largest part of a ticket, read only whole
     sla_state = UnicodeAttribute(null=True)
     reopen_count = NumberAttribute(default=0)
     created_by = JSONAttribute()
