@@ -1,5 +1,6 @@
-"""``make bench``: AWS round trips per route (warm), write units per ticket lifecycle, cold-start import time,
-SLA sweep scaling, fair share, and the weight and speed of the staff console and the resident page.
+"""``make bench``: AWS round trips per route (warm), write units per ticket lifecycle, consumer calls per event,
+queue page cost per filter and size, cold-start import time, SLA sweep scaling, fair share, and the weight and speed
+of the staff console and the resident page.
 
 Each step starts its own embedded stack, which sets the local stage's environment (``LINLI_*``, ``AWS_ENDPOINT_URL``);
 every step runs in the environment ``make bench`` was started with, restored after the step before it.
@@ -12,7 +13,18 @@ from contextlib import contextmanager
 
 os.environ.setdefault("POWERTOOLS_LOG_LEVEL", "WARNING")
 
-from bench import coldstart, console, fairshare, reports, resident, roundtrips, sweep, writecost  # noqa: E402
+from bench import (  # noqa: E402
+    coldstart,
+    console,
+    consumers,
+    fairshare,
+    pages,
+    reports,
+    resident,
+    roundtrips,
+    sweep,
+    writecost,
+)
 
 
 @contextmanager
@@ -34,6 +46,12 @@ def main() -> None:
           "included)\n")
     with own_environment():
         print(writecost.report(writecost.run()))
+    print("\nConsumers: AWS calls per event over that lifecycle, with one webhook endpoint and without\n")
+    with own_environment():
+        print(consumers.report(consumers.run()))
+    print("\nQueue pages: the first page of each filter at 1k / 10k / 100k tickets\n")
+    with own_environment():
+        print(pages.report(pages.run()))
     print("\nCold start\n")
     with own_environment():
         print(coldstart.report(*coldstart.run()))

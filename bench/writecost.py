@@ -283,10 +283,13 @@ class Step:
     tally: Tally
 
 
-def lifecycle(stack: Any, counter: WriteCounter, api: Any) -> list[Step]:
+def lifecycle(stack: Any, counter: Any, api: Any, *, prepare: Callable[[Any], None] | None = None) -> list[Step]:
+    """The lifecycle, each step measured by ``counter.measure()`` (``prepare`` gets the new tenant first)."""
     from tests.helpers import request_code
 
     tenant = api.new_tenant()
+    if prepare:
+        prepare(tenant)
     community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()["id"]
     building = api.post(f"/v1/communities/{community}/buildings", token=tenant.token, json={"name": "1栋"}).json()["id"]
     unit = api.post(f"/v1/communities/{community}/units", token=tenant.token,

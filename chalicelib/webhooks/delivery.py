@@ -12,6 +12,12 @@ Two kinds of message share the webhooks queue:
 
 Waits longer than SQS's 15-minute delay hop: an attempt arriving before its ``not_before`` is
 queued again for the rest of the wait.
+
+What it costs: a tenant's endpoints are read (one Query) at most once for every event that happened before the last
+read — a batch of events read from the queue together costs one Query per tenant, with webhooks or without (see
+``_endpoints``); each delivery then costs a PutItem and an SQS message, and each attempt a BatchGetItem (the delivery
+and its endpoint), the claim and the outcome (two UpdateItems); KMS opens a secret once per container per five
+minutes (``SecretBox``).
 """
 from __future__ import annotations
 
@@ -47,6 +53,8 @@ from chalicelib.webhooks.signing import SecretBox, active_secrets, sign_headers
 
 LEASE_MARGIN_SECONDS = 45
 OUTCOME_PENDING_DELAY = 2
+CLOCK_MARGIN = timedelta(seconds=2)  # how far the API's and this container's clocks may disagree
+KNOWN_TENANTS = 2048  # endpoint lists kept per container
 Send = Callable[..., ssrf.Response]
 
 
@@ -84,6 +92,7 @@ class WebhookDeliverer:
         self.https_only, self.allow_loopback, self.resolve, self.send = https_only, allow_loopback, resolve, send
         self.retry_scale, self.timeout, self.disable_after = retry_scale, timeout, disable_after_seconds
         self.rand = rand or random.Random()  # noqa: S311 - jitter, not a secret
+        self._known: dict[str, tuple[datetime, list[Endpoint]]] = {}  # tenant → (read at, its endpoints)
 
     def handle(self, message: dict[str, Any], now: datetime) -> str:
         if message.get("kind") == "webhook.attempt":
@@ -99,7 +108,7 @@ class WebhookDeliverer:
             return 0
         ctx = _system(event["tenant_id"])
         queued = 0
-        for endpoint in self.store.endpoints(ctx):
+        for endpoint in self._endpoints(ctx, event.get("occurred_at"), now):
             if not endpoint.enabled or not matches(endpoint.event_types, event["type"]):
                 continue
             delivery = self.store.create_delivery(ctx, new_delivery(ctx.tenant_id, endpoint.endpoint_id, event,
@@ -109,11 +118,25 @@ class WebhookDeliverer:
                 queued += 1
         return queued
 
+    def _endpoints(self, ctx: TenantContext, occurred_at: str | None, now: datetime) -> list[Endpoint]:
+        """The tenant's endpoints for an event: any list read after the event happened (with a margin for clocks)
+        holds every endpoint that existed then, so the events of one queue batch share one read, and a tenant
+        without webhooks costs a Query per batch, not per event. An event newer than the last read is read for
+        again: never a stale "no endpoints" for an endpoint created before the event."""
+        known = self._known.get(ctx.tenant_id)
+        if known and occurred_at and from_rfc3339(occurred_at) + CLOCK_MARGIN <= known[0]:
+            return known[1]
+        found = self.store.endpoints(ctx)
+        if len(self._known) >= KNOWN_TENANTS:
+            self._known.clear()
+        self._known[ctx.tenant_id] = (now, found)  # read after ``now``: at least as fresh as that
+        return found
+
     # --- one attempt ------------------------------------------------------------------------------
     def attempt(self, message: dict[str, Any], now: datetime) -> str:
         ctx, endpoint_id, n = _system(message["tenant_id"]), message["endpoint_id"], int(message["attempt"])
         manual = bool(message.get("manual"))
-        delivery = self.store.get_delivery(ctx, endpoint_id, message["delivery_id"])
+        delivery, endpoint = self.store.delivery_and_endpoint(ctx, endpoint_id, message["delivery_id"])
         early = int(message.get("early", 0))
         if delivery is not None and delivery.status == "pending" and delivery.attempts_made == n - 2 and early < 150:
             # queued before the previous attempt's outcome was written: come back shortly
@@ -125,7 +148,6 @@ class WebhookDeliverer:
         if not_before and from_rfc3339(not_before) > now + timedelta(seconds=1):
             self.enqueue(message, sqs_delay((from_rfc3339(not_before) - now).total_seconds()))
             return "held"
-        endpoint = self.store.get_endpoint(ctx, endpoint_id)
         now_text = to_rfc3339(now)
         if endpoint is None or (not endpoint.enabled and not manual):
             reason = "endpoint deleted" if endpoint is None else "endpoint disabled"

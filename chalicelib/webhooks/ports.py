@@ -49,6 +49,11 @@ class WebhookStore(Protocol):
 
     def create_delivery(self, ctx: TenantContext, delivery: Delivery) -> Delivery: ...
 
+    def delivery_and_endpoint(self, ctx: TenantContext, endpoint_id: str, delivery_id: str
+                              ) -> tuple[Delivery | None, Endpoint | None]:
+        """Both, as they are now (one strongly consistent read)."""
+        ...
+
     def reopen(self, ctx: TenantContext, delivery: Delivery, next_attempt_at: str) -> bool: ...
 
     def claim_attempt(self, ctx: TenantContext, delivery: Delivery, attempt: int, lease_until: str, now: str

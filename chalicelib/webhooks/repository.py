@@ -191,6 +191,18 @@ class WebhookRepository:
             return None
         return _delivery(item) if isinstance(item, DeliveryItem) else None
 
+    def delivery_and_endpoint(self, ctx: TenantContext, endpoint_id: str, delivery_id: str
+                              ) -> tuple[Delivery | None, Endpoint | None]:
+        """The delivery and its endpoint in one consistent BatchGetItem."""
+        wanted = [delivery_key(ctx.tenant_id, endpoint_id, delivery_id), endpoint_key(ctx.tenant_id, endpoint_id)]
+        delivery = endpoint = None
+        for item in LinliModel.batch_get(wanted, consistent_read=True):
+            if isinstance(item, DeliveryItem):
+                delivery = _delivery(item)
+            elif isinstance(item, EndpointItem):
+                endpoint = _endpoint(item)
+        return delivery, endpoint
+
     def list_deliveries(self, ctx: TenantContext, endpoint_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Delivery], str | None]:
         pk, _ = delivery_key(ctx.tenant_id, endpoint_id, "dlv_")

@@ -129,6 +129,16 @@ def test_a_delivery_is_created_once_and_a_second_create_gets_the_first(repos):
     assert repos.repo.get_delivery(repos.ctx, "whk_1", first.delivery_id) == again
 
 
+def test_a_delivery_and_its_endpoint_are_read_together_and_only_in_their_tenant(repos):
+    repos.commit(lambda uow: repos.repo.stage_new_endpoint(uow, repos.ctx, endpoint()))
+    first = delivery(tenant_id=repos.ctx.tenant_id)
+    repos.repo.create_delivery(repos.ctx, first)
+    assert repos.repo.delivery_and_endpoint(repos.ctx, "whk_1", first.delivery_id) == (first, endpoint())
+    assert repos.repo.delivery_and_endpoint(repos.ctx, "whk_1", "dlv_nothing") == (None, endpoint())
+    other = TenantContext(new_id("tnt"), repos.ctx.principal)
+    assert repos.repo.delivery_and_endpoint(other, "whk_1", first.delivery_id) == (None, None)
+
+
 def test_an_attempt_is_claimed_with_a_lease_and_finished_only_under_it(repos):
     item = repos.repo.create_delivery(repos.ctx, delivery(tenant_id=repos.ctx.tenant_id))
     assert repos.repo.claim_attempt(repos.ctx, item, 2, LATER, STAMP) is False  # not attempt 2's turn

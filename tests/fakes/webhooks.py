@@ -103,6 +103,10 @@ class InMemoryWebhookRepository:
                      ) -> Delivery | None:
         return copy.deepcopy(self.deliveries.get((ctx.tenant_id, endpoint_id, delivery_id)))
 
+    def delivery_and_endpoint(self, ctx: TenantContext, endpoint_id: str, delivery_id: str
+                              ) -> tuple[Delivery | None, Endpoint | None]:
+        return self.get_delivery(ctx, endpoint_id, delivery_id), self.get_endpoint(ctx, endpoint_id)
+
     def list_deliveries(self, ctx: TenantContext, endpoint_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Delivery], str | None]:
         before = (self.cursors.decode(ctx.tenant_id, cursor) or {}).get("before", {}).get("S")

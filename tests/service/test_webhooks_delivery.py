@@ -125,3 +125,23 @@ def test_a_deleted_endpoint_fails_its_pending_delivery():
     assert world.run_queue(T0) == ["endpoint deleted"]
     [delivery] = world.repo.list_deliveries(ADMIN, endpoint_id, 10, None)[0]
     assert delivery.status == "failed" and delivery.attempts[0]["error"] == "endpoint deleted"
+
+
+def test_events_that_happened_before_the_last_read_share_it_and_a_newer_one_reads_again(world):
+    reads = []
+    real = world.repo.endpoints
+    world.repo.endpoints = lambda ctx: reads.append(ctx.tenant_id) or real(ctx)
+    at = lambda seconds: (T0 + timedelta(seconds=seconds)).isoformat().replace("+00:00", "Z")  # noqa: E731
+    late = T0 + timedelta(seconds=30)  # a batch handled half a minute after its events
+
+    # a tenant without webhooks: one read for the batch, not one per event
+    assert [world.deliverer.handle({**event(n=n), "occurred_at": at(n)}, late) for n in (1, 2, 3)] == ["queued 0"] * 3
+    assert reads == ["tnt_1"]
+    # an endpoint created since: the next event happened after that read, so it is read for again — and delivered
+    world.endpoint()
+    reads.clear()  # (creating it read the list too: the limit)
+    assert world.deliverer.handle({**event(n=4), "occurred_at": at(40)}, T0 + timedelta(seconds=41)) == "queued 1"
+    assert reads == ["tnt_1"]
+    # an older event handled later is answered by that same read (the endpoints as they are when it is handled)
+    assert world.deliverer.handle({**event(n=5), "occurred_at": at(10)}, T0 + timedelta(seconds=42)) == "queued 1"
+    assert reads == ["tnt_1"]
