@@ -18,6 +18,7 @@ from bench import (  # noqa: E402
     console,
     consumers,
     fairshare,
+    firstrequest,
     pages,
     reports,
     resident,
@@ -55,6 +56,9 @@ def main() -> None:
     print("\nCold start\n")
     with own_environment():
         print(coldstart.report(*coldstart.run()))
+    print("\nFirst request of a new container: import app + one request in a fresh interpreter, against the floor\n")
+    with own_environment():
+        print(firstrequest.report(firstrequest.run()))
     print("\nSLA sweep: items read with N open tickets, 10 due\n")
     with own_environment():
         print(sweep.report(sweep.run()))

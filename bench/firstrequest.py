@@ -1,0 +1,111 @@
+"""The first request of a new container: ``import app`` and one request, in a fresh interpreter against the embedded
+stack's emulator, beside the floor — chalice, pynamodb and one botocore DynamoDB client imported, and one GetItem.
+
+Three requests, each in its own fresh interpreter (fastest of ``RUNS``; noise on a shared machine only adds):
+``GET /v1/tickets/{id}``, the queue page ``GET /v1/tickets`` and ``POST /v1/tickets`` (staff, for a resident). Each
+child gets the stack's local-stage environment and a staff token minted by the parent, and calls the app through
+chalice's in-process test client, so what is timed is the container's own work: imports, settings, the JWT key from
+Secrets Manager, the tenant's configuration, and the request's reads and writes on the emulator.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+
+RUNS = 7
+PROBE = """
+import json, os, time
+t = time.perf_counter()
+{imports}
+imported = time.perf_counter()
+{request}
+done = time.perf_counter()
+print(json.dumps([imported - t, done - t]))
+"""
+FLOOR_IMPORTS = ("import chalice, pynamodb.models, botocore.session\n"
+                 "client = botocore.session.get_session().create_client('dynamodb', region_name='us-east-1', "
+                 "endpoint_url=os.environ['AWS_ENDPOINT_URL'])")
+FLOOR_REQUEST = ("client.get_item(TableName=os.environ['LINLI_TABLE_NAME'], "
+                 "Key={'PK': {'S': 'nothing'}, 'SK': {'S': 'nothing'}})")
+APP_IMPORTS = "import app\nfrom chalice.test import Client\nclient = Client(app.app)"
+APP_REQUEST = ("answer = client.http.request(os.environ['PROBE_METHOD'], os.environ['PROBE_PATH'], "
+               "headers={'Authorization': 'Bearer ' + os.environ['PROBE_TOKEN'], 'Content-Type': 'application/json'}, "
+               "body=os.environ.get('PROBE_BODY', '').encode())\n"
+               "assert answer.status_code < 300, answer.body")
+
+
+@dataclass
+class Row:
+    name: str
+    imported_ms: float
+    total_ms: float
+
+
+def _child(imports: str, request: str, extra: dict[str, str]) -> tuple[float, float]:
+    env = {**os.environ, **extra, "POWERTOOLS_LOG_LEVEL": "ERROR"}
+    out = subprocess.run([sys.executable, "-c", PROBE.format(imports=imports, request=request)], capture_output=True,
+                         text=True, env=env, check=False, cwd=os.path.dirname(os.path.dirname(__file__)))
+    if out.returncode:
+        raise RuntimeError(out.stderr[-2000:])
+    imported, total = json.loads(out.stdout.strip().splitlines()[-1])
+    return imported * 1000, total * 1000
+
+
+def _fastest(imports: str, request: str, extra: dict[str, str]) -> tuple[float, float]:
+    runs = [_child(imports, request, extra) for _ in range(RUNS)]
+    return min(r[0] for r in runs), min(r[1] for r in runs)
+
+
+def run() -> list[Row]:
+    from devstack.stack import LocalStack, free_port
+    from tests.helpers import ApiClient
+
+    stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-first-bench", seed=False)
+    stack.start()
+    try:
+        api = ApiClient(stack.api_url)
+        tenant = api.new_tenant()
+        community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()["id"]
+        building = api.post(f"/v1/communities/{community}/buildings", token=tenant.token,
+                            json={"name": "1栋"}).json()["id"]
+        unit = api.post(f"/v1/communities/{community}/units", token=tenant.token,
+                        json={"building_id": building, "number": "101"}).json()["id"]
+        resident = api.post("/v1/residents", token=tenant.token, json={
+            "name": "陈先生", "phone": "13500000007",
+            "units": [{"unit_id": unit, "community_id": community}]}).json()["id"]
+        body = {"kind": "inquiry", "category": "其他", "description": "首次请求", "resident_id": resident,
+                "location": {"community_id": community, "unit_id": unit}}
+        ticket = api.post("/v1/tickets", token=tenant.token, json=body).json()["id"]
+        stack.emulator.stop()  # the children's requests alone on the emulator
+        base = {"PROBE_TOKEN": tenant.token}
+        rows = [Row("floor: chalice + pynamodb + 1 client, 1 GetItem", *_fastest(FLOOR_IMPORTS, FLOOR_REQUEST, {}))]
+        for name, method, path, payload in (
+                ("GET /v1/tickets/{id}", "GET", f"/v1/tickets/{ticket}", None),
+                ("GET /v1/tickets (queue page)", "GET", "/v1/tickets?limit=25", None),
+                ("POST /v1/tickets (staff)", "POST", "/v1/tickets", {**body, "description": "首次请求 {n}"})):
+            extra = {**base, "PROBE_METHOD": method, "PROBE_PATH": path}
+            if payload:  # each run files a ticket of its own (a different description: not a duplicate)
+                runs = [_child(APP_IMPORTS, APP_REQUEST, {**extra, "PROBE_BODY": json.dumps(
+                    {**payload, "description": payload["description"].format(n=n)}, ensure_ascii=False)})
+                    for n in range(RUNS)]
+                rows.append(Row(name, min(r[0] for r in runs), min(r[1] for r in runs)))
+            else:
+                rows.append(Row(name, *_fastest(APP_IMPORTS, APP_REQUEST, extra)))
+        return rows
+    finally:
+        stack.stop()
+
+
+def report(rows: list[Row]) -> str:
+    floor = rows[0].total_ms
+    lines = [f"{'fresh interpreter':<50} {'import':>9} {'+ request':>10} {'vs floor':>9}", "-" * 82]
+    lines += [f"{r.name:<50} {r.imported_ms:>7.0f}ms {r.total_ms:>8.0f}ms {r.total_ms / floor:>8.2f}×" for r in rows]
+    lines.append(f"\nFastest of {RUNS} each; the goal is a first request within 1.5× the floor.")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(report(run()))
