@@ -1,0 +1,181 @@
+"""How far the consumers fall behind under load: 8 clients working tickets for 60 s on the embedded stack (each in a
+loop: file a ticket for its resident, acknowledge it, assign the technician, resolve it), a tenant with one webhook
+endpoint (a receiver on loopback taking ``ticket.*``) whose residents and technician get SMS.
+
+- *SMS lag*: from the API's answer to the action that caused a message until the local SMS provider recorded it
+  (matched by ticket number and event type);
+- *webhook lag*: from the event's ``timestamp`` until the receiver got it;
+- *backlog*: the notifications and webhooks queues' visible messages, sampled every second.
+
+The emulator serves one request at a time and every consumer runs as a thread of the same process as the API, so
+this is a lower bound on the throughput of the real thing, where each consumer scales out on its own.
+"""
+from __future__ import annotations
+
+import json
+import statistics
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from zoneinfo import ZoneInfo
+
+CLIENTS = 8
+SECONDS = 60
+DRAIN_SECONDS = 600
+
+
+@dataclass
+class Figures:
+    actions: int = 0
+    sms_lags: list[float] = field(default_factory=list)
+    webhook_lags: list[float] = field(default_factory=list)
+    backlog: dict[str, int] = field(default_factory=dict)
+    drained_after: float = 0.0
+
+
+def daytime_zone() -> str:
+    """A time zone where it is daytime now: quiet hours must not hold what is measured."""
+    for name in ("Asia/Shanghai", "Europe/London", "America/New_York", "Pacific/Honolulu", "Asia/Kolkata"):
+        if 9 <= datetime.now(timezone.utc).astimezone(ZoneInfo(name)).hour < 21:
+            return name
+    return "Asia/Shanghai"
+
+
+class Receiver(BaseHTTPRequestHandler):
+    lags: list[float] = []
+
+    def do_POST(self) -> None:  # noqa: N802 - http.server's name
+        body = json.loads(self.rfile.read(int(self.headers.get("content-length", 0))) or b"{}")
+        stamp = body.get("timestamp")
+        if stamp:
+            sent = datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+            Receiver.lags.append(time.time() - sent)
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *_: Any) -> None:
+        return
+
+
+def run() -> Figures:
+    from chalicelib import bootstrap
+    from devstack.stack import LocalStack, free_port
+    from tests.helpers import ApiClient
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    Receiver.lags = []
+    stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-lag-bench", seed=False)
+    stack.start()
+    figures = Figures()
+    try:
+        api = ApiClient(stack.api_url)
+        tenant = api.new_tenant()
+        api.patch("/v1/tenant", token=tenant.token, json={"timezone": daytime_zone()})
+        community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()["id"]
+        building = api.post(f"/v1/communities/{community}/buildings", token=tenant.token,
+                            json={"name": "1栋"}).json()["id"]
+        residents = []
+        for n in range(CLIENTS):
+            unit = api.post(f"/v1/communities/{community}/units", token=tenant.token,
+                            json={"building_id": building, "number": f"{101 + n}"}).json()["id"]
+            residents.append((api.post("/v1/residents", token=tenant.token, json={
+                "name": f"业主{n}", "phone": f"1350000{n:04d}",
+                "units": [{"unit_id": unit, "community_id": community}]}).json()["id"], unit))
+        technician = api.post("/v1/staff", token=tenant.token, json={
+            "email": "fixer@bench.test", "name": "师傅", "role": "technician", "password": "Bench-pass-2026",
+            "phone": "13700000001"}).json()["id"]
+        assert api.post("/v1/webhooks", token=tenant.token, json={
+            "url": f"http://127.0.0.1:{server.server_port}/hook", "event_types": ["ticket.*"]}).status_code == 201
+        stack.settle("notifications", timeout=60)
+
+        acted: dict[tuple[str, str], float] = {}  # (ticket number, event type) → when the API answered
+        recorded: list[tuple[float, Any]] = []
+        outbox = bootstrap.sms_channel()
+        real_send = outbox.send
+
+        def send(message: Any) -> str:
+            recorded.append((time.time(), message))
+            return real_send(message)
+
+        outbox.send = send  # type: ignore[method-assign]
+        stop = time.monotonic() + SECONDS
+        lock = threading.Lock()
+
+        def client(n: int) -> None:
+            resident, unit = residents[n]
+            while time.monotonic() < stop:
+                ticket = api.post("/v1/tickets", token=tenant.token, json={
+                    "kind": "repair", "category": "水电", "description": f"压测 {n} {time.monotonic()}",
+                    "resident_id": resident, "location": {"community_id": community, "unit_id": unit}}).json()
+                with lock:
+                    acted[(ticket["number"], "ticket.created")] = time.time()
+                for action, body, event in (("acknowledge", {}, "ticket.acknowledged"),
+                                            ("assign", {"assignee_id": technician}, "ticket.assigned"),
+                                            ("resolve", {"note": "已处理"}, "ticket.resolved")):
+                    answer = api.post(f"/v1/tickets/{ticket['id']}/actions/{action}", token=tenant.token, json=body)
+                    with lock:
+                        acted[(ticket["number"], event)] = time.time()
+                        figures.actions += answer.status_code < 300
+                figures.actions += 1
+
+        def sample() -> None:
+            sqs = stack._sqs
+            while time.monotonic() < stop + DRAIN_SECONDS and not done.is_set():
+                for queue in ("notifications", "webhooks"):
+                    visible = int(sqs.get_queue_attributes(QueueUrl=stack.resources.queue_urls[queue],
+                                                           AttributeNames=["ApproximateNumberOfMessages"])
+                                  ["Attributes"]["ApproximateNumberOfMessages"])
+                    figures.backlog[queue] = max(figures.backlog.get(queue, 0), visible)
+                time.sleep(1)
+
+        done = threading.Event()
+        sampler = threading.Thread(target=sample, daemon=True)
+        sampler.start()
+        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
+        started = time.monotonic()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for queue in ("notifications", "webhooks"):
+            stack.settle(queue, timeout=DRAIN_SECONDS)
+        figures.drained_after = time.monotonic() - started - SECONDS
+        done.set()
+        for at, message in recorded:
+            number = (message.params or {}).get("number")
+            cause = acted.get((number, message.template))
+            if cause is not None:
+                figures.sms_lags.append(at - cause)
+        figures.webhook_lags = list(Receiver.lags)
+    finally:
+        stack.stop()
+        server.shutdown()
+    return figures
+
+
+def _spread(values: list[float]) -> str:
+    if not values:
+        return "none"
+    ordered = sorted(values)
+    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
+    return (f"p50 {statistics.median(ordered):.1f} s, p95 {p95:.1f} s, max {ordered[-1]:.1f} s "
+            f"({len(ordered)} messages)")
+
+
+def report(figures: Figures) -> str:
+    return "\n".join([
+        f"{CLIENTS} clients for {SECONDS} s: {figures.actions} requests answered",
+        f"SMS lag (action answered → message recorded): {_spread(figures.sms_lags)}",
+        f"webhook lag (event → receiver):               {_spread(figures.webhook_lags)}",
+        f"backlog peak: notifications {figures.backlog.get('notifications', 0)}, "
+        f"webhooks {figures.backlog.get('webhooks', 0)}; drained {figures.drained_after:.0f} s after the load",
+        "p95 goal: 10 s each",
+    ])
+
+
+if __name__ == "__main__":
+    print(report(run()))
