@@ -17,10 +17,7 @@ from typing import Any, Protocol
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.queues import SQS_MAX_DELAY, Send, sqs_delay
-
-LOOK_AHEAD = timedelta(minutes=1)
-MIN_LOOKBACK = timedelta(minutes=5)
-MAX_LOOKBACK = timedelta(hours=2)
+from chalicelib.core.sweeps import SweepState, due_minutes, minute_of
 
 
 @dataclass(frozen=True)
@@ -54,20 +51,11 @@ class HoldStore(Protocol):
         ...
 
 
-class SweepState(Protocol):
-    def last_minute(self) -> datetime | None: ...
-    def save_last_minute(self, minute: datetime) -> None: ...
-
-
 @dataclass(frozen=True)
 class HoldSweepReport:
     buckets: int
     items_read: int
     released: int
-
-
-def _minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
 
 
 class HoldSweep:
@@ -77,19 +65,16 @@ class HoldSweep:
         self.holds, self.state, self.send = holds, state, send
 
     def run(self, now: datetime) -> HoldSweepReport:
-        last = self.state.last_minute() or now - MIN_LOOKBACK
-        minute = _minute(max(min(last, now - MIN_LOOKBACK), now - MAX_LOOKBACK))
-        end = _minute(now + LOOK_AHEAD)
         horizon = to_rfc3339(now + timedelta(seconds=SQS_MAX_DELAY))
-        buckets = items_read = released = 0
-        while minute <= end:
+        minutes = due_minutes(self.state.last_minute(), now)
+        items_read = released = 0
+        for minute in minutes:
             found, read = self.holds.due(hold_bucket(minute), horizon)
-            buckets, items_read = buckets + 1, items_read + read
+            items_read += read
             for hold in found:
                 # on the queue first, then let go: a sweep dying in between sends it twice, which the claims absorb
                 self.send(hold.event, sqs_delay((from_rfc3339(hold.release_at) - now).total_seconds()))
                 self.holds.release(hold)
                 released += 1
-            minute += timedelta(minutes=1)
-        self.state.save_last_minute(_minute(now))
-        return HoldSweepReport(buckets, items_read, released)
+        self.state.save_last_minute(minute_of(now))
+        return HoldSweepReport(len(minutes), items_read, released)

@@ -12,21 +12,13 @@ from typing import Any, Protocol
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.observability import logger
 from chalicelib.core.queues import SQS_MAX_DELAY, Send, sqs_delay
-
-LOOK_AHEAD = timedelta(minutes=1)
-MIN_LOOKBACK = timedelta(minutes=5)
-MAX_LOOKBACK = timedelta(hours=2)
+from chalicelib.core.sweeps import SweepState, due_minutes, minute_of
 
 
 class DueIndexReader(Protocol):
     def sla_due(self, due_bucket: str, until: str) -> tuple[list[tuple[str, str, str]], int]:
         """(tenant_id, ticket_id, due_at) due in one minute bucket up to ``until``, and the items read."""
         ...
-
-
-class SweepState(Protocol):
-    def last_minute(self) -> datetime | None: ...
-    def save_last_minute(self, minute: datetime) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -36,10 +28,6 @@ class SweepReport:
     scheduled: int
 
 
-def _minute(moment: datetime) -> datetime:
-    return moment.replace(second=0, microsecond=0)
-
-
 class SlaSweep:
     """Owns the per-minute scan of the due index: from the last bucket read (bounded look-back) to now + 1 min."""
 
@@ -47,22 +35,19 @@ class SlaSweep:
         self.due, self.state, self.send_check = due, state, send_check
 
     def run(self, now: datetime) -> SweepReport:
-        last = self.state.last_minute() or now - MIN_LOOKBACK
-        minute = _minute(max(min(last, now - MIN_LOOKBACK), now - MAX_LOOKBACK))
-        end = _minute(now + LOOK_AHEAD)
         horizon = to_rfc3339(now + timedelta(seconds=SQS_MAX_DELAY))
-        buckets = items_read = scheduled = 0
-        while minute <= end:
+        minutes = due_minutes(self.state.last_minute(), now)
+        items_read = scheduled = 0
+        for minute in minutes:
             found, read = self.due.sla_due(f"SLA#{minute:%Y%m%d%H%M}", horizon)
-            buckets, items_read = buckets + 1, items_read + read
+            items_read += read
             for tenant_id, ticket_id, due_at in found:
                 delay = sqs_delay((from_rfc3339(due_at) - now).total_seconds())  # rounded up
                 self.send_check({"type": "sla_check", "tenant_id": tenant_id, "ticket_id": ticket_id,
                                  "due_at": due_at}, delay)
                 scheduled += 1
-            minute += timedelta(minutes=1)
-        self.state.save_last_minute(_minute(now))
-        return SweepReport(buckets, items_read, scheduled)
+        self.state.save_last_minute(minute_of(now))
+        return SweepReport(len(minutes), items_read, scheduled)
 
 
 def handle_check(body: dict[str, Any], check: Callable[[str, str, datetime], list[dict[str, Any]]],
