@@ -1,6 +1,6 @@
-"""``make bench``: AWS round trips per route (warm), write units per ticket lifecycle, consumer calls per event,
-queue page cost per filter and size, cold-start import time, SLA sweep scaling, fair share, and the weight and speed
-of the staff console and the resident page.
+"""``make bench``: AWS round trips per route (warm), write units per ticket lifecycle, consumer calls per event and
+lag under load, queue page cost per filter and size, cold-start import time, SLA sweep scaling, fair share, and the
+weight and speed of the staff console and the resident page.
 
 Each step starts its own embedded stack, which sets the local stage's environment (``LINLI_*``, ``AWS_ENDPOINT_URL``);
 every step runs in the environment ``make bench`` was started with, restored after the step before it.
@@ -19,6 +19,7 @@ from bench import (  # noqa: E402
     consumers,
     fairshare,
     firstrequest,
+    lag,
     pages,
     reports,
     resident,
@@ -50,6 +51,9 @@ def main() -> None:
     print("\nConsumers: AWS calls per event over that lifecycle, with one webhook endpoint and without\n")
     with own_environment():
         print(consumers.report(consumers.run()))
+    print("\nConsumers under load: SMS and webhook lag and queue backlog, 8 clients for 60 s\n")
+    with own_environment():
+        print(lag.report(lag.run()))
     print("\nQueue pages: the first page of each filter at 1k / 10k / 100k tickets\n")
     with own_environment():
         print(pages.report(pages.run()))

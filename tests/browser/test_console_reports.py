@@ -134,6 +134,7 @@ def test_the_dashboard_shows_the_apis_figures_filters_by_community_and_exports_t
     assert by_kind[0][0] == "周期" and len(by_kind) == DAYS + 1
     assert len(by_kind[0]) - 1 == len(total["intake_by_kind"]) > 1
     assert sum(int(cell) for row in by_kind[1:] for cell in row[1:]) == total["created"]
+    page.wait_for_selector(".el-message", state="detached")  # its notice gone before the next screenshot
 
     # one community: the created tile becomes that community's figure
     community_id, name = tenant.community_ids[0], tenant.community_names[0]
