@@ -17,6 +17,8 @@ export const useSession = defineStore('session', () => {
 
   const signedIn = computed(() => me.value !== null)
   const permissions = computed(() => new Set<string>(me.value?.permissions ?? []))
+  /** The tenant's time zone (its days are what reports and dates count in). */
+  const timezone = computed(() => tenant.value?.timezone || 'Asia/Shanghai')
 
   function can(permission: string | undefined | null): boolean {
     return !permission || permissions.value.has(permission)
@@ -62,5 +64,5 @@ export const useSession = defineStore('session', () => {
     tenant.value = null
   }
 
-  return { me, tenant, slug, reauthNeeded, signedIn, permissions, can, login, load, reloadTenant, logout }
+  return { me, tenant, slug, reauthNeeded, signedIn, permissions, timezone, can, login, load, reloadTenant, logout }
 })
