@@ -4,6 +4,7 @@ saves a screenshot in .artifacts/screenshots/ to be looked at."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -41,8 +42,16 @@ def browser() -> Iterator[Any]:
         instance.close()
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: Any, call: Any) -> Iterator[None]:
+    outcome = yield
+    report = outcome.get_result()
+    if report.when == "call":
+        item.call_failed = report.failed
+
+
 @pytest.fixture
-def page(browser, stack) -> Iterator[Any]:
+def page(browser, stack, request) -> Iterator[Any]:
     context = browser.new_context(viewport=LAPTOP, locale="zh-CN", timezone_id="Asia/Shanghai",
                                   base_url=stack.api_url)
     context.set_default_timeout(15000)
@@ -50,8 +59,26 @@ def page(browser, stack) -> Iterator[Any]:
     errors: list[str] = []
     tab.on("pageerror", lambda exc: errors.append(str(exc)))
     yield tab
+    if getattr(request.node, "call_failed", False):  # what the screen showed when the test gave up
+        shot(tab, f"failed-{request.node.name}"[:120])
     context.close()
     assert not errors, f"uncaught errors in the page: {errors}"
+
+
+def open_setting(page: Any, name: str) -> None:
+    """Open a settings screen from the sidebar as a person does: unfold 设置, let the list finish unfolding (it is
+    taller than a 768 px laptop's sidebar, so the last items need the sidebar scrolled), click the item, and wait
+    for the address to change. Clicking an item while its list is still animating open is what a test should not
+    race."""
+    page.click("[data-nav=settings] > .el-sub-menu__title")
+    page.wait_for_function("""() => {
+        const list = document.querySelector('[data-nav=settings].is-opened > ul')
+        return !!list && !list.style.height && getComputedStyle(list).display !== 'none'
+    }""")
+    item = page.locator(f"[data-nav={name}]")
+    item.scroll_into_view_if_needed()
+    item.click()
+    page.wait_for_url("**/settings/" + re.sub(r"(?<!^)([A-Z])", r"-\1", name).lower())
 
 
 def shot(page: Any, name: str) -> Path:

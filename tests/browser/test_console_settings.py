@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from devstack.demo import DEMO_SLUG
-from tests.browser.conftest import shot, sign_in
+from tests.browser.conftest import open_setting, shot, sign_in
 from tests.receiver import Receiver
 
 pytestmark = [pytest.mark.browser, pytest.mark.e2e]
@@ -19,8 +19,7 @@ def receiver():
 
 def test_the_admin_changes_the_primary_colour_and_residents_get_it(page, api, stack):
     sign_in(page, "admin@demo.test")
-    page.click("[data-nav=settings]")
-    page.click("[data-nav=branding]")
+    open_setting(page, "branding")
     colour = page.locator("[data-test=primary-color]")
     colour.fill("#00A870")
     page.click("[data-test=save-branding]")
@@ -35,8 +34,7 @@ def test_the_admin_changes_the_primary_colour_and_residents_get_it(page, api, st
 def test_the_admin_adds_a_webhook_and_sees_the_test_ping_in_its_delivery_log(page, api, stack, receiver):
     url = f"{receiver.base_url}/ok"
     sign_in(page, "admin@demo.test")
-    page.click("[data-nav=settings]")
-    page.click("[data-nav=webhooks]")
+    open_setting(page, "webhooks")
     page.click("[data-test=webhook-create]")
     page.fill("[data-test=webhook-url]", url)
     page.click("[data-test=webhook-save]")
