@@ -87,7 +87,9 @@ def webhooks_consumer(event, context):
     """Webhooks queue → deliveries per endpoint → signed attempts with retries (partial batch failures reported)."""
     from chalicelib.core.batch import consume_sqs
 
-    return consume_sqs(event, context, bootstrap.webhook_deliverer().handle)
+    deliverer = bootstrap.webhook_deliverer()
+    deliverer.inline_within(context.get_remaining_time_in_millis() / 1000)  # first attempts in the fan-out
+    return consume_sqs(event, context, deliverer.handle)
 
 
 @app.lambda_function(name="imports_consumer")

@@ -13,18 +13,29 @@ Two kinds of message share the webhooks queue:
 Waits longer than SQS's 15-minute delay hop: an attempt arriving before its ``not_before`` is
 queued again for the rest of the wait.
 
+**The first attempt is made in the fan-out** when it can be (``inline_within``): the delivery is stored with
+attempt 1 already claimed (one conditional PutItem), sent, and its outcome recorded (one UpdateItem) — two calls
+for a delivery that succeeds, against five through a queued attempt. It is queued instead, as before, when the
+endpoint is failing (a slow receiver must not hold up the batch), when the endpoint list is more than
+``INLINE_FRESH`` old (the attempt then reads the endpoint as it is now), when what is left of the invocation could
+not cover a worst-case attempt, and whenever no budget was given. A redelivered event finds the delivery stored:
+its attempt 1 is queued to run once the lease is over, and finds the attempt done (stale) unless the first run
+died mid-way — nothing is lost, and receivers dedupe by ``webhook-id`` as for any retry.
+
 What it costs: a tenant's endpoints are read (one Query) at most once for every event that happened before the last
 read — a batch of events read from the queue together costs one Query per tenant, with webhooks or without (see
-``_endpoints``); each delivery then costs a PutItem and an SQS message, and each attempt a BatchGetItem (the delivery
-and its endpoint), the claim and the outcome (two UpdateItems); KMS opens a secret once per container per five
-minutes (``SecretBox``).
+``_endpoints``); an inline delivery then costs a PutItem and an UpdateItem; a queued one a PutItem and an SQS
+message, and its attempt a BatchGetItem (the delivery and its endpoint), the claim and the outcome (two
+UpdateItems); KMS opens a secret once per container per five minutes (``SecretBox``).
 """
 from __future__ import annotations
 
 import http.client
 import random
 import ssl
+import time
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,6 +66,8 @@ LEASE_MARGIN_SECONDS = 45
 OUTCOME_PENDING_DELAY = 2
 CLOCK_MARGIN = timedelta(seconds=2)  # how far the API's and this container's clocks may disagree
 KNOWN_TENANTS = 2048  # endpoint lists kept per container
+INLINE_FRESH = timedelta(seconds=10)  # how old an endpoint list may be to make a first attempt from it
+INLINE_RESERVE_SECONDS = 10.0  # of an invocation's time, kept for recording what was done
 Send = Callable[..., ssrf.Response]
 
 
@@ -93,44 +106,70 @@ class WebhookDeliverer:
         self.retry_scale, self.timeout, self.disable_after = retry_scale, timeout, disable_after_seconds
         self.rand = rand or random.Random()  # noqa: S311 - jitter, not a secret
         self._known: dict[str, tuple[datetime, list[Endpoint]]] = {}  # tenant → (read at, its endpoints)
+        self._inline_until: float | None = None  # time.monotonic() by which inline attempts must be over
+
+    def inline_within(self, seconds_left: float) -> None:
+        """Allow first attempts in the fan-out while a worst-case attempt still ends ``INLINE_RESERVE_SECONDS``
+        before ``seconds_left`` (the invocation's remaining time) runs out."""
+        self._inline_until = time.monotonic() + seconds_left - INLINE_RESERVE_SECONDS
 
     def handle(self, message: dict[str, Any], now: datetime) -> str:
         if message.get("kind") == "webhook.attempt":
             return self.attempt(message, now)
-        return f"queued {self.fan_out(message, now)}"
+        queued, sent = self.fan_out(message, now)
+        return f"queued {queued}" + (f", sent {sent}" if sent else "")
 
     # --- events → deliveries ----------------------------------------------------------------------
-    def fan_out(self, event: dict[str, Any], now: datetime) -> int:
+    def fan_out(self, event: dict[str, Any], now: datetime) -> tuple[int, int]:
+        """Deliveries for an event: (attempts queued, first attempts made here)."""
         from chalicelib.events.schemas import webhook_payload
 
         payload = webhook_payload(event)
         if payload is None:
-            return 0
+            return 0, 0
         ctx = _system(event["tenant_id"])
-        queued = 0
-        for endpoint in self._endpoints(ctx, event.get("occurred_at"), now):
+        queued = sent = 0
+        started = time.monotonic()
+        read_at, endpoints = self._endpoints(ctx, event.get("occurred_at"), now)
+        for endpoint in endpoints:
             if not endpoint.enabled or not matches(endpoint.event_types, event["type"]):
                 continue
-            delivery = self.store.create_delivery(ctx, new_delivery(ctx.tenant_id, endpoint.endpoint_id, event,
-                                                                    payload, now))
-            if delivery.status == "pending" and delivery.attempts_made == 0:
-                self.enqueue(attempt_message(delivery, 1), 0)
+            delivery = new_delivery(ctx.tenant_id, endpoint.endpoint_id, event, payload, now)
+            at = now + timedelta(seconds=time.monotonic() - started)  # after the attempts made before it
+            if self._may_inline(endpoint, read_at, at):
+                lease = self._lease(at)
+                if self.store.create_claimed(ctx, replace(delivery, lease_until=lease)):
+                    self._run(ctx, delivery, endpoint, 1, at, lease, manual=False)
+                    sent += 1
+                    continue
+                stored = self.store.get_delivery(ctx, endpoint.endpoint_id, delivery.delivery_id)
+            else:
+                stored = self.store.create_delivery(ctx, delivery)
+            if stored is not None and stored.status == "pending" and stored.attempts_made == 0:
+                # not attempted yet, or attempt 1 is under someone's lease: try once it is over
+                leased = (from_rfc3339(stored.lease_until) - at).total_seconds() + 1 if stored.lease_until else 0
+                self.enqueue(attempt_message(stored, 1), sqs_delay(max(leased, 0)))
                 queued += 1
-        return queued
+        return queued, sent
 
-    def _endpoints(self, ctx: TenantContext, occurred_at: str | None, now: datetime) -> list[Endpoint]:
+    def _may_inline(self, endpoint: Endpoint, read_at: datetime, now: datetime) -> bool:
+        return (self._inline_until is not None and not endpoint.failing_since and now - read_at <= INLINE_FRESH
+                and time.monotonic() + self.timeout * ssrf.MAX_ADDRESSES <= self._inline_until)
+
+    def _endpoints(self, ctx: TenantContext, occurred_at: str | None, now: datetime
+                   ) -> tuple[datetime, list[Endpoint]]:
         """The tenant's endpoints for an event: any list read after the event happened (with a margin for clocks)
         holds every endpoint that existed then, so the events of one queue batch share one read, and a tenant
         without webhooks costs a Query per batch, not per event. An event newer than the last read is read for
         again: never a stale "no endpoints" for an endpoint created before the event."""
         known = self._known.get(ctx.tenant_id)
         if known and occurred_at and from_rfc3339(occurred_at) + CLOCK_MARGIN <= known[0]:
-            return known[1]
+            return known
         found = self.store.endpoints(ctx)
         if len(self._known) >= KNOWN_TENANTS:
             self._known.clear()
         self._known[ctx.tenant_id] = (now, found)  # read after ``now``: at least as fresh as that
-        return found
+        return now, found
 
     # --- one attempt ------------------------------------------------------------------------------
     def attempt(self, message: dict[str, Any], now: datetime) -> str:
@@ -154,9 +193,18 @@ class WebhookDeliverer:
             self._finish(ctx, delivery, n, {"attempt": n, "at": now_text, "error": reason, "manual": manual},
                          "failed", None)
             return reason
-        lease = self._claim(ctx, delivery, n, now)
-        if lease is None:
+        lease = self._lease(now)
+        if not self.store.claim_attempt(ctx, delivery, n, lease, to_rfc3339(now)):
             return "busy"
+        return self._run(ctx, delivery, endpoint, n, now, lease, manual)
+
+    def _lease(self, now: datetime) -> str:
+        """How long an attempt is held: as long as it can possibly last."""
+        return to_rfc3339(now + timedelta(seconds=self.timeout * ssrf.MAX_ADDRESSES + LEASE_MARGIN_SECONDS))
+
+    def _run(self, ctx: TenantContext, delivery: Delivery, endpoint: Endpoint, n: int, now: datetime, lease: str,
+             manual: bool) -> str:
+        """Attempt n, claimed under ``lease``: send it, queue the next one if it failed, record the outcome."""
         record, outcome = self._send(delivery, endpoint, n, now, manual)
         next_at = None
         if not outcome.ok and outcome.retry and not manual:
@@ -174,11 +222,6 @@ class WebhookDeliverer:
         if endpoint.enabled:
             self._health(ctx, endpoint, outcome, now)
         return status
-
-    def _claim(self, ctx: TenantContext, delivery: Delivery, n: int, now: datetime) -> str | None:
-        """Take attempt n for as long as it can possibly last; None when someone else holds it."""
-        lease = to_rfc3339(now + timedelta(seconds=self.timeout * ssrf.MAX_ADDRESSES + LEASE_MARGIN_SECONDS))
-        return lease if self.store.claim_attempt(ctx, delivery, n, lease, to_rfc3339(now)) else None
 
     def _send(self, delivery: Delivery, endpoint: Endpoint, n: int, now: datetime, manual: bool
               ) -> tuple[dict[str, Any], Outcome]:

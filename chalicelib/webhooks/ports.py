@@ -47,7 +47,13 @@ class WebhookStore(Protocol):
     def list_deliveries(self, ctx: TenantContext, endpoint_id: str, limit: int, cursor: str | None,
                         status: str | None = None) -> tuple[list[Delivery], str | None]: ...
 
-    def create_delivery(self, ctx: TenantContext, delivery: Delivery) -> Delivery: ...
+    def create_delivery(self, ctx: TenantContext, delivery: Delivery) -> Delivery:
+        """Store a delivery once; a second create gets the one stored."""
+        ...
+
+    def create_claimed(self, ctx: TenantContext, delivery: Delivery) -> bool:
+        """Store a new delivery with its first attempt taken (``lease_until`` set); False when it exists."""
+        ...
 
     def delivery_and_endpoint(self, ctx: TenantContext, endpoint_id: str, delivery_id: str
                               ) -> tuple[Delivery | None, Endpoint | None]:

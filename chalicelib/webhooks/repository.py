@@ -223,6 +223,18 @@ class WebhookRepository:
         except PutError:
             return _delivery(DeliveryItem.get(item.PK, item.SK, consistent_read=True))
 
+    def create_claimed(self, ctx: TenantContext, delivery: Delivery) -> bool:
+        """Store a new delivery with its first attempt taken (``lease_until`` set); False when it exists."""
+        item = DeliveryItem(*delivery_key(ctx.tenant_id, delivery.endpoint_id, delivery.delivery_id),
+                            **{name: getattr(delivery, name) for name in Delivery.__dataclass_fields__})
+        try:
+            item.save(condition=DeliveryItem.PK.does_not_exist())
+        except PutError as exc:
+            if exc.cause_response_code == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def reopen(self, ctx: TenantContext, delivery: Delivery, next_attempt_at: str) -> bool:
         """A finished delivery goes back to pending for one more attempt; False when someone reopened it first."""
         try:

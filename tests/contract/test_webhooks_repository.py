@@ -179,3 +179,11 @@ def test_the_delivery_log_reads_newest_first_in_pages_and_by_status(repos):
     succeeded, _ = repos.repo.list_deliveries(repos.ctx, "whk_1", 10, None, "succeeded")
     assert [d.delivery_id for d in succeeded] == ["dlv_0000000002"]
     assert repos.repo.list_deliveries(repos.ctx, "whk_2", 10, None) == ([], None)
+
+
+def test_a_claimed_delivery_is_created_once_with_its_lease(repos):
+    first = replace(delivery(tenant_id=repos.ctx.tenant_id), lease_until=LATER)
+    assert repos.repo.create_claimed(repos.ctx, first) is True
+    assert repos.repo.create_claimed(repos.ctx, replace(first, lease_until=STAMP)) is False
+    assert repos.repo.create_delivery(repos.ctx, replace(first, lease_until=None)) == first
+    assert repos.repo.claim_attempt(repos.ctx, first, 1, LATER, STAMP) is False  # attempt 1 is taken

@@ -126,6 +126,13 @@ class InMemoryWebhookRepository:
             return delivery
         return copy.deepcopy(self.deliveries[key])
 
+    def create_claimed(self, ctx: TenantContext, delivery: Delivery) -> bool:
+        key = (ctx.tenant_id, delivery.endpoint_id, delivery.delivery_id)
+        if key in self.deliveries:
+            return False
+        self.deliveries[key] = copy.deepcopy(delivery)
+        return True
+
     def reopen(self, ctx: TenantContext, delivery: Delivery, next_attempt_at: str) -> bool:
         return self._update(ctx, delivery, lambda held: held.status == delivery.status
                             and held.attempts_made == delivery.attempts_made,

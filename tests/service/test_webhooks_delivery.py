@@ -145,3 +145,59 @@ def test_events_that_happened_before_the_last_read_share_it_and_a_newer_one_read
     # an older event handled later is answered by that same read (the endpoints as they are when it is handled)
     assert world.deliverer.handle({**event(n=5), "occurred_at": at(10)}, T0 + timedelta(seconds=42)) == "queued 1"
     assert reads == ["tnt_1"]
+
+
+# --- first attempts in the fan-out ------------------------------------------------------------------------------
+def test_with_time_to_spare_a_healthy_endpoints_first_attempt_is_made_in_the_fan_out(world):
+    endpoint_id = world.endpoint()
+    world.deliverer.inline_within(60)
+    assert world.deliverer.handle(event(), T0) == "queued 0, sent 1"
+    assert world.queued == [] and len(world.sent) == 1 and world.sent[0]["webhook-id"] == "evt_00001"
+    [delivery] = world.repo.list_deliveries(ADMIN, endpoint_id, 10, None)[0]
+    assert delivery.status == "succeeded" and delivery.attempts_made == 1 and delivery.lease_until is None
+    assert delivery.attempts[0]["status_code"] == 200
+    assert world.deliverer.handle(event(), T0) == "queued 0"  # the event delivered twice: sent once
+    assert len(world.sent) == 1
+
+
+def test_an_inline_first_attempt_that_fails_queues_the_second_and_marks_the_endpoint_failing():
+    world = World([500])
+    endpoint_id = world.endpoint()
+    world.deliverer.inline_within(60)
+    assert world.deliverer.handle(event(), T0) == "queued 0, sent 1"
+    [(retry, delay)] = world.queued
+    assert retry["attempt"] == 2 and 4 <= delay <= 6
+    assert world.repo.get_endpoint(ADMIN, endpoint_id).failing_since == "2026-11-27T09:00:00.000Z"
+    # a failing endpoint's first attempts go through the queue: a slow receiver does not hold up the batch
+    assert world.deliverer.handle(event(n=2), T0 + timedelta(seconds=1)) == "queued 1"
+    assert len(world.sent) == 1
+    assert sorted(world.run_queue(T0 + timedelta(seconds=6))) == ["succeeded", "succeeded"]
+
+
+def test_without_time_for_a_worst_case_attempt_or_with_an_old_endpoint_list_the_first_attempt_is_queued(world):
+    world.endpoint()
+    world.deliverer.inline_within(30)  # a worst-case attempt (15 s × 2 addresses) plus the reserve does not fit
+    assert world.deliverer.handle(event(), T0) == "queued 1" and world.sent == []
+    world.deliverer.inline_within(60)
+    # the list read for event 2 is reused for event 3 (it happened before that read) — but 20 s later it is old
+    later = {**event(n=3), "occurred_at": "2026-11-27T08:59:00.000Z"}
+    assert world.deliverer.handle(event(n=2), T0) == "queued 0, sent 1"
+    assert world.deliverer.handle(later, T0 + timedelta(seconds=20)) == "queued 1"
+    assert len(world.sent) == 1
+
+
+def test_a_fan_out_that_died_after_its_claim_is_redelivered_and_the_attempt_runs_once_after_the_lease(world):
+    endpoint_id = world.endpoint()
+    world.deliverer.inline_within(60)
+    died = world.repo.create_claimed  # the first run stores the claimed delivery, then the container dies
+    world.repo.create_claimed = lambda ctx, delivery: died(ctx, delivery) and (_ for _ in ()).throw(TimeoutError())
+    with pytest.raises(TimeoutError):
+        world.deliverer.handle(event(), T0)
+    world.repo.create_claimed = died
+    assert world.deliverer.handle(event(), T0 + timedelta(seconds=5)) == "queued 1"  # the event comes back
+    [(attempt, delay)] = world.queued
+    assert attempt["attempt"] == 1 and delay == 71  # lease: 15 s × 2 addresses + 45 s, from T0; +1 s
+    assert world.run_queue(T0 + timedelta(seconds=76)) == ["succeeded"]
+    assert world.deliverer.handle(attempt, T0 + timedelta(seconds=77)) == "stale" and len(world.sent) == 1
+    [delivery] = world.repo.list_deliveries(ADMIN, endpoint_id, 10, None)[0]
+    assert delivery.status == "succeeded" and delivery.attempts_made == 1
