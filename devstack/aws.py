@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import threading
+import weakref
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -112,6 +113,105 @@ def cheap_transaction_rollback() -> None:
     DynamoDBBackend._linli_cheap_rollback = True  # type: ignore[attr-defined]
 
 
+class IndexPartitions:
+    """Which items hold which value of an attribute, for the attributes that are an index's partition key — kept as
+    items are built and their attributes set or removed, so a Query on an index reads its partition (DynamoDB's
+    cost) instead of every item of the table (moto's). Items are held weakly: one replaced by a put or deleted
+    drops out as it is freed; a query still checks that each item is in its table with that value."""
+
+    def __init__(self) -> None:
+        self.names: set[str] = set()  # every table's index partition keys, as tables are created
+        # (name, type, value) → id(item) → item, held weakly (moto's items compare by value and do not hash)
+        self._buckets: dict[tuple[str, str, Any], weakref.WeakValueDictionary[int, Any]] = {}
+
+    def items(self, name: str, kind: str, value: Any) -> list[Any]:
+        bucket = self._buckets.get((name, kind, value))
+        return list(bucket.values()) if bucket is not None else []
+
+    def add(self, item: Any, name: str, value: Any) -> None:
+        if name in self.names and isinstance(value.value, str | bytes):
+            self._buckets.setdefault((name, value.type, value.value), weakref.WeakValueDictionary())[id(item)] = item
+
+    def discard(self, item: Any, name: str, value: Any) -> None:
+        if name in self.names and isinstance(value.value, str | bytes):
+            bucket = self._buckets.get((name, value.type, value.value))
+            if bucket is not None and bucket.get(id(item)) is item:
+                del bucket[id(item)]
+
+
+INDEX_PARTITIONS = IndexPartitions()
+
+
+def _holds(table: Any, item: Any) -> bool:
+    """Is this very item stored in the table (not a replaced or deleted one, nor another table's)?"""
+    if table.range_key_attr:
+        return table.items.get(item.hash_key, {}).get(item.range_key) is item
+    return table.items.get(item.hash_key) is item
+
+
+def _tracked_attrs_class() -> type:
+    from moto.dynamodb.models.dynamo_type import LimitedSizeDict
+
+    class Tracked(LimitedSizeDict):
+        """An item's attributes, telling ``INDEX_PARTITIONS`` when an index partition key is set or removed (moto's
+        update expressions change an item's attributes in place)."""
+
+        _owner: Any = staticmethod(lambda: None)  # a copy made without ``of`` belongs to no item
+
+        @classmethod
+        def of(cls, item: Any, attrs: dict[str, Any]) -> Any:
+            tracked = cls.__new__(cls)
+            dict.update(tracked, attrs)
+            tracked._owner = weakref.ref(item)
+            for name, value in attrs.items():
+                INDEX_PARTITIONS.add(item, name, value)
+            return tracked
+
+        def __setitem__(self, key: str, value: Any) -> None:
+            old = self.get(key)
+            super().__setitem__(key, value)
+            item = self._owner()
+            if item is not None and key in INDEX_PARTITIONS.names:
+                if old is not None:
+                    INDEX_PARTITIONS.discard(item, key, old)
+                INDEX_PARTITIONS.add(item, key, value)
+
+        def __delitem__(self, key: str) -> None:
+            old = self.get(key)
+            super().__delitem__(key)
+            item = self._owner()
+            if item is not None and old is not None:
+                INDEX_PARTITIONS.discard(item, key, old)
+
+        def pop(self, key: str, *default: Any) -> Any:
+            if key in self:
+                value = self[key]
+                del self[key]
+                return value
+            return dict.pop(self, key, *default)
+
+    return Tracked
+
+
+class _LazyTracked:
+    """``TrackedAttrs.of(...)``: the class is built on first use (moto's modules load with the emulator)."""
+
+    _cls: Any = None
+
+    def of(self, item: Any, attrs: dict[str, Any]) -> Any:
+        if self._cls is None:
+            type(self)._cls = _tracked_attrs_class()
+        return self._cls.of(item, attrs)
+
+
+TrackedAttrs = _LazyTracked()
+
+
+class _Untracked(list):
+    def append(self, _: Any) -> None:
+        pass
+
+
 ITEM_OPERATIONS = frozenset({"GetItem", "BatchGetItem", "Query", "Scan", "TransactGetItems", "PutItem", "UpdateItem",
                              "DeleteItem", "BatchWriteItem", "TransactWriteItems"})
 
@@ -141,7 +241,7 @@ def cheap_reads_and_writes() -> None:
     import moto.dynamodb.responses as responses_module
     from moto import backends as moto_backends
     from moto.dynamodb import comparisons
-    from moto.dynamodb.models.dynamo_type import DynamoType, Item, LimitedSizeDict
+    from moto.dynamodb.models.dynamo_type import DynamoType, Item
     from moto.dynamodb.models.table import Table
     from moto.dynamodb.models.utilities import bytesize
     from moto.dynamodb.responses import DynamoHandler, DynamoResult
@@ -156,11 +256,15 @@ def cheap_reads_and_writes() -> None:
     def partition_query(self: Any, hash_key: Any, *args: Any, **kwargs: Any) -> Any:
         arguments = query_signature.bind(self, hash_key, *args, **kwargs).arguments
         index_name, conditions = arguments.get("index_name"), kwargs.get("hash_key_conditions") or []
-        if index_name and len(conditions) == 1:  # an index's partition: its items picked by plain comparison
+        if index_name and len(conditions) == 1:  # an index's partition: the items whose key attribute has the value
             name, wanted = conditions[0]
-            partition = [item for items in self.items.values() for item in items.values()
-                         if (value := item.attrs.get(name)) is not None and value.type == wanted.type
-                         and value.value == wanted.value]
+            if name in INDEX_PARTITIONS.names:
+                partition = [item for item in INDEX_PARTITIONS.items(name, wanted.type, wanted.value)
+                             if _holds(self, item)]
+            else:
+                partition = [item for items in self.items.values() for item in items.values()
+                             if (value := item.attrs.get(name)) is not None and value.type == wanted.type
+                             and value.value == wanted.value]
         elif not index_name and hash_key is not None and self.range_key_attr:
             partition = list(self.items.get(hash_key, {}).values())
             prefix = arguments.get("range_objs") or []
@@ -213,8 +317,7 @@ def cheap_reads_and_writes() -> None:
         converted = {key: DynamoType(value) for key, value in attrs.items()}
         if sum(bytesize(key) + value.size() for key, value in converted.items()) > 405000:  # moto's limit
             raise ItemSizeTooLarge
-        self.attrs = LimitedSizeDict()
-        dict.update(self.attrs, converted)
+        self.attrs = TrackedAttrs.of(self, converted)
 
     def epoch(value: Any) -> Any:
         """What the JSON protocol writes for the values JSON has no word for."""
@@ -233,6 +336,14 @@ def cheap_reads_and_writes() -> None:
         return json.dumps(self.backend.get_records(self._get_param("ShardIterator"), limit or 1000), default=epoch)
 
     Table.query = partition_query  # type: ignore[method-assign]
+    table_init = Table.__init__
+
+    def table_with_partitions(self: Any, *args: Any, **kwargs: Any) -> None:
+        table_init(self, *args, **kwargs)
+        for index in self.indexes + self.global_indexes:  # before any of its items is built
+            INDEX_PARTITIONS.names.update(k["AttributeName"] for k in index.schema if k["KeyType"] == "HASH")
+
+    Table.__init__ = table_with_partitions  # type: ignore[method-assign]
     for module in (comparisons, backend_module, table_module):
         module.get_filter_expression = cached_filter_expression  # type: ignore[attr-defined]
     for module in (comparisons, backend_module, responses_module):
@@ -252,6 +363,15 @@ def cheap_reads_and_writes() -> None:
 
     DomainDispatcherApplication.get_backend_for_host = cached_backend_for_host  # type: ignore[method-assign]
     Item.__init__ = item_init  # type: ignore[method-assign]
+    item_deepcopy = Item.__deepcopy__
+
+    def tracked_deepcopy(self: Any, memo: Any) -> Any:
+        copied = item_deepcopy(self, memo)  # a transaction's saved copy may be put back: its keys count too
+        copied.attrs = TrackedAttrs.of(copied, copied.attrs)
+        return copied
+
+    Item.__deepcopy__ = tracked_deepcopy  # type: ignore[method-assign]
+    Item.instances_tracked = _Untracked()  # moto's dashboard list of every item ever built: memory, never read here
     DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
     Table._linli_cheap_reads = True  # type: ignore[attr-defined]
 
