@@ -19,6 +19,28 @@ ISSUER = "linli"
 API_KEY_PREFIX = "lk_live_"
 
 
+def _pyjwt() -> Any:
+    """PyJWT, loaded on first use without the ``cryptography`` package unless something loaded it already.
+
+    PyJWT imports cryptography when it is installed, for the RSA and EC algorithms; tokens here are HS256 only
+    (``hmac`` in the standard library), and that import was 150 ms of a new container's first request.
+    ``cryptography`` stays importable afterwards: only PyJWT's own import is made without it.
+    """
+    import sys
+
+    if "jwt" in sys.modules or "cryptography" in sys.modules:
+        import jwt
+
+        return jwt
+    sys.modules["cryptography"] = None  # type: ignore[assignment] # PyJWT then takes it as not installed
+    try:
+        import jwt
+    finally:
+        if sys.modules.get("cryptography", 0) is None:
+            del sys.modules["cryptography"]
+    return jwt
+
+
 @dataclass(frozen=True)
 class AccessClaims:
     tenant_id: str
@@ -54,8 +76,7 @@ class TokenCodec:
     def issue(self, *, tenant_id: str, subject: str, kind: str, role: str | None, now: datetime,
               units: list[tuple[str, ...]] | None = None, ttl_seconds: int | None = None,
               name: str | None = None, phone_hint: str | None = None) -> str:
-        import jwt  # loaded on first use: PyJWT pulls in cryptography when it is installed
-
+        jwt = _pyjwt()
         ttl = ttl_seconds or self.ttl_seconds
         claims: dict[str, Any] = {
             "iss": ISSUER, "sub": subject, "tid": tenant_id, "typ": kind,
@@ -74,8 +95,7 @@ class TokenCodec:
                           headers={"kid": self._active_kid})
 
     def verify(self, token: str) -> AccessClaims:
-        import jwt
-
+        jwt = _pyjwt()
         try:
             kid = jwt.get_unverified_header(token).get("kid")
             key = self._keys.get(kid or "")
