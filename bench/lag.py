@@ -157,12 +157,23 @@ def run() -> Figures:
     return figures
 
 
+def p95(values: list[float]) -> float:
+    """The 95th percentile (nearest rank); infinite when nothing arrived.
+
+    >>> p95([float(n) for n in range(1, 101)]), p95([])
+    (95.0, inf)
+    """
+    if not values:
+        return float("inf")
+    ordered = sorted(values)
+    return ordered[max(0, round(0.95 * len(ordered)) - 1)]
+
+
 def _spread(values: list[float]) -> str:
     if not values:
         return "none"
     ordered = sorted(values)
-    p95 = ordered[max(0, round(0.95 * len(ordered)) - 1)]
-    return (f"p50 {statistics.median(ordered):.1f} s, p95 {p95:.1f} s, max {ordered[-1]:.1f} s "
+    return (f"p50 {statistics.median(ordered):.1f} s, p95 {p95(ordered):.1f} s, max {ordered[-1]:.1f} s "
             f"({len(ordered)} messages)")
 
 
