@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -31,7 +31,9 @@ class CallsByThread:
         self.calls = Calls()
         self._lock = threading.Lock()
 
-    def install(self) -> None:
+    def install(self) -> Callable[[], None]:
+        """Count the calls of every client built from now on; returns what takes the counting out again (the next
+        bench step's clients must not report here)."""
         import botocore.session
 
         original = botocore.session.Session.create_client
@@ -43,6 +45,11 @@ class CallsByThread:
             return client
 
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+        def uninstall() -> None:
+            botocore.session.Session.create_client = original  # type: ignore[method-assign]
+
+        return uninstall
 
     def _seen(self, model: Any = None, **_: Any) -> None:
         name = threading.current_thread().name
@@ -85,11 +92,11 @@ def run() -> list[Result]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     counter = CallsByThread()
-    counter.install()
+    uninstall = counter.install()
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-consumers-bench", seed=False)
-    stack.start()
     results = []
     try:
+        stack.start()
         api = ApiClient(stack.api_url)
         for webhooks in (True, False):
             counter.calls = Calls()
@@ -113,6 +120,7 @@ def run() -> list[Result]:
     finally:
         stack.stop()
         server.shutdown()
+        uninstall()
     return results
 
 

@@ -23,8 +23,9 @@ class CallCounter:
         return result, list(self.calls)
 
 
-def install(counter: CallCounter) -> None:
-    """Every botocore client created from now on reports each API call to ``counter``."""
+def install(counter: CallCounter) -> Callable[[], None]:
+    """Every botocore client created from now on reports each API call to ``counter``; returns what stops that
+    (for the clients of the next bench step)."""
     original = botocore.session.Session.create_client
 
     def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
@@ -34,6 +35,11 @@ def install(counter: CallCounter) -> None:
 
     botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
 
+    def uninstall() -> None:
+        botocore.session.Session.create_client = original  # type: ignore[method-assign]
+
+    return uninstall
+
 
 def run() -> list[tuple[str, str, int, list[str]]]:
     from chalice.test import Client
@@ -42,7 +48,7 @@ def run() -> list[tuple[str, str, int, list[str]]]:
 
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-bench", seed=False)
     counter = CallCounter()
-    install(counter)
+    uninstall = install(counter)
     stack.start()
     stack.emulator.stop()  # measure the API alone
     import app as application
@@ -183,6 +189,7 @@ def run() -> list[tuple[str, str, int, list[str]]]:
         row("POST /v1/me/notifications/{id}/read", "2", lambda: call(
             "POST", f"/v1/me/notifications/{page['items'][0]['id']}/read", {}, token=admin))
     stack.stop()
+    uninstall()
     return rows
 
 

@@ -195,7 +195,9 @@ class WriteCounter:
         self._lock = threading.Lock()
         self.tally = Tally()
 
-    def install(self) -> None:
+    def install(self) -> Callable[[], None]:
+        """Count the writes of every client built from now on; returns what takes the counting out again (the
+        counter reads items through the emulator of this step: the next step's clients must not call it)."""
         original = botocore.session.Session.create_client
         counter = self
 
@@ -207,6 +209,11 @@ class WriteCounter:
             return client
 
         botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
+
+        def uninstall() -> None:
+            botocore.session.Session.create_client = original  # type: ignore[method-assign]
+
+        return uninstall
 
     @contextmanager
     def measure(self) -> Iterator[Tally]:
@@ -339,12 +346,13 @@ def run() -> list[Step]:
     aws_port = free_port()
     stack = LocalStack(http_port=free_port(), aws_port=aws_port, table_name="linli-writecost", seed=False)
     counter = WriteCounter("linli-writecost", f"http://127.0.0.1:{aws_port}")
-    counter.install()
-    stack.start()
+    uninstall = counter.install()
     try:
+        stack.start()
         return lifecycle(stack, counter, ApiClient(stack.api_url))
     finally:
         stack.stop()
+        uninstall()
 
 
 def report(steps: list[Step]) -> str:

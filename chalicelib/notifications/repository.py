@@ -17,7 +17,7 @@ import json
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 
 from chalicelib.core.clock import from_rfc3339, to_rfc3339
 from chalicelib.core.errors import LinliError
@@ -26,7 +26,7 @@ from chalicelib.core.tenancy import TenantContext
 from chalicelib.notifications.domain import RETENTION_DAYS, Claim, InboxNotification, InboxPage, Preferences
 from chalicelib.notifications.holds import Hold, hold_bucket
 from chalicelib.storage import keys
-from chalicelib.storage.table import CounterItem, DueIndex, LinliModel
+from chalicelib.storage.table import CounterItem, DueIndex, LinliModel, save_new
 from chalicelib.storage.unit_of_work import UnitOfWork
 
 UNREAD_SK, PREFS_SK, PREFIX = "UNREAD", "PREFS", "N#"
@@ -168,13 +168,7 @@ class ClaimRepository:
                         sent_at=claim.sent_at, message_id=claim.message_id, outcome=claim.outcome)
 
     def claim(self, ctx: TenantContext, claim: Claim) -> bool:
-        try:
-            self._item(ctx, claim).save(condition=SentItem.PK.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code != "ConditionalCheckFailedException":
-                raise
-            return False
-        return True
+        return save_new(self._item(ctx, claim))
 
     def take_over(self, ctx: TenantContext, claim: Claim, *, stale_before: str) -> bool:
         try:
@@ -215,13 +209,7 @@ class HoldRepository:
                         release_at=hold.release_at, due_bucket=hold_bucket(release),
                         due_at=f"{hold.release_at}#{hold.tenant_id}#{hold.event_id}",
                         expires_at=int((release + HOLD_SLACK).timestamp()))
-        try:
-            item.save(condition=HoldItem.PK.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return save_new(item)
 
     def due(self, bucket: str, until: str) -> tuple[list[Hold], int]:
         """One Query of the bucket (keys and due times only), then one BatchGetItem for the events."""

@@ -130,6 +130,20 @@ class LinliModel(Model):
         return connection
 
 
+def save_new(item: LinliModel) -> bool:
+    """Put ``item`` only if nothing is stored under its key: True when it was, False when the key was taken (any
+    other refusal is raised)."""
+    from pynamodb.exceptions import PutError
+
+    try:
+        item.save(condition=type(item).PK.does_not_exist())
+    except PutError as exc:
+        if exc.cause_response_code == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True
+
+
 class UniqueItem(LinliModel, discriminator="unique"):
     """Claims a tenant-unique value (a staff e-mail, a resident phone, a unit number) for its owner."""
 

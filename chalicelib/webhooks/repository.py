@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from pynamodb.attributes import BooleanAttribute, JSONAttribute, ListAttribute, NumberAttribute, UnicodeAttribute
-from pynamodb.exceptions import DoesNotExist, PutError, UpdateError
+from pynamodb.exceptions import DoesNotExist, UpdateError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
 
@@ -21,7 +21,7 @@ from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.storage import keys
-from chalicelib.storage.table import LinliModel
+from chalicelib.storage.table import LinliModel, save_new
 from chalicelib.storage.unit_of_work import UnitOfWork
 from chalicelib.webhooks.domain import Delivery, Endpoint
 
@@ -217,23 +217,15 @@ class WebhookRepository:
         """Store a delivery once; a redelivered event finds (and gets) the one already there."""
         item = DeliveryItem(*delivery_key(ctx.tenant_id, delivery.endpoint_id, delivery.delivery_id),
                             **{name: getattr(delivery, name) for name in Delivery.__dataclass_fields__})
-        try:
-            item.save(condition=DeliveryItem.PK.does_not_exist())
+        if save_new(item):
             return delivery
-        except PutError:
-            return _delivery(DeliveryItem.get(item.PK, item.SK, consistent_read=True))
+        return _delivery(DeliveryItem.get(item.PK, item.SK, consistent_read=True))
 
     def create_claimed(self, ctx: TenantContext, delivery: Delivery) -> bool:
         """Store a new delivery with its first attempt taken (``lease_until`` set); False when it exists."""
         item = DeliveryItem(*delivery_key(ctx.tenant_id, delivery.endpoint_id, delivery.delivery_id),
                             **{name: getattr(delivery, name) for name in Delivery.__dataclass_fields__})
-        try:
-            item.save(condition=DeliveryItem.PK.does_not_exist())
-        except PutError as exc:
-            if exc.cause_response_code == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return save_new(item)
 
     def reopen(self, ctx: TenantContext, delivery: Delivery, next_attempt_at: str) -> bool:
         """A finished delivery goes back to pending for one more attempt; False when someone reopened it first."""
