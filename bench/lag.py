@@ -7,24 +7,63 @@ endpoint (a receiver on loopback taking ``ticket.*``) whose residents and techni
 - *webhook lag*: from the event's ``timestamp`` until the receiver got it;
 - *backlog*: the notifications and webhooks queues' visible messages, sampled every second.
 
-The emulator serves one request at a time and every consumer runs as a thread of the same process as the API, so
-this is a lower bound on the throughput of the real thing, where each consumer scales out on its own.
+The 8 clients run in a process of their own (``LOAD``), as clients are outside the system; the emulator serves one
+request at a time and every consumer runs as a thread of the same process as the API, so this is a lower bound on
+the throughput of the real thing, where each consumer scales out on its own.
 """
 from __future__ import annotations
 
 import json
+import os
 import statistics
+import subprocess
+import sys
 import threading
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 CLIENTS = 8
 SECONDS = 60
 DRAIN_SECONDS = 600
+ROOT = Path(__file__).resolve().parent.parent
+LOAD = """
+import json, sys, threading, time
+from tests.helpers import ApiClient
+
+spec = json.loads(sys.stdin.read())
+api, token, stop = ApiClient(spec["api"]), spec["token"], time.monotonic() + spec["seconds"]
+acted, answered, lock = [], [0], threading.Lock()
+
+
+def client(resident, unit):
+    while time.monotonic() < stop:
+        ticket = api.post("/v1/tickets", token=token, json={
+            "kind": "repair", "category": "水电", "description": f"压测 {resident} {time.monotonic()}",
+            "resident_id": resident, "location": {"community_id": spec["community"], "unit_id": unit}}).json()
+        with lock:
+            acted.append([ticket["number"], "ticket.created", time.time()])
+            answered[0] += 1
+        for action, body, event in (("acknowledge", {}, "ticket.acknowledged"),
+                                    ("assign", {"assignee_id": spec["technician"]}, "ticket.assigned"),
+                                    ("resolve", {"note": "已处理"}, "ticket.resolved")):
+            answer = api.post(f"/v1/tickets/{ticket['id']}/actions/{action}", token=token, json=body)
+            with lock:
+                acted.append([ticket["number"], event, time.time()])
+                answered[0] += answer.status_code < 300
+
+
+threads = [threading.Thread(target=client, args=tuple(pair)) for pair in spec["residents"]]
+for thread in threads:
+    thread.start()
+for thread in threads:
+    thread.join()
+print(json.dumps({"acted": acted, "answered": answered[0]}))
+"""
 
 
 @dataclass
@@ -92,7 +131,6 @@ def run() -> Figures:
             "url": f"http://127.0.0.1:{server.server_port}/hook", "event_types": ["ticket.*"]}).status_code == 201
         stack.settle("notifications", timeout=60)
 
-        acted: dict[tuple[str, str], float] = {}  # (ticket number, event type) → when the API answered
         recorded: list[tuple[float, Any]] = []
         outbox = bootstrap.sms_channel()
         real_send = outbox.send
@@ -103,24 +141,6 @@ def run() -> Figures:
 
         outbox.send = send  # type: ignore[method-assign]
         stop = time.monotonic() + SECONDS
-        lock = threading.Lock()
-
-        def client(n: int) -> None:
-            resident, unit = residents[n]
-            while time.monotonic() < stop:
-                ticket = api.post("/v1/tickets", token=tenant.token, json={
-                    "kind": "repair", "category": "水电", "description": f"压测 {n} {time.monotonic()}",
-                    "resident_id": resident, "location": {"community_id": community, "unit_id": unit}}).json()
-                with lock:
-                    acted[(ticket["number"], "ticket.created")] = time.time()
-                for action, body, event in (("acknowledge", {}, "ticket.acknowledged"),
-                                            ("assign", {"assignee_id": technician}, "ticket.assigned"),
-                                            ("resolve", {"note": "已处理"}, "ticket.resolved")):
-                    answer = api.post(f"/v1/tickets/{ticket['id']}/actions/{action}", token=tenant.token, json=body)
-                    with lock:
-                        acted[(ticket["number"], event)] = time.time()
-                        figures.actions += answer.status_code < 300
-                figures.actions += 1
 
         def sample() -> None:
             sqs = stack._sqs
@@ -135,12 +155,16 @@ def run() -> Figures:
         done = threading.Event()
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
-        threads = [threading.Thread(target=client, args=(n,)) for n in range(CLIENTS)]
         started = time.monotonic()
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
+        spec = {"api": stack.api_url, "token": tenant.token, "seconds": SECONDS, "community": community,
+                "technician": technician, "residents": residents}
+        load = subprocess.run([sys.executable, "-c", LOAD], input=json.dumps(spec), capture_output=True, text=True,
+                              cwd=str(ROOT), env={**os.environ, "PYTHONPATH": str(ROOT)}, check=False)
+        if load.returncode:
+            raise RuntimeError(load.stderr[-2000:])
+        result = json.loads(load.stdout.strip().splitlines()[-1])
+        acted = {(number, event): at for number, event, at in result["acted"]}
+        figures.actions = result["answered"]
         for queue in ("notifications", "webhooks"):
             stack.settle(queue, timeout=DRAIN_SECONDS)
         figures.drained_after = time.monotonic() - started - SECONDS
