@@ -125,7 +125,7 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}  # shard → the last sequence number read
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._failing: dict[str, _Failing] = {}
-        self.idle_passes = 0  # passes that found nothing new and left nothing pending (tests wait on it)
+        self.idle_passes = 0  # passes that read no record and left nothing pending (tests and settle() wait on it)
         self.discarded = 0  # batches given up on (sent to the on-failure queue, or dropped without one)
 
     def _wanted(self, record: dict[str, Any]) -> bool:
@@ -133,7 +133,7 @@ class StreamPoller:
 
     def poll_once(self) -> int:
         """One pass over all shards; returns how many records were handed to the handler."""
-        delivered = 0
+        delivered = read = 0
         shards = self._streams.describe_stream(StreamArn=self._arn)["StreamDescription"]["Shards"]
         for shard in shards:
             shard_id = shard["ShardId"]
@@ -149,10 +149,11 @@ class StreamPoller:
                 records = self._streams.get_records(ShardIterator=iterator, Limit=1000).get("Records", [])
                 if records:
                     self._iterators[shard_id] = records[-1]["dynamodb"]["SequenceNumber"]
+                    read += len(records)
                 self._pending[shard_id].extend(r for r in records if self._wanted(r))
             delivered += self._deliver(shard_id)
-        if not delivered and not any(self._pending.values()):
-            self.idle_passes += 1
+        if not delivered and not read and not any(self._pending.values()):
+            self.idle_passes += 1  # (a page of records the filters dropped is not idle: more may follow it)
         return delivered
 
     def _too_old(self, pending: list[dict[str, Any]]) -> int:

@@ -60,8 +60,8 @@ def test_events_written_while_no_dispatcher_runs_are_all_delivered_once_it_start
                           lambda event, _: dispatch(event, urls=urls, send_batch=send_batch),
                           batch_size=mapping["BatchSize"], filters=stream_filters(mapping))
     deadline = time.time() + 120
-    while poller.idle_passes == 0 and time.time() < deadline:  # read through: a pass found nothing new
-        poller.poll_once()  # (a pass can deliver nothing and still have read 1,000 records that aren't events)
+    while poller.idle_passes == 0 and time.time() < deadline:  # read through the shared table's whole stream:
+        poller.poll_once()  # until a pass reads no record at all
     sqs = boto3.client("sqs")
     for queue in ("notifications", "webhooks"):
         mine = [b for b in _drain(sqs, resources.queue_urls[queue], rounds=200) if b["tenant_id"] == tenant_id]
