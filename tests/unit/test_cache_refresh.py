@@ -18,23 +18,26 @@ def cache(clock: Clock, jobs: list) -> TTLCache[str]:
 
 
 def test_a_key_read_steadily_is_loaded_once_on_the_path_and_then_only_beside_requests():
-    clock, jobs, loads, beside = Clock(), [], [], [False]
+    clock, jobs, loaded_at, beside = Clock(), [], {}, [False]
+    where = []
 
     def load() -> str:
-        loads.append("beside" if beside[0] else "on the path")
-        return f"v{len(loads)}"
+        where.append("beside" if beside[0] else "on the path")
+        version = f"v{len(where)}"
+        loaded_at[version] = clock.now
+        return version
 
     values = cache(clock, jobs)
-    seen = []
     for second in range(0, 300, 10):  # a request every 10 s for five minutes
         clock.now = float(second)
-        seen.append(values.get_or_load("tnt_1", load))
+        served = values.get_or_load("tnt_1", load)
+        assert clock.now - loaded_at[served] < 60  # never a value past its life
         beside[0] = True
         while jobs:  # the refresh runs beside the request
             jobs.pop()()
         beside[0] = False
-    assert loads[0] == "on the path" and loads[1:] == ["beside"] * (len(loads) - 1) and len(loads) >= 5
-    assert seen[-1] == f"v{len(loads) - 1}" or seen[-1] == f"v{len(loads)}"
+    assert where[0] == "on the path" and where[1:] == ["beside"] * (len(where) - 1)
+    assert len(where) == 6  # one load per 45 s of steady use: at 0 s, then beside the requests at 50, 100, … 250 s
 
 
 def test_past_its_life_a_value_is_never_returned_even_with_a_refresh_pending():
