@@ -172,6 +172,28 @@ def test_the_lambda_package_holds_only_runtime_code(sam):
         assert "import moto" not in text and "from moto" not in text and "devstack" not in text, name
 
 
+def test_the_lambda_package_carries_the_bytecode_of_every_module(sam):
+    """A new container imports compiled modules instead of compiling each one on its first request: every module of
+    app.py and chalicelib/ has its ``.pyc`` for the runtime's Python, never checked against the source."""
+    import importlib.util
+    import sys
+    import zipfile
+
+    path, _ = sam
+    archive = zipfile.ZipFile(path.parent / "deployment.zip")
+    names = set(archive.namelist())
+    tag = sys.implementation.cache_tag  # cpython-311: the runtime's (check_interpreter refuses any other Python)
+    sources = [n for n in names if n.endswith(".py") and n.startswith(("app.py", "chalicelib/", "chalice/"))]
+    assert len(sources) > 50
+    for source in sources:
+        folder, _, module = source.rpartition("/")
+        compiled = f"{folder + '/' if folder else ''}__pycache__/{module[:-3]}.{tag}.pyc"
+        assert compiled in names, source
+        header = archive.read(compiled)[:16]
+        assert header[:4] == importlib.util.MAGIC_NUMBER, source
+        assert int.from_bytes(header[4:8], "little") == 0b01, source  # hash-based, source never checked
+
+
 def test_every_function_runs_on_the_projects_python(sam):
     """The runtime comes from the project (pyproject's requires-python), never from the packaging laptop."""
     _, doc = sam

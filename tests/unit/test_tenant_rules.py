@@ -108,3 +108,14 @@ def test_failures_outside_the_window_start_a_new_count():
     attempts = domain.LoginAttempts(4, NOW, None)
     later = attempts.after_failure(NOW + timedelta(minutes=16), max_failures=5, window_seconds=900)
     assert later.failures == 1 and later.locked_until is None
+
+
+def test_a_time_zone_is_known_exactly_when_the_database_lists_it():
+    """Checked one name at a time (a new container does not walk the whole database), with the listing's answer."""
+    from zoneinfo import available_timezones
+
+    listed = available_timezones()
+    assert all(domain._known_timezone(name) for name in listed)
+    for name in ("", "Asia", "asia/shanghai", "Asia/Shanghai ", "Asia//Shanghai", "../etc/passwd", "/etc/localtime",
+                 "posixrules", "posix/Asia/Shanghai", "right/UTC", "zone.tab", "tzdata.zi", "x" * 300):
+        assert domain._known_timezone(name) is (name in listed) is False, name
