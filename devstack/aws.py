@@ -62,9 +62,9 @@ def cheap_queue_attributes() -> None:
     moto checks each message it hands out against the queue's retention period by asking ``get_queue_attributes``
     for ``MessageRetentionPeriod``, and that builds every attribute of the queue three times per name asked, and three
     of them (the approximate counts) walk all its messages. Receiving a batch of 10 from a backlog of 1,000 walked
-    about 90,000 messages; under the ``bench`` load that was half of the emulator's time, so the consumers fell
-    further behind the longer the backlog grew. Now the retention check reads the one attribute it needs, and a
-    question for some attributes builds the queue's attributes once. The answers are the same."""
+    about 90,000 messages: in a profile of the ``bench`` load, about half of the emulator's own time. Now the
+    retention check reads the one attribute it needs, and a question for some attributes builds the queue's
+    attributes once. The answers are the same."""
     from moto.core.utils import unix_time
     from moto.sqs.models import SQSBackend
 

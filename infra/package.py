@@ -126,10 +126,13 @@ def with_bytecode(archive: Path) -> int:
         with zipfile.ZipFile(archive) as source:
             entries = source.infolist()
             source.extractall(tree)
-        compileall.compile_dir(tree, quiet=2, workers=0, invalidation_mode=PycInvalidationMode.UNCHECKED_HASH)
+        compileall.compile_dir(tree, quiet=2, workers=0, force=True,
+                               invalidation_mode=PycInvalidationMode.UNCHECKED_HASH)
         compiled = sorted(p for p in tree.rglob("*.pyc") if p.parent.name == "__pycache__")
         with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as target:
             for entry in entries:
+                if entry.filename.endswith(".pyc"):
+                    continue  # (a wheel's own bytecode, if any: compiled again above, written once below)
                 target.writestr(entry, (tree / entry.filename).read_bytes() if not entry.is_dir() else b"")
             for path in compiled:
                 info = zipfile.ZipInfo(path.relative_to(tree).as_posix(), date_time=(1980, 1, 1, 0, 0, 0))

@@ -221,3 +221,31 @@ def test_no_deployed_stage_is_named_v1():
     config = json.loads((Path(__file__).resolve().parents[2] / ".chalice" / "config.json").read_text())
     stages = {name: stage.get("api_gateway_stage", "api") for name, stage in config["stages"].items()}
     assert {name: s for name, s in stages.items() if s == "v1" or s.endswith("/v1")} == {}
+
+
+def test_bytecode_is_added_once_per_module_and_sources_are_kept(tmp_path):
+    """A zip that already held a (stale) ``.pyc`` ends with exactly one, freshly compiled; sources are untouched and a
+    file that is not Python 3.11 stays source only."""
+    import importlib.util
+    import sys
+    import zipfile
+
+    from infra.package import with_bytecode
+
+    archive = tmp_path / "deployment.zip"
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(archive, "w") as z:
+        z.writestr("pkg/__init__.py", "")
+        z.writestr("pkg/mod.py", "VALUE = 42\n")
+        z.writestr(f"pkg/__pycache__/mod.{tag}.pyc", b"stale")
+        z.writestr("pkg/py2.py", "print 'old'\n")
+
+    assert with_bytecode(archive) == 2
+
+    got = zipfile.ZipFile(archive)
+    names = got.namelist()
+    assert sorted(names) == sorted(["pkg/__init__.py", "pkg/mod.py", "pkg/py2.py",
+                                    f"pkg/__pycache__/__init__.{tag}.pyc", f"pkg/__pycache__/mod.{tag}.pyc"])
+    assert got.read("pkg/mod.py") == b"VALUE = 42\n"
+    header = got.read(f"pkg/__pycache__/mod.{tag}.pyc")[:16]
+    assert header[:4] == importlib.util.MAGIC_NUMBER and int.from_bytes(header[4:8], "little") == 0b01
