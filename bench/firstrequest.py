@@ -1,7 +1,8 @@
 """The first request of a new container: ``import app`` and one request, in a fresh interpreter against the embedded
 stack's emulator, beside the floor — chalice, pynamodb and one botocore DynamoDB client imported, and one GetItem.
 
-Three requests, each in its own fresh interpreter (fastest of ``RUNS``; noise on a shared machine only adds):
+Three requests, each in its own fresh interpreter (fastest of ``RUNS``; noise on a shared machine only adds), run
+in rounds with the floor so that a machine changing speed during the bench weighs on both alike:
 ``GET /v1/tickets/{id}``, the queue page ``GET /v1/tickets`` and ``POST /v1/tickets`` (staff, for a resident). Each
 child gets the stack's local-stage environment and a staff token minted by the parent, and invokes the handler the
 way Lambda does — ``app.app(event, context)`` with an API Gateway proxy event — so what is timed is the container's
@@ -18,6 +19,7 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from typing import Any
 
 RUNS = 7
 PROBE = """
@@ -77,11 +79,6 @@ def _child(imports: str, request: str, extra: dict[str, str]) -> tuple[float, fl
     return imported * 1000, total * 1000
 
 
-def _fastest(imports: str, request: str, extra: dict[str, str]) -> tuple[float, float]:
-    runs = [_child(imports, request, extra) for _ in range(RUNS)]
-    return min(r[0] for r in runs), min(r[1] for r in runs)
-
-
 def compile_app() -> None:
     """Bytecode for app.py and chalicelib/ in their ``__pycache__``, as the deployed package carries it (the
     children may not write it: ``PYTHONDONTWRITEBYTECODE`` is often set)."""
@@ -113,22 +110,27 @@ def run() -> list[Row]:
         ticket = api.post("/v1/tickets", token=tenant.token, json=body).json()["id"]
         stack.emulator.stop()  # the children's requests alone on the emulator
         base = {"PROBE_TOKEN": tenant.token}
-        rows = [Row("floor: chalice + pynamodb + 1 client, 1 GetItem", *_fastest(FLOOR_IMPORTS, FLOOR_REQUEST, {}))]
+        probes: list[tuple[str, str, str, dict[str, str], dict[str, Any] | None]] = [
+            ("floor: chalice + pynamodb + 1 client, 1 GetItem", FLOOR_IMPORTS, FLOOR_REQUEST, {}, None)]
         for name, method, path, resource, params, payload in (
                 ("GET /v1/tickets/{id}", "GET", f"/v1/tickets/{ticket}", "/v1/tickets/{ticket_id}",
                  {"ticket_id": ticket}, None),
                 ("GET /v1/tickets (queue page)", "GET", "/v1/tickets?limit=25", "/v1/tickets", None, None),
                 ("POST /v1/tickets (staff)", "POST", "/v1/tickets", "/v1/tickets", None,
                  {**body, "description": "首次请求 {n}"})):
-            extra = {**base, "PROBE_METHOD": method, "PROBE_PATH": path, "PROBE_RESOURCE": resource,
-                     "PROBE_PARAMS": json.dumps(params)}
-            if payload:  # each run files a ticket of its own (a different description: not a duplicate)
-                runs = [_child(APP_IMPORTS, APP_REQUEST, {**extra, "PROBE_BODY": json.dumps(
-                    {**payload, "description": payload["description"].format(n=n)}, ensure_ascii=False)})
-                    for n in range(RUNS)]
-                rows.append(Row(name, min(r[0] for r in runs), min(r[1] for r in runs)))
-            else:
-                rows.append(Row(name, *_fastest(APP_IMPORTS, APP_REQUEST, extra)))
+            probes.append((name, APP_IMPORTS, APP_REQUEST, {**base, "PROBE_METHOD": method, "PROBE_PATH": path,
+                                                              "PROBE_RESOURCE": resource,
+                                                              "PROBE_PARAMS": json.dumps(params)}, payload))
+        # Rounds, each running every probe once: a machine that speeds up or slows down during the bench weighs
+        # on the floor and the routes alike (the fastest run of each is kept).
+        runs: dict[str, list[tuple[float, float]]] = {name: [] for name, *_ in probes}
+        for n in range(RUNS):
+            for name, imports, request, extra, payload in probes:
+                if payload:  # each run files a ticket of its own (a different description: not a duplicate)
+                    extra = {**extra, "PROBE_BODY": json.dumps(
+                        {**payload, "description": payload["description"].format(n=n)}, ensure_ascii=False)}
+                runs[name].append(_child(imports, request, extra))
+        rows = [Row(name, min(r[0] for r in runs[name]), min(r[1] for r in runs[name])) for name, *_ in probes]
         return rows
     finally:
         stack.stop()
