@@ -32,24 +32,10 @@ class CallsByThread:
         self._lock = threading.Lock()
 
     def install(self) -> Callable[[], None]:
-        """Count the calls of every client built from now on; returns what takes the counting out again (the next
-        bench step's clients must not report here)."""
-        import botocore.session
+        """Count the calls of every client built from now on; returns what takes the counting out again."""
+        from bench.clients import on_new_clients
 
-        original = botocore.session.Session.create_client
-        counter = self
-
-        def create_client(session: Any, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
-            client.meta.events.register("before-call", counter._seen)
-            return client
-
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
-
-        def uninstall() -> None:
-            botocore.session.Session.create_client = original  # type: ignore[method-assign]
-
-        return uninstall
+        return on_new_clients(lambda client: client.meta.events.register("before-call", self._seen))
 
     def _seen(self, model: Any = None, **_: Any) -> None:
         name = threading.current_thread().name

@@ -19,8 +19,10 @@ import os
 import subprocess
 import sys
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+ROOT = Path(__file__).resolve().parent.parent
 RUNS = 7
 PROBE = """
 import json, os, time
@@ -72,7 +74,7 @@ class Row:
 def _child(imports: str, request: str, extra: dict[str, str]) -> tuple[float, float]:
     env = {**os.environ, **extra, "POWERTOOLS_LOG_LEVEL": "ERROR"}
     out = subprocess.run([sys.executable, "-c", PROBE.format(imports=imports, request=request)], capture_output=True,
-                         text=True, env=env, check=False, cwd=os.path.dirname(os.path.dirname(__file__)))
+                         text=True, env=env, check=False, cwd=ROOT)
     if out.returncode:
         raise RuntimeError(out.stderr[-2000:])
     imported, total = json.loads(out.stdout.strip().splitlines()[-1])
@@ -82,9 +84,8 @@ def _child(imports: str, request: str, extra: dict[str, str]) -> tuple[float, fl
 def compile_app() -> None:
     """Bytecode for app.py and chalicelib/ in their ``__pycache__``, as the deployed package carries it (the
     children may not write it: ``PYTHONDONTWRITEBYTECODE`` is often set)."""
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    compileall.compile_file(os.path.join(root, "app.py"), quiet=2)
-    compileall.compile_dir(os.path.join(root, "chalicelib"), quiet=2)
+    compileall.compile_file(ROOT / "app.py", quiet=2)
+    compileall.compile_dir(ROOT / "chalicelib", quiet=2)
 
 
 def run() -> list[Row]:

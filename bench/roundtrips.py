@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-import botocore.session
+from bench.clients import on_new_clients
 
 
 @dataclass
@@ -26,19 +26,7 @@ class CallCounter:
 def install(counter: CallCounter) -> Callable[[], None]:
     """Every botocore client created from now on reports each API call to ``counter``; returns what stops that
     (for the clients of the next bench step)."""
-    original = botocore.session.Session.create_client
-
-    def create_client(self: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
-        client = original(self, *args, **kwargs)
-        client.meta.events.register("before-call", counter)
-        return client
-
-    botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
-
-    def uninstall() -> None:
-        botocore.session.Session.create_client = original  # type: ignore[method-assign]
-
-    return uninstall
+    return on_new_clients(lambda client: client.meta.events.register("before-call", counter))
 
 
 def run() -> list[tuple[str, str, int, list[str]]]:

@@ -35,6 +35,8 @@ from typing import Any
 
 import botocore.session
 
+from bench.clients import on_new_clients
+
 PRICE_PER_MILLION = 0.625
 RESOURCES = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
 WRITES = ("PutItem", "UpdateItem", "DeleteItem", "BatchWriteItem", "TransactWriteItems")
@@ -198,22 +200,12 @@ class WriteCounter:
     def install(self) -> Callable[[], None]:
         """Count the writes of every client built from now on; returns what takes the counting out again (the
         counter reads items through the emulator of this step: the next step's clients must not call it)."""
-        original = botocore.session.Session.create_client
-        counter = self
-
-        def create_client(session: botocore.session.Session, *args: Any, **kwargs: Any) -> Any:
-            client = original(session, *args, **kwargs)
+        def register(client: Any) -> None:
             if client.meta.service_model.service_name == "dynamodb":
-                client.meta.events.register("before-parameter-build.dynamodb", counter._before)
-                client.meta.events.register("after-call.dynamodb", counter._after)
-            return client
+                client.meta.events.register("before-parameter-build.dynamodb", self._before)
+                client.meta.events.register("after-call.dynamodb", self._after)
 
-        botocore.session.Session.create_client = create_client  # type: ignore[method-assign]
-
-        def uninstall() -> None:
-            botocore.session.Session.create_client = original  # type: ignore[method-assign]
-
-        return uninstall
+        return on_new_clients(register)
 
     @contextmanager
     def measure(self) -> Iterator[Tally]:

@@ -57,3 +57,5 @@ def test_a_message_past_the_retention_period_is_not_handed_out(sqs, queue):
     got = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
 
     assert "old" not in [m["Body"] for m in got]
+    again = sqs.receive_message(QueueUrl=queue, MaxNumberOfMessages=10).get("Messages", [])
+    assert [m["Body"] for m in got + again] == ["new"]  # the check refuses the expired one, not the queue
