@@ -21,11 +21,12 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from bench.daytime import daytime_zone
 
 CLIENTS = 8
 SECONDS = 60
@@ -73,14 +74,6 @@ class Figures:
     webhook_lags: list[float] = field(default_factory=list)
     backlog: dict[str, int] = field(default_factory=dict)
     drained_after: float = 0.0
-
-
-def daytime_zone() -> str:
-    """A time zone where it is daytime now: quiet hours must not hold what is measured."""
-    for name in ("Asia/Shanghai", "Europe/London", "America/New_York", "Pacific/Honolulu", "Asia/Kolkata"):
-        if 9 <= datetime.now(timezone.utc).astimezone(ZoneInfo(name)).hour < 21:
-            return name
-    return "Asia/Shanghai"
 
 
 class Receiver(BaseHTTPRequestHandler):

@@ -18,7 +18,8 @@ request units (``PRICE_PER_MILLION``).
 The lifecycle is the one of the performance issue: a staff member files a ticket for a resident, acknowledges it,
 assigns a technician, who starts and resolves it, it is closed, and the resident rates it — each step followed
 until every consumer is idle, so what the notifications, webhooks, reports and SLA consumers write for it is
-counted with the step that caused it.
+counted with the step that caused it. The tenant's time zone is one where it is daytime (``bench.daytime``): at
+night quiet hours would hold the resident's SMS and add a hold item to each step that notifies them.
 """
 from __future__ import annotations
 
@@ -36,6 +37,7 @@ from typing import Any
 import botocore.session
 
 from bench.clients import on_new_clients
+from bench.daytime import daytime_zone
 
 PRICE_PER_MILLION = 0.625
 RESOURCES = Path(__file__).resolve().parent.parent / "infra" / "resources.json"
@@ -287,6 +289,7 @@ def lifecycle(stack: Any, counter: Any, api: Any, *, prepare: Callable[[Any], No
     from tests.helpers import request_code
 
     tenant = api.new_tenant()
+    api.patch("/v1/tenant", token=tenant.token, json={"timezone": daytime_zone()})  # no quiet-hours holds (above)
     if prepare:
         prepare(tenant)
     community = api.post("/v1/communities", token=tenant.token, json={"name": "翠苑"}).json()["id"]
