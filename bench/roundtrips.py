@@ -156,7 +156,7 @@ def run() -> list[tuple[str, str, int, list[str]]]:
             lambda: call("GET", "/v1/residents?q=1%E6%A0%8B101", token=admin))
         row("POST /v1/tickets/{id}/reveal-phone", "3",
             lambda: call("POST", f"/v1/tickets/{ticket['id']}/reveal-phone", token=admin))
-        hook = row("POST /v1/webhooks (limit check + write)", "2", lambda: call(
+        hook = row("POST /v1/webhooks (counted in the write)", "2", lambda: call(
             "POST", "/v1/webhooks", {"url": "http://127.0.0.1:9/hook", "event_types": ["ticket.*"]}, token=admin))
         row("GET /v1/webhooks (list page)", "1", lambda: call("GET", "/v1/webhooks", token=admin))
         row("GET /v1/webhooks/{id}/deliveries", "2",

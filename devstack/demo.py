@@ -91,13 +91,15 @@ def _seed_places_and_residents(ctx: TenantContext) -> None:
 def upgrade_data() -> int:
     """Bring data kept from earlier runs (``.linli/``) up to the item shapes this code reads: today, residents
     written before the staff's search (phone keys in clear, no search entries) get their search entries and phone
-    digests. Idempotent and cheap once done; returns how many items changed. Development tooling: it scans for
+    digests, and tenants whose webhook endpoints were registered before they were counted get their count.
+    Idempotent and cheap once done; returns how many items changed. Development tooling: it scans for
     the tenants, which deployed code never does (there the backfill runs per tenant, see the residents repository).
     """
     from chalicelib.tenants.repository import TenantItem
 
-    repository, now = bootstrap.resident_repository(), utcnow()
-    return sum(repository.backfill_search_index(item.tenant_id, now) for item in TenantItem.scan())
+    repository, webhooks, now = bootstrap.resident_repository(), bootstrap.webhook_repository(), utcnow()
+    return sum(repository.backfill_search_index(item.tenant_id, now) + webhooks.backfill_endpoint_count(item.tenant_id)
+               for item in TenantItem.scan())
 
 
 def _seed_canned_replies(ctx: TenantContext) -> None:

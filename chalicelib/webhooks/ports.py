@@ -26,13 +26,19 @@ class WebhookStore(Protocol):
     def list_endpoints(self, ctx: TenantContext, limit: int, cursor: str | None
                        ) -> tuple[list[Endpoint], str | None]: ...
 
-    def stage_new_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint: Endpoint) -> None: ...
+    def stage_new_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint: Endpoint, *,
+                           most: int | None = None, on_full: LinliError | None = None) -> None:
+        """The endpoint, counted in the same transaction; with ``most``, refused with ``on_full`` when the tenant
+        has that many already."""
+
 
     def stage_update_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, changes: dict[str, Any],
                               *, expected_version: int, on_conflict: LinliError) -> None: ...
 
     def stage_delete_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, *, expected_version: int,
-                              on_conflict: LinliError) -> None: ...
+                              on_conflict: LinliError) -> None:
+        """Remove the endpoint if still at ``expected_version``, and count it out."""
+
 
     def stage_disable(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, reason: str, stamp: str, *,
                       on_conflict: LinliError) -> None: ...

@@ -1,7 +1,9 @@
 """Webhook endpoints and their delivery log in the single table.
 
 Endpoints live in the tenant's partition (``T#<tenant>`` / ``WHK#<id>``: the fan-out reads them
-all with one Query). Each endpoint's deliveries live in their own partition
+all with one Query), counted beside them (``COUNT#WHK``) in the transaction that adds or removes one, so the
+limit on how many a tenant has holds under concurrent registrations without reading them all first.
+Each endpoint's deliveries live in their own partition
 (``T#<tenant>#WHK#<id>`` / ``DLV#<event token>``): the delivery of one event to one endpoint has
 one key, so a redelivered event creates nothing twice, and the log reads newest first.
 
@@ -19,14 +21,15 @@ from pynamodb.expressions.update import Action
 
 from chalicelib.core.errors import LinliError
 from chalicelib.core.pagination import CursorCodec
-from chalicelib.core.tenancy import TenantContext
+from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.storage import keys
-from chalicelib.storage.table import LinliModel, save_new
+from chalicelib.storage.table import CounterItem, LinliModel, save_new
 from chalicelib.storage.unit_of_work import UnitOfWork
 from chalicelib.webhooks.domain import Delivery, Endpoint
 
 ENDPOINT_PREFIX = "WHK#"
 DELIVERY_PREFIX = "DLV#"
+ENDPOINT_COUNT_SK = "COUNT#WHK"
 
 
 class EndpointItem(LinliModel, discriminator="webhook_endpoint"):
@@ -103,6 +106,14 @@ def _endpoint_ref(ctx: TenantContext, endpoint_id: str) -> EndpointItem:
     return EndpointItem(*endpoint_key(ctx.tenant_id, endpoint_id))
 
 
+def _counter_key(tenant_id: str) -> tuple[str, str]:
+    return keys.tenant_pk(tenant_id), ENDPOINT_COUNT_SK
+
+
+def _endpoint_counter(tenant_id: str) -> CounterItem:
+    return CounterItem(*_counter_key(tenant_id))
+
+
 def _delivery_ref(ctx: TenantContext, delivery: Delivery) -> DeliveryItem:
     return DeliveryItem(*delivery_key(ctx.tenant_id, delivery.endpoint_id, delivery.delivery_id))
 
@@ -133,10 +144,16 @@ class WebhookRepository:
         items, next_cursor = self._cursors.page(ctx.tenant_id, results)
         return [_endpoint(item) for item in items], next_cursor
 
-    def stage_new_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint: Endpoint) -> None:
+    def stage_new_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint: Endpoint, *,
+                           most: int | None = None, on_full: LinliError | None = None) -> None:
+        """The endpoint, counted in the same transaction; with ``most``, refused with ``on_full`` when the tenant
+        has that many already."""
         fields = {name: getattr(endpoint, name) for name in ("endpoint_id", "created_at", *ENDPOINT_FIELDS)}
         uow.put(EndpointItem(*endpoint_key(ctx.tenant_id, endpoint.endpoint_id), **fields),
                 condition=EndpointItem.PK.does_not_exist())
+        room = None if most is None else CounterItem.count.does_not_exist() | (CounterItem.count < most)
+        uow.update(_endpoint_counter(ctx.tenant_id), [CounterItem.count.add(1), CounterItem.entity.set(CounterItem)],
+                   condition=room, on_conflict=on_full if room is not None else None)
 
     def stage_update_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, changes: dict[str, Any],
                               *, expected_version: int, on_conflict: LinliError) -> None:
@@ -152,8 +169,21 @@ class WebhookRepository:
 
     def stage_delete_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, *, expected_version: int,
                               on_conflict: LinliError) -> None:
+        """Remove the endpoint if still at ``expected_version``, and count it out."""
         uow.delete(_endpoint_ref(ctx, endpoint_id), condition=EndpointItem.version == expected_version,
                    on_conflict=on_conflict)
+        uow.update(_endpoint_counter(ctx.tenant_id), [CounterItem.count.add(-1)])
+
+    def backfill_endpoint_count(self, tenant_id: str) -> bool:
+        """Count the endpoints of a tenant registered before they were counted; True when it did.
+
+        Maintenance, not a request: one Query and one conditional put, and nothing when the tenant's counter exists
+        or it has no endpoint. Run it once per tenant when deploying the counter (the local stack does it for the
+        data it finds on start)."""
+        held = len(self.endpoints(TenantContext(tenant_id, Principal("system", "webhooks-backfill"))))
+        if not held:
+            return False
+        return save_new(CounterItem(*_counter_key(tenant_id), count=held))
 
     def stage_disable(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, reason: str, stamp: str, *,
                       on_conflict: LinliError) -> None:

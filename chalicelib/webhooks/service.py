@@ -94,16 +94,14 @@ class WebhookService:
 
     def create(self, ctx: TenantContext, cmd: WebhookIn, now: datetime) -> WebhookSecretOut:
         url, filters = self.check_url(cmd.url), _check_filters(cmd.event_types)
-        if len(self.store.endpoints(ctx)) >= MAX_ENDPOINTS:
-            raise ConflictError(f"A tenant can have at most {MAX_ENDPOINTS} webhook endpoints.",
-                                code="too_many_endpoints")
         endpoint_id, stamp, secret = new_id("whk"), to_rfc3339(now), new_secret()
         endpoint = Endpoint(endpoint_id=endpoint_id, url=url, description=cmd.description, event_types=filters,
                             enabled=cmd.enabled, secrets=[self._sealed(secret, stamp)], created_at=stamp,
                             updated_at=stamp, version=1)
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
         self.check_actor(uow, ctx)
-        self.store.stage_new_endpoint(uow, ctx, endpoint)
+        self.store.stage_new_endpoint(uow, ctx, endpoint, most=MAX_ENDPOINTS, on_full=ConflictError(
+            f"A tenant can have at most {MAX_ENDPOINTS} webhook endpoints.", code="too_many_endpoints"))
         uow.record("webhook.created", subject=("webhook", endpoint_id), subject_version=1,
                    data={"url": url, "event_types": filters, "enabled": cmd.enabled})
         uow.commit()

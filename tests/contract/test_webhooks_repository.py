@@ -69,6 +69,37 @@ def test_a_new_endpoint_reads_back_as_stored_and_only_in_its_tenant(repos):
         repos.commit(lambda uow: repos.repo.stage_new_endpoint(uow, repos.ctx, endpoint(url="https://x.example")))
 
 
+class _FullError(ConflictError):
+    pass
+
+
+def test_endpoints_are_counted_so_the_limit_holds_for_registrations_staged_together(repos):
+    def add(uow: Any, n: int) -> None:
+        repos.repo.stage_new_endpoint(uow, repos.ctx, endpoint(f"whk_{n:02d}"), most=3, on_full=_FullError())
+
+    for n in (1, 2):
+        repos.commit(lambda uow, n=n: add(uow, n))
+    # two registrations that each saw room for one more: the first to commit takes it, the other is refused
+    first, second = (repos.backend.new_uow(repos.ctx.tenant_id, repos.ctx.actor, NOW) for _ in range(2))
+    add(first, 3)
+    add(second, 4)
+    first.commit()
+    with pytest.raises(_FullError):
+        second.commit()
+    assert [e.endpoint_id for e in repos.repo.endpoints(repos.ctx)] == ["whk_01", "whk_02", "whk_03"]
+    # removing one makes room again; without a limit an endpoint is still counted
+    repos.commit(lambda uow: repos.repo.stage_delete_endpoint(uow, repos.ctx, "whk_02", expected_version=1,
+                                                              on_conflict=PreconditionFailedError()))
+    repos.commit(lambda uow: add(uow, 4))
+    repos.commit(lambda uow: repos.repo.stage_new_endpoint(uow, repos.ctx, endpoint("whk_05")))
+    with pytest.raises(_FullError):
+        repos.commit(lambda uow: add(uow, 6))
+    other = TenantContext(new_id("tnt"), repos.ctx.principal)  # another tenant's count is its own
+    repos.commit(lambda uow: repos.repo.stage_new_endpoint(uow, other, endpoint("whk_07"), most=3,
+                                                           on_full=_FullError()))
+    assert [e.endpoint_id for e in repos.repo.endpoints(other)] == ["whk_07"]
+
+
 def test_endpoints_list_in_pages(repos):
     for n in (1, 2, 3):
         repos.commit(lambda uow, n=n: repos.repo.stage_new_endpoint(uow, repos.ctx, endpoint(f"whk_{n}")))

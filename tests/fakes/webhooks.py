@@ -29,6 +29,7 @@ class InMemoryWebhookRepository:
         self.cursors = cursors or CursorCodec(b"fake-cursor-key-" * 2)
         self.endpoints_: dict[tuple[str, str], Endpoint] = store.table("webhooks.endpoints")
         self.deliveries: dict[tuple[str, str, str], Delivery] = store.table("webhooks.deliveries")
+        self.counts: dict[str, int] = store.table("webhooks.counts")  # endpoints per tenant, as the counter item
 
     # --- endpoints --------------------------------------------------------------------------------
     def get_endpoint(self, ctx: TenantContext, endpoint_id: str, *, consistent: bool = False) -> Endpoint | None:
@@ -45,10 +46,14 @@ class InMemoryWebhookRepository:
         next_cursor = self.cursors.encode(ctx.tenant_id, last) if last else None
         return page, next_cursor
 
-    def stage_new_endpoint(self, uow: InMemoryUnitOfWork, ctx: TenantContext, endpoint: Endpoint) -> None:
-        key = (ctx.tenant_id, endpoint.endpoint_id)
+    def stage_new_endpoint(self, uow: InMemoryUnitOfWork, ctx: TenantContext, endpoint: Endpoint, *,
+                           most: int | None = None, on_full: LinliError | None = None) -> None:
+        key, tenant = (ctx.tenant_id, endpoint.endpoint_id), ctx.tenant_id
         uow.stage(lambda: self.endpoints_.__setitem__(key, copy.deepcopy(endpoint)),
                   check=lambda: key not in self.endpoints_)
+        uow.stage(lambda: self.counts.__setitem__(tenant, self.counts.get(tenant, 0) + 1),
+                  check=None if most is None else lambda: self.counts.get(tenant, 0) < most, on_conflict=on_full,
+                  kind="update")
 
     def stage_update_endpoint(self, uow: InMemoryUnitOfWork, ctx: TenantContext, endpoint_id: str,
                               changes: dict[str, Any], *, expected_version: int, on_conflict: LinliError) -> None:
@@ -64,9 +69,10 @@ class InMemoryWebhookRepository:
 
     def stage_delete_endpoint(self, uow: InMemoryUnitOfWork, ctx: TenantContext, endpoint_id: str, *,
                               expected_version: int, on_conflict: LinliError) -> None:
-        key = (ctx.tenant_id, endpoint_id)
+        key, tenant = (ctx.tenant_id, endpoint_id), ctx.tenant_id
         uow.stage(lambda: self.endpoints_.pop(key, None), check=lambda: self._version(key) == expected_version,
-                  on_conflict=on_conflict)
+                  on_conflict=on_conflict, kind="delete")
+        uow.stage(lambda: self.counts.__setitem__(tenant, self.counts.get(tenant, 0) - 1), kind="update")
 
     def stage_disable(self, uow: InMemoryUnitOfWork, ctx: TenantContext, endpoint_id: str, reason: str, stamp: str,
                       *, on_conflict: LinliError) -> None:
