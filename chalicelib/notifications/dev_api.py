@@ -1,13 +1,15 @@
 """Local stage only: what the notification channels "sent" (registered by app.py in local stages)."""
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from pydantic import ConfigDict, Field
-
-from chalicelib.core.http import Call, api
-from chalicelib.core.schema import Schema
+from chalicelib.core.http import Call, ModelRefs, api
 from chalicelib.core.wiring import Provided
+
+if TYPE_CHECKING:
+    from chalicelib.notifications.dev_schemas import DevMessagesOut
+
+schemas = ModelRefs("chalicelib.notifications.dev_schemas")
 
 
 class SlugLookup(Protocol):
@@ -27,30 +29,12 @@ tenants: Provided[SlugLookup] = Provided("tenant_configs")
 outbox: Provided[RecordedMessages] = Provided("local_outbox")
 
 
-class DevMessagesQuery(Schema):
-    model_config = ConfigDict(extra="ignore")
-    to: str | None = Field(None, max_length=64)
-    tenant_slug: str | None = Field(None, max_length=64)
-
-
-class DevMessage(Schema):
-    id: str
-    channel: str
-    tenant_id: str
-    to: str
-    body: str
-    template: str
-    params: dict[str, str]
-    sent_at: str
-
-
-class DevMessagesOut(Schema):
-    items: list[DevMessage]
-
-
-@api.route(bp, "GET", "/v1/dev/messages", auth="public", query=DevMessagesQuery, response=DevMessagesOut,
-           tags=("dev",), summary="Every SMS/WeChat/e-mail the local channels recorded, newest first (local only)")
+@api.route(bp, "GET", "/v1/dev/messages", auth="public", query=schemas.DevMessagesQuery,
+           response=schemas.DevMessagesOut, tags=("dev",),
+           summary="Every SMS/WeChat/e-mail the local channels recorded, newest first (local only)")
 def dev_messages(call: Call) -> DevMessagesOut:
+    from chalicelib.notifications.dev_schemas import DevMessagesOut
+
     tenant_id = None
     if call.query.tenant_slug:
         tenant_id = tenants().tenant_id_for_slug(call.query.tenant_slug)
