@@ -16,27 +16,31 @@ from chalicelib.events.catalogue import Queue, queues_for
 SendBatch = Callable[[str, list[dict[str, str]]], list[str]]
 
 
-def event_from_record(record: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The event message carried by a stream record, or None when the record is not a new event item."""
+def events_from_record(record: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The event messages carried by a stream record — the item's own event and those folded into it (see
+    ``storage.unit_of_work``), in the order they were recorded — or none when the record is not a new event item."""
     from boto3.dynamodb.types import TypeDeserializer
 
+    from chalicelib.storage.unit_of_work import unfold
+
     if record.get("eventName") != "INSERT":
-        return None
+        return []
     image = record.get("dynamodb", {}).get("NewImage") or {}
     if image.get("entity", {}).get("S") != "event":
-        return None
+        return []
     item = {k: TypeDeserializer().deserialize(v) for k, v in image.items()}
 
     def loads(value: Any) -> Any:
         return json.loads(value) if isinstance(value, str) else (value or {})
 
-    return {
+    first = {
         "id": item["event_id"], "type": item["type"], "tenant_id": item["tenant_id"],
         "subject": {"type": item["subject_type"], "id": item["subject_id"],
                     "version": int(item["subject_version"]) if item.get("subject_version") is not None else None},
         "occurred_at": item["occurred_at"], "actor": loads(item.get("actor")),
         "changes": loads(item.get("changes")), "data": loads(item.get("data")),
     }
+    return [first, *(unfold(first, entry) for entry in loads(item.get("folded")) or [])]
 
 
 def batch_sender(client: Any) -> SendBatch:
@@ -81,15 +85,13 @@ def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None],
     records = list(event.get("Records", []))
     outgoing: dict[str, list[tuple[int, dict[str, str]]]] = {}
     for index, record in enumerate(records):
-        message = event_from_record(record)
-        if message is None:
-            continue
-        for queue in queues_for(message["type"]):
-            url = urls.get(queue)
-            if url:
-                entry = {"Id": f"r{index}", "MessageBody": json.dumps(message, ensure_ascii=False),
-                         "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
-                outgoing.setdefault(url, []).append((index, entry))
+        for number, message in enumerate(events_from_record(record)):
+            for queue in queues_for(message["type"]):
+                url = urls.get(queue)
+                if url:
+                    entry = {"Id": f"r{index}-{number}" if number else f"r{index}", "MessageBody": json.dumps(message, ensure_ascii=False),
+                             "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
+                    outgoing.setdefault(url, []).append((index, entry))
     failed: set[int] = set()
     for url, entries in outgoing.items():
         for start in range(0, len(entries), 10):

@@ -11,7 +11,7 @@ from typing import Any
 from chalicelib.storage.unit_of_work import EventItem
 
 EVENT_ATTRIBUTES = ("PK", "SK", "entity", "event_id", "type", "tenant_id", "subject_type", "subject_id",
-                    "subject_version", "occurred_at", "actor", "changes", "data")
+                    "subject_version", "occurred_at", "actor", "changes", "data", "folded")
 
 
 class OutboxRepository:

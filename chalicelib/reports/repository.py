@@ -164,9 +164,10 @@ class ReportStore:
     def ticket_events(self, tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's events as stored, in the order they were recorded (one strongly consistent Query)."""
         pk = keys.event_partition(tenant_id, "ticket", ticket_id)
-        return [{"type": e.type, "occurred_at": e.occurred_at, "actor": e.actor or {}, "changes": e.changes or {},
-                 "data": e.data or {}}
-                for e in EventItem.query(pk, EventItem.SK.startswith(EVENT_PREFIX), consistent_read=True)]
+        return [{"type": m["type"], "occurred_at": m["occurred_at"], "actor": m["actor"] or {},
+                 "changes": m["changes"], "data": m["data"]}
+                for e in EventItem.query(pk, EventItem.SK.startswith(EVENT_PREFIX), consistent_read=True)
+                for m in e.to_messages()]
 
     def fact(self, tenant_id: str, ticket_id: str) -> tuple[Contributions, int]:
         found = self._client.get_item(TableName=self._table, ConsistentRead=True, Key=self._fact_key(tenant_id,

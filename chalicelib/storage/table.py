@@ -7,7 +7,7 @@ import zlib
 from functools import lru_cache
 from typing import Any
 
-from pynamodb.attributes import Attribute, DiscriminatorAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import Attribute, DiscriminatorAttribute, JSONAttribute, NumberAttribute, UnicodeAttribute
 from pynamodb.connection import Connection
 from pynamodb.constants import BINARY, STRING
 from pynamodb.exceptions import AttributeDeserializationError
@@ -43,6 +43,19 @@ class CompressedJSONAttribute(Attribute[Any]):
             if kind in value:
                 return value[kind]
         raise AttributeDeserializationError(self.attr_name, self.attr_type)
+
+
+class CompactJSONAttribute(JSONAttribute):
+    """JSON without the spaces after separators and with Chinese as UTF-8 (3 bytes a character, not the 6 of a
+    ``\\uXXXX`` escape): what DynamoDB bills is the stored bytes. Reads any JSON, so values written before read as
+    they did.
+
+    >>> CompactJSONAttribute().serialize({"category": "水电", "score": 5})
+    '{"category":"水电","score":5}'
+    """
+
+    def serialize(self, value: Any) -> str | None:
+        return None if value is None else json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
 class GSI1(GlobalSecondaryIndex):

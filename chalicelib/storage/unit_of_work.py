@@ -3,6 +3,13 @@
 The event item is the audit record (who, when, what changed, before/after) and the outbox
 entry: the table's stream carries it to the dispatcher, so nothing is published from inside
 a request and nothing is lost between "saved" and "published".
+
+The events one change records about one subject — a ticket filed and its two SLA clocks started, an
+acknowledgement and its first-response clock met — share one event item: the first is stored as it is, the others
+ride along in its ``folded`` attribute (each keeps its own id, type, version, changes and data; who, when and the
+subject are the first's). ``EventItem.to_messages`` gives all of them back in the order they were recorded, to the
+dispatcher, the timeline, the reports and the replay alike. Each item written in a transaction costs two write units
+per started kilobyte, so one item of 900 bytes costs half of what two of 600 do.
 """
 from __future__ import annotations
 
@@ -10,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from pynamodb.attributes import JSONAttribute, NumberAttribute, UnicodeAttribute
+from pynamodb.attributes import NumberAttribute, UnicodeAttribute
 from pynamodb.exceptions import TransactWriteError
 from pynamodb.expressions.condition import Condition
 from pynamodb.expressions.update import Action
@@ -21,7 +28,7 @@ from chalicelib.core.errors import ConflictError, LinliError
 from chalicelib.core.ids import sortable_token
 from chalicelib.storage import keys
 from chalicelib.storage.keys import EVENT_PREFIX
-from chalicelib.storage.table import LinliModel, transaction_connection
+from chalicelib.storage.table import CompactJSONAttribute, LinliModel, transaction_connection
 
 
 class EventItem(LinliModel, discriminator="event"):
@@ -34,17 +41,48 @@ class EventItem(LinliModel, discriminator="event"):
     subject_id = UnicodeAttribute()
     subject_version = NumberAttribute(null=True)
     occurred_at = UnicodeAttribute()
-    actor = JSONAttribute()
-    changes = JSONAttribute(null=True)
-    data = JSONAttribute(null=True)
+    actor = CompactJSONAttribute()
+    changes = CompactJSONAttribute(null=True)
+    data = CompactJSONAttribute(null=True)
+    folded = CompactJSONAttribute(null=True)  # the change's other events on this subject: [{id, type, version, …}]
 
     def to_message(self) -> dict[str, Any]:
+        """The first event of the item (see ``to_messages`` for all of them)."""
         return {
             "id": self.event_id, "type": self.type, "tenant_id": self.tenant_id,
             "subject": {"type": self.subject_type, "id": self.subject_id, "version": self.subject_version},
             "occurred_at": self.occurred_at, "actor": self.actor, "changes": self.changes or {},
             "data": self.data or {},
         }
+
+    def to_messages(self) -> list[dict[str, Any]]:
+        """Every event the item holds, in the order they were recorded."""
+        first = self.to_message()
+        return [first, *(unfold(first, entry) for entry in self.folded or [])]
+
+    def fold(self, other: EventItem) -> None:
+        """Carry ``other`` (recorded by the same change about the same subject) in this item."""
+        entry = {"id": other.event_id, "type": other.type, "version": other.subject_version,
+                 "changes": other.changes or None, "data": other.data or None}
+        self.folded = [*(self.folded or []), {k: v for k, v in entry.items() if v is not None}]
+
+
+def unfold(first: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """The message of a folded event: its own id, type, version, changes and data; the rest is the first's.
+
+    >>> first = {"id": "evt_1", "type": "ticket.created", "tenant_id": "tnt_1", "occurred_at": "t",
+    ...          "subject": {"type": "ticket", "id": "tkt_1", "version": 1}, "actor": {"type": "staff"},
+    ...          "changes": {}, "data": {"number": "1"}}
+    >>> unfold(first, {"id": "evt_2", "type": "sla.started", "data": {"clock": "resolution"}})["subject"]
+    {'type': 'ticket', 'id': 'tkt_1', 'version': None}
+    """
+    return {**first, "id": entry["id"], "type": entry["type"],
+            "subject": {**first["subject"], "version": entry.get("version")},
+            "changes": entry.get("changes") or {}, "data": entry.get("data") or {}}
+
+
+EVENT_FIELDS = ("PK", "SK", "event_id", "type", "tenant_id", "subject_type", "subject_id", "subject_version",
+                "occurred_at", "actor", "changes", "data")
 
 
 def _key(item: LinliModel) -> tuple[str, str]:
@@ -127,7 +165,7 @@ class UnitOfWork:
     def commit(self) -> None:
         if not self.ops and not self.events:
             return
-        event_ops = [_Op("put", e, EventItem.PK.does_not_exist()) for e in self.events]
+        event_ops = [_Op("put", e, EventItem.PK.does_not_exist()) for e in self._event_items()]
         # PynamoDB sends checks, deletes, puts, updates in that order; keep ours aligned with it
         # so cancellation reasons map back to the operation that failed.
         ordered = [op for kind in ("check", "delete", "put", "update")
@@ -149,6 +187,16 @@ class UnitOfWork:
             if conflict is None:
                 raise
             raise conflict from exc
+
+    def _event_items(self) -> list[EventItem]:
+        """The items to store: one per subject, the first event of each carrying the others (see the module)."""
+        carriers: dict[str, EventItem] = {}
+        for event in self.events:
+            if event.PK in carriers:
+                carriers[event.PK].fold(event)
+            else:
+                carriers[event.PK] = EventItem(**{name: getattr(event, name) for name in EVENT_FIELDS})
+        return list(carriers.values())
 
     @staticmethod
     def _conflict_for(exc: TransactWriteError, ordered: list[_Op]) -> LinliError | None:

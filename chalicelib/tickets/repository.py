@@ -404,8 +404,9 @@ class TicketRepository:
 
     def timeline(self, ctx: TenantContext, ticket_id: str) -> list[dict[str, Any]]:
         """The ticket's events, oldest first, as event messages."""
-        return [e.to_message() for e in EventItem.query(ticket_pk(ctx.tenant_id, ticket_id),
-                                                        EventItem.SK.startswith(keys.EVENT_PREFIX))]
+        return [message for e in EventItem.query(ticket_pk(ctx.tenant_id, ticket_id),
+                                                 EventItem.SK.startswith(keys.EVENT_PREFIX))
+                for message in e.to_messages()]
 
     def comments(self, ctx: TenantContext, ticket_id: str) -> list[Comment]:
         return [_comment(c, ticket_id) for c in CommentItem.query(ticket_pk(ctx.tenant_id, ticket_id),

@@ -50,9 +50,10 @@ def drained(stack) -> None:
 
 def ticket_events(tenant_id: str, ticket_id: str) -> list[dict[str, Any]]:
     pk = keys.event_partition(tenant_id, "ticket", ticket_id)
-    return [{"type": e.type, "occurred_at": e.occurred_at, "actor": e.actor or {}, "changes": e.changes or {},
-             "data": e.data or {}, "subject": {"type": "ticket", "id": ticket_id}, "tenant_id": tenant_id}
-            for e in EventItem.query(pk, EventItem.SK.startswith(keys.EVENT_PREFIX), consistent_read=True)]
+    return [{"type": m["type"], "occurred_at": m["occurred_at"], "actor": m["actor"] or {}, "changes": m["changes"],
+             "data": m["data"], "subject": {"type": "ticket", "id": ticket_id}, "tenant_id": tenant_id}
+            for e in EventItem.query(pk, EventItem.SK.startswith(keys.EVENT_PREFIX), consistent_read=True)
+            for m in e.to_messages()]  # an item holds each event its change recorded about the ticket
 
 
 # --- the reference: DOMAIN.md's KPIs computed straight from the event items, one ticket at a time --------------

@@ -198,3 +198,34 @@ def test_the_webhooks_consumer_reports_only_its_poison_record_which_ends_in_the_
     assert len(seen) - max_receives == 9  # the good nine were handled once each
     dead = sqs.receive_message(QueueUrl=dlq, MaxNumberOfMessages=10).get("Messages", [])
     assert [m["Body"] for m in dead] == ["{not json"]
+
+
+def test_each_event_folded_into_a_record_is_sent_and_any_unsent_one_fails_its_record():
+    import json
+
+    def record(n, folded):
+        return {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(200 + n), "NewImage": {
+            "entity": {"S": "event"}, "event_id": {"S": f"evt_{n}"}, "type": {"S": "ticket.acknowledged"},
+            "tenant_id": {"S": "tnt_1"}, "subject_type": {"S": "ticket"}, "subject_id": {"S": f"tkt_{n}"},
+            "subject_version": {"N": "2"}, "occurred_at": {"S": "2026-11-27T09:00:00.000Z"}, "actor": {"S": "{}"},
+            "folded": {"S": json.dumps(folded)}}}}
+
+    sent: dict[str, list[tuple[str, dict]]] = {}
+
+    def send_batch(url, entries):
+        sent.setdefault(url, []).extend((e["Id"], json.loads(e["MessageBody"])) for e in entries)
+        return ["r1-1"] if url == "w-url" else []
+
+    met = {"id": "evt_1b", "type": "sla.met", "data": {"clock": "first_response"}}
+    started = {"id": "evt_0b", "type": "sla.started", "data": {"clock": "resolution"}}  # internal: goes nowhere
+    result = dispatch({"Records": [record(0, [started]), record(1, [met])]},
+                      urls={Queue.NOTIFICATIONS: "n-url", Queue.WEBHOOKS: "w-url", Queue.REPORTS: "r-url"},
+                      send_batch=send_batch)
+    assert result == {"batchItemFailures": [{"itemIdentifier": "201"}]}
+    assert [(i, m["id"], m["type"]) for i, m in sent["w-url"]] == [
+        ("r0", "evt_0", "ticket.acknowledged"), ("r1", "evt_1", "ticket.acknowledged"), ("r1-1", "evt_1b", "sla.met")]
+    assert [i for i, _ in sent["n-url"]] == ["r0", "r1"]  # sla.met does not notify
+    folded = dict(sent["r-url"])["r1-1"]
+    assert folded["subject"] == {"type": "ticket", "id": "tkt_1", "version": None}
+    assert folded["data"] == {"clock": "first_response"} and folded["occurred_at"] == "2026-11-27T09:00:00.000Z"
+

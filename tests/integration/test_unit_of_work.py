@@ -56,6 +56,38 @@ def test_other_subjects_events_have_an_audit_partition_each(stack):
     assert events_in(keys.tenant_pk(tenant_id)) == []
 
 
+def test_a_changes_events_about_one_subject_share_one_item_and_come_back_in_order(stack):
+    from chalicelib.events.dispatcher import events_from_record
+
+    tenant_id, ticket_id = new_id("tnt"), new_id("tkt")
+    uow = UnitOfWork(tenant_id, ACTOR, NOW)
+    uow.put(claim(keys.tenant_pk(tenant_id, "UOW"), ticket_id), condition=UniqueItem.PK.does_not_exist())
+    recorded = [uow.record("ticket.created", subject=("ticket", ticket_id), subject_version=1,
+                           data={"number": "26112700001", "category": "水电"}),
+                uow.record("sla.started", subject=("ticket", ticket_id), data={"clock": "first_response"}),
+                uow.record("staff.updated", subject=("staff", "usr_1"), subject_version=4,
+                           changes={"status": {"before": "active", "after": "away"}}),
+                uow.record("sla.started", subject=("ticket", ticket_id), data={"clock": "resolution"})]
+    uow.commit()
+
+    [item] = events_in(keys.event_partition(tenant_id, "ticket", ticket_id))
+    [staff_item] = events_in(keys.event_partition(tenant_id, "staff", "usr_1"))
+    messages = item.to_messages()
+    assert [(m["id"], m["type"], m["subject"]["version"]) for m in messages] == [
+        (recorded[0].event_id, "ticket.created", 1), (recorded[1].event_id, "sla.started", None),
+        (recorded[3].event_id, "sla.started", None)]
+    assert [m["data"] for m in messages] == [{"number": "26112700001", "category": "水电"},
+                                             {"clock": "first_response"}, {"clock": "resolution"}]
+    assert all(m["actor"] == ACTOR and m["occurred_at"] == "2026-11-27T08:30:00.000Z" and m["changes"] == {}
+               and m["subject"]["id"] == ticket_id and m["tenant_id"] == tenant_id for m in messages)
+    assert staff_item.to_messages() == [staff_item.to_message()] and staff_item.folded is None
+    # the stream carries the item as stored: the dispatcher gets the same messages back from its image
+    record = {"eventName": "INSERT", "dynamodb": {"NewImage": item.serialize()}}
+    assert events_from_record(record) == messages
+    stored = UniqueItem._get_connection().get_item(item.PK, item.SK)["Item"]  # compact JSON, Chinese as UTF-8
+    assert '"category":"水电"' in stored["data"]["S"]
+
+
 def test_a_failed_condition_writes_nothing_and_raises_the_mapped_error(stack):
     tenant_id = new_id("tnt")
     taken = claim(keys.tenant_pk(tenant_id, "TAKEN"), "usr_first")
