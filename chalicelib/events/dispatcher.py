@@ -89,7 +89,8 @@ def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None],
             for queue in queues_for(message["type"]):
                 url = urls.get(queue)
                 if url:
-                    entry = {"Id": f"r{index}-{number}" if number else f"r{index}", "MessageBody": json.dumps(message, ensure_ascii=False),
+                    entry = {"Id": f"r{index}-{number}" if number else f"r{index}",
+                             "MessageBody": json.dumps(message, ensure_ascii=False),
                              "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
                     outgoing.setdefault(url, []).append((index, entry))
     failed: set[int] = set()
