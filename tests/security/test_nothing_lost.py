@@ -29,14 +29,16 @@ from tests.helpers import ApiClient
 POISONED = "ticket.acknowledged"
 
 
-def refuse(tenant_id: str, event_type: str = POISONED) -> Callable[[], Callable[..., list[str]]]:
-    """``bootstrap.sqs_send_batch`` whose sender refuses one tenant's events of one type, every time."""
+def refuse(tenant_id: str, event_types: tuple[str, ...] = (POISONED, "sla.met")
+           ) -> Callable[[], Callable[..., list[str]]]:
+    """``bootstrap.sqs_send_batch`` whose sender refuses one tenant's events of these types, every time (the
+    acknowledgement and the first-response clock's ``sla.met``, which share one event item)."""
     real = bootstrap.sqs_send_batch()
 
     def send_batch(url: str, entries: list[dict[str, Any]]) -> list[str]:
         def poisoned(entry: dict[str, Any]) -> bool:
             message = json.loads(entry["MessageBody"])
-            return message["tenant_id"] == tenant_id and message["type"] == event_type
+            return message["tenant_id"] == tenant_id and message["type"] in event_types
         fine = [e for e in entries if not poisoned(e)]
         return (real(url, fine) if fine else []) + [e["Id"] for e in entries if poisoned(e)]
     return lambda: send_batch
@@ -103,13 +105,15 @@ class Told:
         assert len(self.sms()) == 1, self.sms()
         assert len(self.inbox()) == 1
         assert len(self.webhooks()) == 1 and len(self.webhooks("ticket.created")) == 1
+        # the first-response clock's sla.met shares the acknowledgement's event item: replayed with it, sent once
+        assert len(self.webhooks("sla.met")) == 1
 
 
 @pytest.fixture
 def poisoned(api: ApiClient, stack, tenant, estate, receiver, monkeypatch):  # noqa: F811
     """A ticket whose acknowledgement the dispatcher cannot send: given up on, in the dead-letter queue."""
     assert api.patch("/v1/tenant", token=tenant.token, json={"timezone": daytime_zone()}).status_code == 200
-    register(api, tenant, receiver.base_url + "/ok", ["ticket.created", POISONED])
+    register(api, tenant, receiver.base_url + "/ok", ["ticket.created", POISONED, "sla.met"])
     ticket = file_ticket(api, estate)
     told = Told(api, stack, estate, receiver, ticket)
     assert len(receiver.wait_count(lambda r: json.loads(r.body)["type"] == "ticket.created", 1)) == 1
@@ -120,6 +124,7 @@ def poisoned(api: ApiClient, stack, tenant, estate, receiver, monkeypatch):  # n
     letters = dead_letters(stack, 1)
     told.settle()
     assert told.sms() == [] and told.inbox() == [] and told.webhooks() == []  # nobody was told
+    assert told.webhooks("sla.met") == []  # of either event the acknowledgement's item holds
     monkeypatch.undo()  # the cause is fixed
     return told, letters
 
