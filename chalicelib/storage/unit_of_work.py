@@ -81,9 +81,6 @@ def unfold(first: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
             "changes": entry.get("changes") or {}, "data": entry.get("data") or {}}
 
 
-EVENT_FIELDS = ("PK", "SK", "event_id", "type", "tenant_id", "subject_type", "subject_id", "subject_version",
-                "occurred_at", "actor", "changes", "data")
-
 
 def _key(item: LinliModel) -> tuple[str, str]:
     return item.PK, item.SK
@@ -195,7 +192,7 @@ class UnitOfWork:
             if event.PK in carriers:
                 carriers[event.PK].fold(event)
             else:
-                carriers[event.PK] = EventItem(**{name: getattr(event, name) for name in EVENT_FIELDS})
+                carriers[event.PK] = EventItem(**event.attribute_values)  # a copy: what record() returned stays
         return list(carriers.values())
 
     @staticmethod

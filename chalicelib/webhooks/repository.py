@@ -106,12 +106,8 @@ def _endpoint_ref(ctx: TenantContext, endpoint_id: str) -> EndpointItem:
     return EndpointItem(*endpoint_key(ctx.tenant_id, endpoint_id))
 
 
-def _counter_key(tenant_id: str) -> tuple[str, str]:
-    return keys.tenant_pk(tenant_id), ENDPOINT_COUNT_SK
-
-
-def _endpoint_counter(tenant_id: str) -> CounterItem:
-    return CounterItem(*_counter_key(tenant_id))
+def _endpoint_counter(tenant_id: str, **attributes: Any) -> CounterItem:
+    return CounterItem(keys.tenant_pk(tenant_id), ENDPOINT_COUNT_SK, **attributes)
 
 
 def _delivery_ref(ctx: TenantContext, delivery: Delivery) -> DeliveryItem:
@@ -153,7 +149,7 @@ class WebhookRepository:
                 condition=EndpointItem.PK.does_not_exist())
         room = None if most is None else CounterItem.count.does_not_exist() | (CounterItem.count < most)
         uow.update(_endpoint_counter(ctx.tenant_id), [CounterItem.count.add(1), CounterItem.entity.set(CounterItem)],
-                   condition=room, on_conflict=on_full if room is not None else None)
+                   condition=room, on_conflict=on_full)
 
     def stage_update_endpoint(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, changes: dict[str, Any],
                               *, expected_version: int, on_conflict: LinliError) -> None:
@@ -183,7 +179,7 @@ class WebhookRepository:
         held = len(self.endpoints(TenantContext(tenant_id, Principal("system", "webhooks-backfill"))))
         if not held:
             return False
-        return save_new(CounterItem(*_counter_key(tenant_id), count=held))
+        return save_new(_endpoint_counter(tenant_id, count=held))
 
     def stage_disable(self, uow: UnitOfWork, ctx: TenantContext, endpoint_id: str, reason: str, stamp: str, *,
                       on_conflict: LinliError) -> None:
