@@ -8,8 +8,9 @@ endpoint (a receiver on loopback taking ``ticket.*``) whose residents and techni
 - *backlog*: the notifications and webhooks queues' visible messages, sampled every second.
 
 The 8 clients run in a process of their own (``LOAD``), as clients are outside the system; the emulator serves one
-request at a time and every consumer runs as a thread of the same process as the API, so this is a lower bound on
-the throughput of the real thing, where each consumer scales out on its own.
+request at a time, and the consumers run as threads of the same process as the API — each queue's up to its
+mapping's ``MaximumConcurrency`` batches at once while a backlog waits, as Lambda scales them — so everything shares
+one interpreter on one core: a lower bound on the throughput of the real thing, where each batch has a container.
 """
 from __future__ import annotations
 

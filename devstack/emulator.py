@@ -17,6 +17,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import partial
 from typing import Any
 
 from chalicelib.core.observability import logger
@@ -238,6 +239,7 @@ class QueuePoller:
         self._wait = wait_seconds
         self._failure_visibility = failure_visibility_seconds
         self._name = name
+        self.backlogged = False  # the last receive came back full: more is waiting (extra workers poll only then)
         self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
 
@@ -245,6 +247,7 @@ class QueuePoller:
         messages = self._sqs.receive_message(
             QueueUrl=self._url, MaxNumberOfMessages=self._batch_size, WaitTimeSeconds=self._wait,
             AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+        self.backlogged = len(messages) >= self._batch_size
         if not messages:
             return 0
         records = [self._record(m) for m in messages]
@@ -273,6 +276,10 @@ class QueuePoller:
                 "eventSource": "aws:sqs", "eventSourceARN": self._arn, "awsRegion": "local"}
 
 
+def _while_backlogged(poller: QueuePoller) -> int:
+    return poller.poll_once() if poller.backlogged else 0
+
+
 class Emulator:
     """Runs pollers and schedules on background threads until stopped."""
 
@@ -282,8 +289,17 @@ class Emulator:
         self._stop = threading.Event()
         self._idle_sleep = idle_sleep
 
-    def add_poller(self, name: str, poller: StreamPoller | QueuePoller) -> None:
+    def add_poller(self, name: str, poller: StreamPoller | QueuePoller, *, concurrency: int = 1) -> None:
+        """Poll on a thread of its own; a queue with ``concurrency`` above 1 (its mapping's ``MaximumConcurrency``)
+        gets that many workers, as Lambda runs up to that many batches of one queue at once: the first always
+        polls, the others only while the last receive came back full, as Lambda scales its pollers out with the
+        queue's depth and back in when it drains. (A stream is read by one worker: one batch per shard at a time.)
+        """
         self._loops.append((name, poller.poll_once, self._idle_sleep))
+        if concurrency > 1 and not isinstance(poller, QueuePoller):
+            raise ValueError("only a queue's batches run concurrently")
+        for n in range(1, concurrency):
+            self._loops.append((f"{name}-{n}", partial(_while_backlogged, poller), self._idle_sleep))
 
     def add_schedule(self, name: str, function: Callable[[], Any], interval_seconds: float) -> None:
         def tick() -> int:
@@ -331,3 +347,16 @@ def stream_mapping_options(mapping_properties: dict[str, Any]) -> dict[str, Any]
             "max_retries": mapping_properties.get("MaximumRetryAttempts", -1),
             "bisect": mapping_properties.get("BisectBatchOnFunctionError", False),
             "max_record_age_seconds": mapping_properties.get("MaximumRecordAgeInSeconds", -1)}
+
+
+def queue_mapping_options(mapping_properties: dict[str, Any]) -> dict[str, int]:
+    """A queue mapping's batch size and how many of its batches may run at once (``ScalingConfig``), as infra
+    declares them.
+
+    Example
+    -------
+    >>> queue_mapping_options({"BatchSize": 5, "ScalingConfig": {"MaximumConcurrency": 10}})
+    {'batch_size': 5, 'concurrency': 10}
+    """
+    return {"batch_size": mapping_properties.get("BatchSize", 10),
+            "concurrency": mapping_properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1)}

@@ -15,7 +15,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from devstack.compat import serialize_ast_parse
-from devstack.emulator import Emulator, LambdaContext, QueuePoller, StreamPoller, stream_mapping_options
+from devstack.emulator import (
+    Emulator,
+    LambdaContext,
+    QueuePoller,
+    StreamPoller,
+    queue_mapping_options,
+    stream_mapping_options,
+)
 from devstack.resources import LocalResources, create_resources, event_source_settings
 
 if TYPE_CHECKING:
@@ -186,26 +193,19 @@ class LocalStack:
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
                 wait_seconds=0, failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
-        self.emulator.add_poller("notifications_consumer", QueuePoller(
-            session, self.resources.queue_urls["notifications"], application.notifications_consumer, wait_seconds=0,
-            failure_visibility_seconds=self.failure_visibility_seconds, name="notifications_consumer"))
+        # Each consumer as its mapping says: batch size, and up to MaximumConcurrency batches at once.
+        consumers = [("notifications_consumer", "notifications", "NotificationsConsumerQueueMapping"),
+                     ("sla_consumer", "sla", "SlaConsumerQueueMapping"),
+                     ("imports_consumer", "imports", "ImportsConsumerQueueMapping"),
+                     ("reports_consumer", "reports", "ReportsConsumerQueueMapping")]
         if "webhooks" not in self.consumers:
-            self.emulator.add_poller("webhooks_consumer", QueuePoller(
-                session, self.resources.queue_urls["webhooks"], application.webhooks_consumer, wait_seconds=0,
-                failure_visibility_seconds=self.failure_visibility_seconds, name="webhooks_consumer"))
-        self.emulator.add_poller("sla_consumer", QueuePoller(
-            session, self.resources.queue_urls["sla"], application.sla_consumer, wait_seconds=0,
-            failure_visibility_seconds=self.failure_visibility_seconds, name="sla_consumer"))
-        imports = event_source_settings("ImportsConsumerQueueMapping")  # one chunk per invocation, as infra says
-        self.emulator.add_poller("imports_consumer", QueuePoller(
-            session, self.resources.queue_urls["imports"], application.imports_consumer, wait_seconds=0,
-            batch_size=imports["BatchSize"], failure_visibility_seconds=self.failure_visibility_seconds,
-            name="imports_consumer"))
-        reports = event_source_settings("ReportsConsumerQueueMapping")
-        self.emulator.add_poller("reports_consumer", QueuePoller(
-            session, self.resources.queue_urls["reports"], application.reports_consumer, wait_seconds=0,
-            batch_size=reports["BatchSize"], failure_visibility_seconds=self.failure_visibility_seconds,
-            name="reports_consumer"))
+            consumers.insert(1, ("webhooks_consumer", "webhooks", "WebhooksConsumerQueueMapping"))
+        for name, queue, mapping_id in consumers:
+            options = queue_mapping_options(event_source_settings(mapping_id))
+            self.emulator.add_poller(name, QueuePoller(
+                session, self.resources.queue_urls[queue], getattr(application, name), wait_seconds=0,
+                batch_size=options["batch_size"], failure_visibility_seconds=self.failure_visibility_seconds,
+                name=name), concurrency=options["concurrency"])
         self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
             SCHEDULED_EVENT,
             LambdaContext("sla_sweep")), float(os.environ.get("LINLI_SLA_SWEEP_SECONDS", "5")))

@@ -33,6 +33,7 @@ from __future__ import annotations
 import http.client
 import random
 import ssl
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -106,12 +107,14 @@ class WebhookDeliverer:
         self.retry_scale, self.timeout, self.disable_after = retry_scale, timeout, disable_after_seconds
         self.rand = rand or random.Random()  # noqa: S311 - jitter, not a secret
         self._known: dict[str, tuple[datetime, list[Endpoint]]] = {}  # tenant → (read at, its endpoints)
-        self._inline_until: float | None = None  # time.monotonic() by which inline attempts must be over
+        # time.monotonic() by which inline attempts must be over, per invocation: one per thread, since the embedded
+        # stack runs a queue's concurrent batches as threads of one process (Lambda gives each its own container)
+        self._invocation = threading.local()
 
     def inline_within(self, seconds_left: float) -> None:
         """Allow first attempts in the fan-out while a worst-case attempt still ends ``INLINE_RESERVE_SECONDS``
         before ``seconds_left`` (the invocation's remaining time) runs out."""
-        self._inline_until = time.monotonic() + seconds_left - INLINE_RESERVE_SECONDS
+        self._invocation.inline_until = time.monotonic() + seconds_left - INLINE_RESERVE_SECONDS
 
     def handle(self, message: dict[str, Any], now: datetime) -> str:
         if message.get("kind") == "webhook.attempt":
@@ -153,8 +156,9 @@ class WebhookDeliverer:
         return queued, sent
 
     def _may_inline(self, endpoint: Endpoint, read_at: datetime, now: datetime) -> bool:
-        return (self._inline_until is not None and not endpoint.failing_since and now - read_at <= INLINE_FRESH
-                and time.monotonic() + self.timeout * ssrf.MAX_ADDRESSES <= self._inline_until)
+        inline_until = getattr(self._invocation, "inline_until", None)
+        return (inline_until is not None and not endpoint.failing_since and now - read_at <= INLINE_FRESH
+                and time.monotonic() + self.timeout * ssrf.MAX_ADDRESSES <= inline_until)
 
     def _endpoints(self, ctx: TenantContext, occurred_at: str | None, now: datetime
                    ) -> tuple[datetime, list[Endpoint]]:

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import threading
 import time
 import uuid
 from datetime import datetime, timezone
@@ -12,7 +13,7 @@ from chalicelib.core.ids import new_id
 from chalicelib.events.catalogue import Queue
 from chalicelib.events.dispatcher import batch_sender, dispatch
 from chalicelib.storage.unit_of_work import UnitOfWork
-from devstack.emulator import QueuePoller, StreamPoller, stream_filters
+from devstack.emulator import Emulator, QueuePoller, StreamPoller, queue_mapping_options, stream_filters
 from devstack.resources import create_resources, event_source_settings
 
 NOW = datetime(2026, 11, 27, 9, 0, tzinfo=timezone.utc)
@@ -94,6 +95,62 @@ def _send(sqs, url, count):
     for start in range(0, count, 10):
         sqs.send_message_batch(QueueUrl=url, Entries=[
             {"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(start, min(count, start + 10))])
+
+
+def _run_emulator(url, concurrency, count, *, hold=0.05):
+    """Send ``count`` messages, run one queue's poller with ``concurrency`` workers until all are handled; the
+    handler holds each batch ``hold`` seconds. Returns (numbers handled, most batches running at once)."""
+    _send(boto3.client("sqs"), url, count)
+    handled: list[int] = []
+    running, most, lock = [0], [0], threading.Lock()
+
+    def handler(event, _):
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(hold)
+        with lock:
+            running[0] -= 1
+            handled.extend(json.loads(r["body"])["n"] for r in event["Records"])
+
+    emulator = Emulator(idle_sleep=0.02)
+    emulator.add_poller("consumer", QueuePoller(_session(), url, handler, wait_seconds=0), concurrency=concurrency)
+    emulator.start()
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with lock:
+                if len(handled) >= count and not running[0]:
+                    break
+            time.sleep(0.02)
+        time.sleep(0.2)  # nothing more arrives
+    finally:
+        emulator.stop()
+    return handled, most[0]
+
+
+def test_a_queue_with_a_backlog_runs_up_to_its_maximum_concurrency_and_handles_each_message_once(stack):
+    handled, most = _run_emulator(_fresh_queues(stack).queue_urls["notifications"], 4, 120)
+    assert sorted(handled) == list(range(120))
+    assert 1 < most <= 4
+
+
+def test_a_queue_without_a_backlog_runs_one_batch_at_a_time(stack):
+    url = _fresh_queues(stack).queue_urls["notifications"]
+    for _ in range(3):  # a few messages at a time: never a full batch, so no extra worker starts
+        handled, most = _run_emulator(url, 4, 6)
+        assert sorted(handled) == list(range(6))
+        assert most == 1
+
+
+def test_each_consumer_runs_with_its_mappings_batch_size_and_concurrency():
+    settings = {name: queue_mapping_options(event_source_settings(f"{name}ConsumerQueueMapping"))
+                for name in ("Notifications", "Webhooks", "Sla", "Imports", "Reports")}
+    assert settings == {"Notifications": {"batch_size": 10, "concurrency": 10},
+                        "Webhooks": {"batch_size": 5, "concurrency": 10},
+                        "Sla": {"batch_size": 10, "concurrency": 5},
+                        "Imports": {"batch_size": 1, "concurrency": 5},
+                        "Reports": {"batch_size": 10, "concurrency": 5}}
 
 
 def test_a_consumer_failing_one_record_of_ten_gets_only_that_one_again(stack):
