@@ -9,6 +9,7 @@ The same serialisation gives the journal (``devstack.journal``) one order of cha
 from __future__ import annotations
 
 import copy
+import json
 import threading
 import weakref
 from collections.abc import Callable, Iterable
@@ -19,23 +20,92 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_ba
 from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
 
+from devstack import motostate
+
 if TYPE_CHECKING:
     from devstack.journal import Journal
 
 
-class _OneAtATime:
-    """Serves one request at a time; with a journal, each request's changes are journaled before its answer."""
+class Doorbell:
+    """Wakes the event-source emulator's pollers when a request may have given them work, as Lambda's pollers
+    long-poll: a DynamoDB item write rings the stream (``STREAM``), a message sent to a queue or made visible again
+    rings that queue (by name). Between empty polls a poller waits for its bell instead of asking the emulator again
+    every 200 ms, and still looks every so often: delayed messages and visibility timeouts end without a request.
 
-    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal | None = None) -> None:
+    A poller arms its bell before it polls and waits on it after an empty poll, so a ring that comes while it polls
+    is not lost (its wait returns at once)."""
+
+    STREAM = "stream"
+    _QUEUE_WRITES = frozenset({"SendMessage", "SendMessageBatch", "ChangeMessageVisibility",
+                               "ChangeMessageVisibilityBatch"})
+
+    def __init__(self) -> None:
+        self._bells: dict[str, threading.Event] = {}
+        self._lock = threading.Lock()
+
+    def _bell(self, key: str) -> threading.Event:
+        with self._lock:
+            return self._bells.setdefault(key, threading.Event())
+
+    def ring(self, key: str) -> None:
+        self._bell(key).set()
+
+    def ring_all(self) -> None:
+        with self._lock:
+            bells = list(self._bells.values())
+        for bell in bells:
+            bell.set()
+
+    def arm(self, key: str) -> None:
+        self._bell(key).clear()
+
+    def wait(self, key: str, timeout: float) -> None:
+        self._bell(key).wait(timeout)
+
+    def request(self, environ: dict[str, Any]) -> str | None:
+        """Which bell a request rings once served, if any (an SQS write's body is read, and put back, to name the
+        queue; one spelled some other way rings every bell)."""
+        service, _, operation = environ.get("HTTP_X_AMZ_TARGET", "").partition(".")
+        if service.startswith("DynamoDB_"):
+            return self.STREAM if operation in motostate.ITEM_WRITES else None
+        if service != "AmazonSQS" or operation not in self._QUEUE_WRITES:
+            return None
+        try:
+            return str(json.loads(motostate.read_body(environ))["QueueUrl"]).rstrip("/").rpartition("/")[2]
+        except (ValueError, KeyError, TypeError):
+            return "*"
+
+    def after(self, key: str | None) -> None:
+        if key == "*":
+            self.ring_all()
+        elif key:
+            self.ring(key)
+
+
+DOORBELLS: dict[str, Doorbell] = {}  # the emulators this process serves, by endpoint: their pollers' bells
+
+
+class _OneAtATime:
+    """Serves one request at a time; with a journal, each request's changes are journaled before its answer; with a
+    doorbell, a request that may give a poller work rings it once served."""
+
+    def __init__(self, app: Callable[..., Iterable[bytes]], journal: Journal | None = None,
+                 doorbell: Doorbell | None = None) -> None:
         self._app = app
         self._journal = journal
+        self._doorbell = doorbell
         self._lock = threading.Lock()
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> list[bytes]:
+        bell = self._doorbell.request(environ) if self._doorbell else None
         with self._lock:
             if self._journal is None:
-                return list(self._app(environ, start_response))
-            return self._journal.around(self._app, environ, start_response)
+                answer = list(self._app(environ, start_response))
+            else:
+                answer = self._journal.around(self._app, environ, start_response)
+        if self._doorbell:
+            self._doorbell.after(bell)
+        return answer
 
 
 def cheap_queue_clock() -> None:
@@ -419,6 +489,7 @@ class SerialMotoServer(ThreadedMotoServer):
         super().__init__(*args, **kwargs)
         self.journal = journal
         self.app = DomainDispatcherApplication(create_backend_app)  # what the journal replays into, in process
+        self.doorbell = Doorbell()
 
     def start(self) -> None:
         cheap_transaction_rollback()
@@ -428,7 +499,13 @@ class SerialMotoServer(ThreadedMotoServer):
         super().start()
 
     def _server_entry(self) -> None:
-        app = _OneAtATime(self.app, self.journal)
+        app = _OneAtATime(self.app, self.journal, self.doorbell)
+        DOORBELLS[f"http://{self._ip_address}:{self._port}"] = self.doorbell
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
+
+    def stop(self) -> None:
+        DOORBELLS.pop(f"http://{self._ip_address}:{self._port}", None)
+        self.doorbell.ring_all()  # no poller waits on a bell that will not ring again
+        super().stop()

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from functools import partial
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.core.observability import logger
 
@@ -126,6 +126,7 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}  # shard → the last sequence number read
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._failing: dict[str, _Failing] = {}
+        self.wakes_on = "stream"  # the doorbell a DynamoDB item write rings (``devstack.aws.Doorbell.STREAM``)
         self.idle_passes = 0  # passes that read no record and left nothing pending (tests and settle() wait on it)
         self.discarded = 0  # batches given up on (sent to the on-failure queue, or dropped without one)
 
@@ -240,6 +241,7 @@ class QueuePoller:
         self._failure_visibility = failure_visibility_seconds
         self._name = name
         self.backlogged = False  # the last receive came back full: more is waiting (extra workers poll only then)
+        self.wakes_on = queue_url.rstrip("/").rpartition("/")[2]  # the doorbell a message sent to it rings: its name
         self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
 
@@ -280,14 +282,31 @@ def _while_backlogged(poller: QueuePoller) -> int:
     return poller.poll_once() if poller.backlogged else 0
 
 
-class Emulator:
-    """Runs pollers and schedules on background threads until stopped."""
+class Doorbell(Protocol):
+    """What wakes an idle poller (``devstack.aws.Doorbell``)."""
 
-    def __init__(self, idle_sleep: float = 0.2) -> None:
-        self._loops: list[tuple[str, Callable[[], int], float]] = []
+    def arm(self, key: str) -> None: ...
+
+    def wait(self, key: str, timeout: float) -> None: ...
+
+    def ring_all(self) -> None: ...
+
+
+class Emulator:
+    """Runs pollers and schedules on background threads until stopped.
+
+    After an empty poll a poller sleeps ``idle_sleep``; given a ``doorbell`` (the emulator's, which rings when a
+    request may have given a poller work), it waits for its bell instead, up to ``idle_seconds``: new work is seen at
+    once, and an idle stack asks the emulator a few times a second rather than dozens."""
+
+    def __init__(self, idle_sleep: float = 0.2, *, doorbell: Doorbell | None = None, idle_seconds: float = 1.0
+                 ) -> None:
+        self._loops: list[tuple[str, Callable[[], int], float, str | None]] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._idle_sleep = idle_sleep
+        self._doorbell = doorbell
+        self._idle_seconds = idle_seconds
 
     def add_poller(self, name: str, poller: StreamPoller | QueuePoller, *, concurrency: int = 1) -> None:
         """Poll on a thread of its own; a queue with ``concurrency`` above 1 (its mapping's ``MaximumConcurrency``)
@@ -295,37 +314,47 @@ class Emulator:
         polls, the others only while the last receive came back full, as Lambda scales its pollers out with the
         queue's depth and back in when it drains. (A stream is read by one worker: one batch per shard at a time.)
         """
-        self._loops.append((name, poller.poll_once, self._idle_sleep))
+        bell = poller.wakes_on if self._doorbell else None
+        self._loops.append((name, poller.poll_once, self._idle_sleep, bell))
         if concurrency > 1 and not isinstance(poller, QueuePoller):
             raise ValueError("only a queue's batches run concurrently")
-        for n in range(1, concurrency):
-            self._loops.append((f"{name}-{n}", partial(_while_backlogged, poller), self._idle_sleep))
+        for n in range(1, concurrency):  # (no bell: they make no call until there is a backlog, and arming the bell
+            # without polling could swallow a ring meant for the first)
+            self._loops.append((f"{name}-{n}", partial(_while_backlogged, poller), self._idle_sleep, None))
 
     def add_schedule(self, name: str, function: Callable[[], Any], interval_seconds: float) -> None:
         def tick() -> int:
             function()
             return 0
-        self._loops.append((name, tick, interval_seconds))
+        self._loops.append((name, tick, interval_seconds, None))
 
     def start(self) -> None:
-        for name, step, pause in self._loops:
-            thread = threading.Thread(target=self._run, args=(name, step, pause), name=f"emulator-{name}",
+        for name, step, pause, bell in self._loops:
+            thread = threading.Thread(target=self._run, args=(name, step, pause, bell), name=f"emulator-{name}",
                                       daemon=True)
             thread.start()
             self._threads.append(thread)
 
-    def _run(self, name: str, step: Callable[[], int], pause: float) -> None:
+    def _run(self, name: str, step: Callable[[], int], pause: float, bell: str | None) -> None:
         while not self._stop.is_set():
+            if bell and self._doorbell:
+                self._doorbell.arm(bell)  # before polling: a ring while it polls is not lost
             try:
                 worked = step()
             except Exception:  # keep the loop alive; the emulator must outlive one bad poll
                 logger.exception("emulator loop error", extra={"loop": name})
                 worked = 0
-            if not worked:
+            if worked:
+                continue
+            if bell and self._doorbell:
+                self._doorbell.wait(bell, self._idle_seconds)
+            else:
                 self._stop.wait(pause)
 
     def stop(self) -> None:
         self._stop.set()
+        if self._doorbell:
+            self._doorbell.ring_all()
         for thread in self._threads:
             thread.join(timeout=5)
 

@@ -181,7 +181,8 @@ class LocalStack:
 
     def _start_emulator(self, session: Any, application: Any) -> None:
         assert self.resources is not None
-        self.emulator = Emulator()
+        # Woken by the emulator's doorbell when it is this stack's own (another stack's pollers would share its bells)
+        self.emulator = Emulator(doorbell=self._moto.doorbell if self._moto else None)
         # As the mapping says (batch, filter, retries, bisection, record age), giving up into its on-failure queue.
         mapping = event_source_settings("EventDispatcherStreamMapping")
         self.stream_poller = StreamPoller(session, self.resources.stream_arn, application.event_dispatcher,
@@ -229,6 +230,8 @@ class LocalStack:
         wanted = self.stream_poller.idle_passes + 2  # a whole pass that began after this call found nothing new
         counts = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible")
         while time.monotonic() < deadline:
+            if self._moto and self.stream_poller.idle_passes < wanted:  # a pass now, not at the next idle look
+                self._moto.doorbell.ring(self.stream_poller.wakes_on)
             if self.stream_poller.idle_passes >= wanted:
                 attributes = self._sqs.get_queue_attributes(QueueUrl=self.resources.queue_urls[queue],
                                                             AttributeNames=list(counts))["Attributes"]

@@ -153,6 +153,99 @@ def test_each_consumer_runs_with_its_mappings_batch_size_and_concurrency():
                         "Reports": {"batch_size": 10, "concurrency": 5}}
 
 
+def _until(condition, seconds):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not condition():
+        time.sleep(0.01)
+    return condition()
+
+
+def test_an_idle_poller_wakes_when_a_message_is_sent_to_its_queue_and_only_then(stack):
+    """The emulator's doorbell: a poller with nothing to do waits for its queue's bell (here up to 30 s), so a
+    message sent to it is handled at once, and one sent to another queue does not wake it."""
+    resources = _fresh_queues(stack)
+    url, other = resources.queue_urls["notifications"], resources.queue_urls["sla"]
+    sqs = boto3.client("sqs")
+    polls: list[int] = []
+    handled: list[int] = []
+    poller = QueuePoller(_session(), url, lambda event, _: handled.extend(
+        json.loads(r["body"])["n"] for r in event["Records"]), wait_seconds=0)
+    real_poll = poller.poll_once
+
+    def poll_once():
+        polls.append(1)
+        return real_poll()
+
+    poller.poll_once = poll_once
+    emulator = Emulator(doorbell=stack._moto.doorbell, idle_seconds=30)
+    emulator.add_poller("consumer", poller)
+    emulator.start()
+    try:
+        assert _until(lambda: polls, 5)  # the first, empty, poll; then it waits
+        time.sleep(0.3)
+        sqs.send_message(QueueUrl=other, MessageBody=json.dumps({"n": 0}))
+        time.sleep(0.3)
+        assert len(polls) == 1 and handled == []  # another queue's message rang another bell
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 1}))
+        assert _until(lambda: handled == [1], 5)
+        sqs.send_message_batch(QueueUrl=url, Entries=[{"Id": "a", "MessageBody": json.dumps({"n": 2})}])
+        assert _until(lambda: handled == [1, 2], 5)
+    finally:
+        emulator.stop()
+    assert len(polls) <= 5  # one per wake (and the empty poll after each message), not one every 200 ms
+
+
+def test_an_idle_stream_poller_wakes_on_an_item_write_and_a_delayed_message_is_still_seen(stack):
+    resources = _fresh_queues(stack)
+    tenant_id = new_id("tnt")
+    _record_events(tenant_id, 1)  # anything already in the stream goes first
+    seen: list[str] = []
+    stream = StreamPoller(_session(), resources.stream_arn, lambda event, _: seen.extend(
+        r["dynamodb"]["NewImage"]["tenant_id"]["S"] for r in event["Records"]
+        if "tenant_id" in r["dynamodb"].get("NewImage", {})))
+    delayed: list[int] = []
+    url = resources.queue_urls["sla"]
+    queue = QueuePoller(_session(), url, lambda event, _: delayed.extend(
+        json.loads(r["body"])["n"] for r in event["Records"]), wait_seconds=0)
+    emulator = Emulator(doorbell=stack._moto.doorbell, idle_seconds=0.5)
+    emulator.add_poller("stream", stream)
+    emulator.add_poller("queue", queue)
+    emulator.start()
+    try:
+        assert _until(lambda: stream.idle_passes >= 1, 10)
+        later = new_id("tnt")
+        _record_events(later, 1)
+        assert _until(lambda: later in seen, 3)
+        boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"n": 7}), DelaySeconds=1)
+        assert _until(lambda: delayed == [7], 5)  # no request rings when the delay ends: the idle look finds it
+    finally:
+        emulator.stop()
+
+
+def test_the_doorbell_names_the_bell_a_request_rings_and_leaves_its_body_readable():
+    import io
+
+    from devstack.aws import Doorbell
+
+    def environ(target, body=b""):
+        return {"HTTP_X_AMZ_TARGET": target, "wsgi.input": io.BytesIO(body), "CONTENT_LENGTH": str(len(body))}
+
+    doorbell = Doorbell()
+    body = json.dumps({"QueueUrl": "http://127.0.0.1:5000/000000000000/linli-notifications", "MessageBody": "x"})
+    sent = environ("AmazonSQS.SendMessage", body.encode())
+    assert doorbell.request(sent) == "linli-notifications"
+    assert sent["wsgi.input"].read() == body.encode()  # moto reads it after
+    visible = environ("AmazonSQS.ChangeMessageVisibility", b'{"QueueUrl": "http://h/1/q-dlq"}')
+    assert doorbell.request(visible) == "q-dlq"
+    assert doorbell.request(environ("AmazonSQS.ReceiveMessage", b'{"QueueUrl": "http://h/1/q"}')) is None
+    assert doorbell.request(environ("AmazonSQS.SendMessage", b"Action=SendMessage")) == "*"  # every bell
+    assert doorbell.request(environ("DynamoDB_20120810.TransactWriteItems", b"{}")) == Doorbell.STREAM
+    assert doorbell.request(environ("DynamoDB_20120810.Query", b"{}")) is None
+    stream = StreamPoller(boto3.session.Session(region_name="us-east-1"),
+                          "arn:aws:dynamodb:us-east-1:0:table/t/stream/1", lambda event, _: None)
+    assert stream.wakes_on == Doorbell.STREAM  # what a stream poller waits on is what an item write rings
+
+
 def test_a_consumer_failing_one_record_of_ten_gets_only_that_one_again(stack):
     resources = _fresh_queues(stack)
     url = resources.queue_urls["notifications"]
