@@ -107,7 +107,7 @@ def reports_consumer(event, context):
     partial batch failures reported)."""
     from chalicelib.core.batch import consume_sqs
 
-    return consume_sqs(event, context, bootstrap.rollup_maintainer().handle)
+    return consume_sqs(event, context, bootstrap.rollup_maintainer().for_batch())
 
 
 @app.lambda_function(name="rebuild_reports")

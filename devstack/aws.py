@@ -3,7 +3,8 @@
 DynamoDB makes every request atomic (a conditional write or a transaction either wins or
 fails); moto's in-memory backends take no locks, so concurrent requests could both win.
 Serialising requests restores the guarantee the code relies on. Long polls are not used
-locally (the emulator polls SQS with ``WaitTimeSeconds=0``), so nothing holds the lock for long.
+locally (the emulator polls SQS with ``WaitTimeSeconds=0``), so nothing holds the lock for long;
+instead the server rings a doorbell (``Doorbell``) for the pollers a request may have given work.
 The same serialisation gives the journal (``devstack.journal``) one order of changes to write.
 """
 from __future__ import annotations

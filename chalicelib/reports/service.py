@@ -50,15 +50,38 @@ def idle(message: dict[str, Any]) -> bool:
     return False
 
 
+def _ticket_of(message: dict[str, Any]) -> tuple[str, str] | None:
+    """The (tenant, ticket) whose reports an event may move, or None for one they do not count."""
+    subject = message.get("subject") or {}
+    if subject.get("type") != "ticket" or not reported(str(message.get("type", ""))) or idle(message):
+        return None
+    return message["tenant_id"], subject["id"]
+
+
 class RollupMaintainer:
     def __init__(self, store: RollupStore, zones: TimeZones, ticket_ids: TicketIds | None = None) -> None:
         self.store, self.zones, self.ticket_ids = store, zones, ticket_ids
 
     def handle(self, message: dict[str, Any], now: datetime) -> None:
-        subject = message.get("subject") or {}
-        if subject.get("type") != "ticket" or not reported(str(message.get("type", ""))) or idle(message):
-            return
-        self.refresh(message["tenant_id"], subject["id"])
+        if (ticket := _ticket_of(message)) is not None:
+            self.refresh(*ticket)
+
+    def for_batch(self) -> Callable[[dict[str, Any], datetime], None]:
+        """:meth:`handle` for the messages of one queue batch: a ticket refreshed for one of them is not refreshed
+        again for the others. A refresh folds the ticket's whole log as it is now (a strongly consistent read), and
+        every event a message of the batch names was written before the batch was received, so that fold holds
+        them all; the others would only read the log and the fact again to find nothing to change. A refresh that
+        fails leaves its ticket to the next message about it."""
+        refreshed: set[tuple[str, str]] = set()
+
+        def handle(message: dict[str, Any], now: datetime) -> None:
+            ticket = _ticket_of(message)
+            if ticket is None or ticket in refreshed:
+                return
+            self.refresh(*ticket)
+            refreshed.add(ticket)
+
+        return handle
 
     def refresh(self, tenant_id: str, ticket_id: str) -> bool:
         """Bring the rollups in line with the ticket's log; whether anything changed."""

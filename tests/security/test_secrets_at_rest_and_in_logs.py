@@ -82,6 +82,8 @@ def test_logs_carry_no_phone_password_email_or_token(api: ApiClient, tenant):
     linli_logger = logging.getLogger("linli")
     handler.setFormatter(linli_logger.handlers[0].formatter)
     linli_logger.addHandler(handler)
+    level = linli_logger.level
+    linli_logger.setLevel(logging.INFO)  # what is logged at INFO, whatever an earlier test left the level at
     phone = "13987654321"
     try:
         api.post("/v1/staff", token=tenant.token, json={"email": "phone.owner@example.com", "name": "有电话",
@@ -101,6 +103,7 @@ def test_logs_carry_no_phone_password_email_or_token(api: ApiClient, tenant):
         api.post(f"/v1/tickets/{ticket['id']}/reveal-phone", token=tenant.token)
     finally:
         linli_logger.removeHandler(handler)
+        linli_logger.setLevel(level)
     output = buffer.getvalue()
     assert "request completed" in output and "login attempt" in output  # the logs were written…
     assert phone not in output and "13987650002" not in output            # …without what they must not hold
