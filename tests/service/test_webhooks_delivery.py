@@ -174,16 +174,25 @@ def test_an_inline_first_attempt_that_fails_queues_the_second_and_marks_the_endp
     assert sorted(world.run_queue(T0 + timedelta(seconds=6))) == ["succeeded", "succeeded"]
 
 
-def test_without_time_for_a_worst_case_attempt_or_with_an_old_endpoint_list_the_first_attempt_is_queued(world):
+def test_without_time_for_a_worst_case_attempt_the_first_attempt_is_queued(world):
     world.endpoint()
     world.deliverer.inline_within(30)  # a worst-case attempt (15 s × 2 addresses) plus the reserve does not fit
     assert world.deliverer.handle(event(), T0) == "queued 1" and world.sent == []
+
+
+def test_an_endpoint_list_too_old_to_attempt_from_is_read_again_so_a_draining_backlog_still_sends_inline(world):
+    world.endpoint()
+    reads = []
+    real = world.repo.endpoints
+    world.repo.endpoints = lambda ctx: reads.append(ctx.tenant_id) or real(ctx)
     world.deliverer.inline_within(60)
-    # the list read for event 2 is reused for event 3 (it happened before that read) — but 20 s later it is old
-    later = {**event(n=3), "occurred_at": "2026-11-27T08:59:00.000Z"}
-    assert world.deliverer.handle(event(n=2), T0) == "queued 0, sent 1"
-    assert world.deliverer.handle(later, T0 + timedelta(seconds=20)) == "queued 1"
-    assert len(world.sent) == 1
+    old = lambda n: {**event(n=n), "occurred_at": "2026-11-27T08:59:00.000Z"}  # noqa: E731 - a minute behind
+    assert world.deliverer.handle(old(2), T0) == "queued 0, sent 1"
+    assert world.deliverer.handle(old(3), T0 + timedelta(seconds=5)) == "queued 0, sent 1"
+    assert reads == ["tnt_1"]  # event 3 happened before that read, and the list is 5 s old: shared
+    # 20 s on, the list that answers event 4 is too old to make a first attempt from: read again, and sent here
+    assert world.deliverer.handle(old(4), T0 + timedelta(seconds=20)) == "queued 0, sent 1"
+    assert reads == ["tnt_1", "tnt_1"] and len(world.sent) == 3 and world.queued == []
 
 
 def test_a_fan_out_that_died_after_its_claim_is_redelivered_and_the_attempt_runs_once_after_the_lease(world):
