@@ -86,6 +86,8 @@ class NotificationConsumer:
         ctx = TenantContext(tenant_id, Principal("system", "notifications"))
         config = self.configs.config(tenant_id)
         settings: rules.NotificationSettings = config.notifications
+        if not rules.followed(settings, event["type"]):
+            return 0  # (before the ticket is read: a rule for some kind of it is what makes reading it worth it)
         ticket = None
         if subject.get("type") == "ticket":
             ticket = self.tickets.get(ctx, subject["id"])

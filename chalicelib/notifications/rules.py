@@ -254,6 +254,18 @@ def render(settings: NotificationSettings, event_type: str, channel: str, locale
     return template_rules.render(text, values, template_rules.limit_for(channel))
 
 
+def followed(settings: NotificationSettings, event_type: str) -> bool:
+    """Whether any rule is about this event, for some kind of ticket: if none is, nothing is sent and the ticket need
+    not be read to find out.
+
+    Example
+    -------
+    >>> followed(NotificationSettings(), "ticket.resolved"), followed(NotificationSettings(), "ticket.closed")
+    (True, False)
+    """
+    return any(rule.event == event_type for rule in settings.effective_rules())
+
+
 def plan(settings: NotificationSettings, event_type: str, ticket_kind: str | None = None
          ) -> list[tuple[str, str]]:
     """The (recipient, channel) pairs an event calls for, each once.

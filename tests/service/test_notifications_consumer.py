@@ -303,6 +303,18 @@ def test_a_disabled_webhook_tells_the_admins_by_email_and_inbox_in_the_morning()
     assert "410 Gone" in world.inbox_of("usr_admin")[0].body
 
 
+def test_an_event_no_rule_follows_does_not_read_its_ticket():
+    world = World()
+    world.ticket()
+    reads = []
+    real = world.directory.get
+    world.directory.get = lambda ctx, ticket_id: reads.append(ticket_id) or real(ctx, ticket_id)
+    assert world.consumer().handle(event("ticket.closed"), NOON_SHANGHAI) == 0  # no rule names it
+    assert reads == []
+    assert world.consumer().handle(event("ticket.resolved"), NOON_SHANGHAI) > 0
+    assert reads == ["tkt_1"]
+
+
 def test_events_nobody_follows_and_tickets_that_are_gone_send_nothing():
     world = World()
     assert world.consumer().handle(event("staff.created", subject=("staff", "usr_1")), NOON_SHANGHAI) == 0
