@@ -22,6 +22,7 @@ from moto.server import MotoRequestHandler
 from werkzeug.serving import make_server
 
 from devstack import motostate
+from devstack.emulator import STREAM_BELL, queue_name
 
 if TYPE_CHECKING:
     from devstack.journal import Journal
@@ -36,7 +37,7 @@ class Doorbell:
     A poller arms its bell before it polls and waits on it after an empty poll, so a ring that comes while it polls
     is not lost (its wait returns at once)."""
 
-    STREAM = "stream"
+    STREAM = STREAM_BELL
     _QUEUE_WRITES = frozenset({"SendMessage", "SendMessageBatch", "ChangeMessageVisibility",
                                "ChangeMessageVisibilityBatch"})
 
@@ -72,7 +73,7 @@ class Doorbell:
         if service != "AmazonSQS" or operation not in self._QUEUE_WRITES:
             return None
         try:
-            return str(json.loads(motostate.read_body(environ))["QueueUrl"]).rstrip("/").rpartition("/")[2]
+            return queue_name(str(json.loads(motostate.read_body(environ))["QueueUrl"]))
         except (ValueError, KeyError, TypeError):
             return "*"
 
@@ -81,9 +82,6 @@ class Doorbell:
             self.ring_all()
         elif key:
             self.ring(key)
-
-
-DOORBELLS: dict[str, Doorbell] = {}  # the emulators this process serves, by endpoint: their pollers' bells
 
 
 class _OneAtATime:
@@ -501,12 +499,10 @@ class SerialMotoServer(ThreadedMotoServer):
 
     def _server_entry(self) -> None:
         app = _OneAtATime(self.app, self.journal, self.doorbell)
-        DOORBELLS[f"http://{self._ip_address}:{self._port}"] = self.doorbell
         self._server = make_server(self._ip_address, self._port, app, True, request_handler=MotoRequestHandler)
         self._server_ready_event.set()
         self._server.serve_forever()
 
     def stop(self) -> None:
-        DOORBELLS.pop(f"http://{self._ip_address}:{self._port}", None)
         self.doorbell.ring_all()  # no poller waits on a bell that will not ring again
         super().stop()

@@ -23,6 +23,16 @@ from typing import Any, Protocol
 from chalicelib.core.observability import logger
 
 Handler = Callable[[dict[str, Any], Any], Any]
+STREAM_BELL = "stream"  # what a stream poller waits on, and a DynamoDB item write rings (``devstack.aws.Doorbell``)
+
+
+def queue_name(queue_url: str) -> str:
+    """A queue's name, the last part of its URL: what a queue poller waits on and a message sent to it rings.
+
+    >>> queue_name("http://127.0.0.1:5000/000000000000/linli-notifications")
+    'linli-notifications'
+    """
+    return queue_url.rstrip("/").rpartition("/")[2]
 
 
 @dataclass
@@ -126,7 +136,7 @@ class StreamPoller:
         self._iterators: dict[str, str] = {}  # shard → the last sequence number read
         self._pending: dict[str, list[dict[str, Any]]] = {}
         self._failing: dict[str, _Failing] = {}
-        self.wakes_on = "stream"  # the doorbell a DynamoDB item write rings (``devstack.aws.Doorbell.STREAM``)
+        self.wakes_on = STREAM_BELL
         self.idle_passes = 0  # passes that read no record and left nothing pending (tests and settle() wait on it)
         self.discarded = 0  # batches given up on (sent to the on-failure queue, or dropped without one)
 
@@ -241,7 +251,7 @@ class QueuePoller:
         self._failure_visibility = failure_visibility_seconds
         self._name = name
         self.backlogged = False  # the last receive came back full: more is waiting (extra workers poll only then)
-        self.wakes_on = queue_url.rstrip("/").rpartition("/")[2]  # the doorbell a message sent to it rings: its name
+        self.wakes_on = queue_name(queue_url)
         self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
 
@@ -318,8 +328,9 @@ class Emulator:
         self._loops.append((name, poller.poll_once, self._idle_sleep, bell))
         if concurrency > 1 and not isinstance(poller, QueuePoller):
             raise ValueError("only a queue's batches run concurrently")
-        for n in range(1, concurrency):  # (no bell: they make no call until there is a backlog, and arming the bell
-            # without polling could swallow a ring meant for the first)
+        # The extra workers wait on no bell: they make no call until there is a backlog, and arming the bell without
+        # polling could swallow a ring meant for the first.
+        for n in range(1, concurrency):
             self._loops.append((f"{name}-{n}", partial(_while_backlogged, poller), self._idle_sleep, None))
 
     def add_schedule(self, name: str, function: Callable[[], Any], interval_seconds: float) -> None:
@@ -336,9 +347,10 @@ class Emulator:
             self._threads.append(thread)
 
     def _run(self, name: str, step: Callable[[], int], pause: float, bell: str | None) -> None:
+        doorbell = self._doorbell if bell else None
         while not self._stop.is_set():
-            if bell and self._doorbell:
-                self._doorbell.arm(bell)  # before polling: a ring while it polls is not lost
+            if doorbell:
+                doorbell.arm(bell)  # before polling: a ring while it polls is not lost
             try:
                 worked = step()
             except Exception:  # keep the loop alive; the emulator must outlive one bad poll
@@ -346,8 +358,8 @@ class Emulator:
                 worked = 0
             if worked:
                 continue
-            if bell and self._doorbell:
-                self._doorbell.wait(bell, self._idle_seconds)
+            if doorbell:
+                doorbell.wait(bell, self._idle_seconds)
             else:
                 self._stop.wait(pause)
 

@@ -19,28 +19,14 @@ SendBatch = Callable[[str, list[dict[str, str]]], list[str]]
 def events_from_record(record: Mapping[str, Any]) -> list[dict[str, Any]]:
     """The event messages carried by a stream record — the item's own event and those folded into it (see
     ``storage.unit_of_work``), in the order they were recorded — or none when the record is not a new event item."""
-    from boto3.dynamodb.types import TypeDeserializer
-
-    from chalicelib.storage.unit_of_work import unfold
+    from chalicelib.storage.unit_of_work import EventItem
 
     if record.get("eventName") != "INSERT":
         return []
     image = record.get("dynamodb", {}).get("NewImage") or {}
     if image.get("entity", {}).get("S") != "event":
         return []
-    item = {k: TypeDeserializer().deserialize(v) for k, v in image.items()}
-
-    def loads(value: Any) -> Any:
-        return json.loads(value) if isinstance(value, str) else (value or {})
-
-    first = {
-        "id": item["event_id"], "type": item["type"], "tenant_id": item["tenant_id"],
-        "subject": {"type": item["subject_type"], "id": item["subject_id"],
-                    "version": int(item["subject_version"]) if item.get("subject_version") is not None else None},
-        "occurred_at": item["occurred_at"], "actor": loads(item.get("actor")),
-        "changes": loads(item.get("changes")), "data": loads(item.get("data")),
-    }
-    return [first, *(unfold(first, entry) for entry in loads(item.get("folded")) or [])]
+    return EventItem.from_raw_data(image).to_messages()
 
 
 def batch_sender(client: Any) -> SendBatch:

@@ -87,7 +87,7 @@ class NotificationConsumer:
         config = self.configs.config(tenant_id)
         settings: rules.NotificationSettings = config.notifications
         if not rules.followed(settings, event["type"]):
-            return 0  # (before the ticket is read: a rule for some kind of it is what makes reading it worth it)
+            return 0  # known before the ticket is read: its kind matters only to the rules about this event
         ticket = None
         if subject.get("type") == "ticket":
             ticket = self.tickets.get(ctx, subject["id"])
