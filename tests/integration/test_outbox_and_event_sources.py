@@ -195,31 +195,49 @@ def test_an_idle_poller_wakes_when_a_message_is_sent_to_its_queue_and_only_then(
     assert len(polls) <= 5  # one per wake (and the empty poll after each message), not one every 200 ms
 
 
+def _empty_streamed_table() -> tuple[str, str]:
+    """A table of its own with a stream, so an idle pass comes at once: the shared stack's table has every earlier
+    test's writes in its stream, which a poller reading from TRIM_HORIZON must go through before it is idle (more
+    than 10 s of it once, in CI)."""
+    name = f"it-stream-{uuid.uuid4().hex[:8]}"
+    table = boto3.client("dynamodb").create_table(
+        TableName=name, BillingMode="PAY_PER_REQUEST",
+        AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
+        KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}],
+        StreamSpecification={"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"})
+    return name, table["TableDescription"]["LatestStreamArn"]
+
+
 def test_an_idle_stream_poller_wakes_on_an_item_write_and_a_delayed_message_is_still_seen(stack):
     resources = _fresh_queues(stack)
-    tenant_id = new_id("tnt")
-    _record_events(tenant_id, 1)  # anything already in the stream goes first
+    table, stream_arn = _empty_streamed_table()
+    dynamodb = boto3.client("dynamodb")
     seen: list[str] = []
-    stream = StreamPoller(_session(), resources.stream_arn, lambda event, _: seen.extend(
-        r["dynamodb"]["NewImage"]["tenant_id"]["S"] for r in event["Records"]
-        if "tenant_id" in r["dynamodb"].get("NewImage", {})))
+    stream = StreamPoller(_session(), stream_arn, lambda event, _: seen.extend(
+        r["dynamodb"]["NewImage"]["pk"]["S"] for r in event["Records"] if "NewImage" in r["dynamodb"]))
     delayed: list[int] = []
     url = resources.queue_urls["sla"]
     queue = QueuePoller(_session(), url, lambda event, _: delayed.extend(
         json.loads(r["body"])["n"] for r in event["Records"]), wait_seconds=0)
-    emulator = Emulator(doorbell=stack._moto.doorbell, idle_seconds=0.5)
-    emulator.add_poller("stream", stream)
-    emulator.add_poller("queue", queue)
-    emulator.start()
+    # The stream's poller waits up to 30 s for its bell, so only the write's ring can wake it in time; the queue's
+    # looks every 0.5 s, which is how a delayed message is found (no request rings when a delay ends).
+    streams = Emulator(doorbell=stack._moto.doorbell, idle_seconds=30)
+    streams.add_poller("stream", stream)
+    queues = Emulator(doorbell=stack._moto.doorbell, idle_seconds=0.5)
+    queues.add_poller("queue", queue)
+    streams.start()
+    queues.start()
     try:
         assert _until(lambda: stream.idle_passes >= 1, 10)
-        later = new_id("tnt")
-        _record_events(later, 1)
-        assert _until(lambda: later in seen, 3)
+        time.sleep(0.2)  # into its wait
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": "later"}})
+        assert _until(lambda: seen == ["later"], 5)
         boto3.client("sqs").send_message(QueueUrl=url, MessageBody=json.dumps({"n": 7}), DelaySeconds=1)
-        assert _until(lambda: delayed == [7], 5)  # no request rings when the delay ends: the idle look finds it
+        assert _until(lambda: delayed == [7], 5)
     finally:
-        emulator.stop()
+        streams.stop()
+        queues.stop()
+        dynamodb.delete_table(TableName=table)
 
 
 def test_the_doorbell_names_the_bell_a_request_rings_and_leaves_its_body_readable():
@@ -313,7 +331,8 @@ def test_stream_poller_retries_from_the_first_failed_record_in_order(stack):
 
     mapping = event_source_settings("EventDispatcherStreamMapping")
     poller = StreamPoller(_session(), resources.stream_arn, handler, filters=stream_filters(mapping), retry_delay=0)
-    for _ in range(50):
+    deadline = time.monotonic() + 120  # through the shared table's whole stream, every earlier test's writes
+    while time.monotonic() < deadline:  # (a time limit, not 50 passes of 1,000 records)
         if not poller.poll_once() and len(delivered) >= 6:
             break
     assert delivered == written
