@@ -107,6 +107,10 @@ def on_failure_record(batch: list[dict[str, Any]], *, shard_id: str, stream_arn:
 class StreamPoller:
     """Reads every shard of a table's stream from TRIM_HORIZON and feeds the handler, as the stream mapping says.
 
+    Its batching window is not waited for: each pass hands over what a shard holds (up to the batch size), as Lambda
+    does with no window. Waiting out the mapping's second before every dispatch would add it to every event of every
+    test; the queue pollers do honour their mappings' windows (only the reports queue has one).
+
     A reported failure (``ReportBatchItemFailures``) checkpoints before the first failed record and retries the
     batch from there; a batch the handler crashes on is split in two while bisecting (``BisectBatchOnFunctionError``,
     using no retry) until the failing record is alone. After ``max_retries`` retries — or at once for records older
@@ -241,12 +245,17 @@ class StreamPoller:
 class QueuePoller:
     """Receives batches from one queue and applies Lambda's SQS semantics."""
 
+    RECEIVE_LIMIT = 10  # messages one ReceiveMessage may return
+    GATHER_LOOK = 0.5  # seconds between looks for more while a batching window is open
+
     def __init__(self, session: Any, queue_url: str, handler: Handler, *, batch_size: int = 10,
-                 wait_seconds: int = 1, failure_visibility_seconds: int | None = None, name: str = "consumer") -> None:
+                 batching_window: float = 0.0, wait_seconds: int = 1, failure_visibility_seconds: int | None = None,
+                 name: str = "consumer") -> None:
         self._sqs = session.client("sqs")
         self._url = queue_url
         self._handler = handler
         self._batch_size = batch_size
+        self._window = batching_window
         self._wait = wait_seconds
         self._failure_visibility = failure_visibility_seconds
         self._name = name
@@ -255,10 +264,30 @@ class QueuePoller:
         self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
 
-    def poll_once(self) -> int:
-        messages = self._sqs.receive_message(
-            QueueUrl=self._url, MaxNumberOfMessages=self._batch_size, WaitTimeSeconds=self._wait,
+    def _receive(self, limit: int) -> list[dict[str, Any]]:
+        return self._sqs.receive_message(
+            QueueUrl=self._url, MaxNumberOfMessages=min(limit, self.RECEIVE_LIMIT), WaitTimeSeconds=self._wait,
             AttributeNames=["All"], MessageAttributeNames=["All"]).get("Messages", [])
+
+    def _gather(self) -> list[dict[str, Any]]:
+        """One batch, as Lambda's poller gathers it: up to the batch size, and — once a first message is in hand —
+        for up to the batching window while it is not full (``MaximumBatchingWindowInSeconds``). With no window, what
+        the queue has now: a batch larger than one receive takes receives while they come back full."""
+        messages = self._receive(self._batch_size)
+        closes, full = time.monotonic() + self._window, len(messages) >= self.RECEIVE_LIMIT
+        while messages and len(messages) < self._batch_size:
+            if not full:  # the queue had no more just now: wait within the window, or invoke with what there is
+                left = closes - time.monotonic()
+                if left <= 0:
+                    break
+                time.sleep(min(self.GATHER_LOOK, left))
+            more = self._receive(self._batch_size - len(messages))
+            full = len(more) >= min(self.RECEIVE_LIMIT, self._batch_size - len(messages))
+            messages.extend(more)
+        return messages
+
+    def poll_once(self) -> int:
+        messages = self._gather()
         self.backlogged = len(messages) >= self._batch_size
         if not messages:
             return 0
@@ -391,13 +420,14 @@ def stream_mapping_options(mapping_properties: dict[str, Any]) -> dict[str, Any]
 
 
 def queue_mapping_options(mapping_properties: dict[str, Any]) -> dict[str, int]:
-    """A queue mapping's batch size and how many of its batches may run at once (``ScalingConfig``), as infra
-    declares them.
+    """A queue mapping's batch size, batching window and how many of its batches may run at once
+    (``ScalingConfig``), as infra declares them.
 
     Example
     -------
     >>> queue_mapping_options({"BatchSize": 5, "ScalingConfig": {"MaximumConcurrency": 10}})
-    {'batch_size': 5, 'concurrency': 10}
+    {'batch_size': 5, 'batching_window': 0, 'concurrency': 10}
     """
     return {"batch_size": mapping_properties.get("BatchSize", 10),
+            "batching_window": mapping_properties.get("MaximumBatchingWindowInSeconds", 0),
             "concurrency": mapping_properties.get("ScalingConfig", {}).get("MaximumConcurrency", 1)}

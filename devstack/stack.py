@@ -194,7 +194,7 @@ class LocalStack:
             self.emulator.add_poller(queue, QueuePoller(
                 session, self.resources.queue_urls[queue], handler,
                 wait_seconds=0, failure_visibility_seconds=self.failure_visibility_seconds, name=queue))
-        # Each consumer as its mapping says: batch size, and up to MaximumConcurrency batches at once.
+        # Each consumer as its mapping says: batch size, batching window, and up to MaximumConcurrency batches at once.
         consumers = [("notifications_consumer", "notifications", "NotificationsConsumerQueueMapping"),
                      ("sla_consumer", "sla", "SlaConsumerQueueMapping"),
                      ("imports_consumer", "imports", "ImportsConsumerQueueMapping"),
@@ -205,7 +205,8 @@ class LocalStack:
             options = queue_mapping_options(event_source_settings(mapping_id))
             self.emulator.add_poller(name, QueuePoller(
                 session, self.resources.queue_urls[queue], getattr(application, name), wait_seconds=0,
-                batch_size=options["batch_size"], failure_visibility_seconds=self.failure_visibility_seconds,
+                batch_size=options["batch_size"], batching_window=options["batching_window"],
+                failure_visibility_seconds=self.failure_visibility_seconds,
                 name=name), concurrency=options["concurrency"])
         self.emulator.add_schedule("sla_sweep", lambda: application.sla_sweep(
             SCHEDULED_EVENT,

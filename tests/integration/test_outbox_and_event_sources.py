@@ -143,14 +143,64 @@ def test_a_queue_without_a_backlog_runs_one_batch_at_a_time(stack):
         assert most == 1
 
 
-def test_each_consumer_runs_with_its_mappings_batch_size_and_concurrency():
+def test_each_consumer_runs_with_its_mappings_batch_size_window_and_concurrency():
     settings = {name: queue_mapping_options(event_source_settings(f"{name}ConsumerQueueMapping"))
                 for name in ("Notifications", "Webhooks", "Sla", "Imports", "Reports")}
-    assert settings == {"Notifications": {"batch_size": 10, "concurrency": 10},
-                        "Webhooks": {"batch_size": 5, "concurrency": 10},
-                        "Sla": {"batch_size": 10, "concurrency": 5},
-                        "Imports": {"batch_size": 1, "concurrency": 5},
-                        "Reports": {"batch_size": 10, "concurrency": 5}}
+    assert settings == {"Notifications": {"batch_size": 10, "batching_window": 0, "concurrency": 10},
+                        "Webhooks": {"batch_size": 5, "batching_window": 0, "concurrency": 10},
+                        "Sla": {"batch_size": 10, "batching_window": 0, "concurrency": 5},
+                        "Imports": {"batch_size": 1, "batching_window": 0, "concurrency": 5},
+                        "Reports": {"batch_size": 100, "batching_window": 5, "concurrency": 5}}
+
+
+def _batches(url, *, batch_size, window):
+    batches: list[list[int]] = []
+    poller = QueuePoller(_session(), url, lambda event, _: batches.append(
+        [json.loads(r["body"])["n"] for r in event["Records"]]), batch_size=batch_size, batching_window=window,
+        wait_seconds=0)
+    return poller, batches
+
+
+def test_a_batching_window_gathers_what_arrives_within_it_into_one_batch_of_up_to_the_batch_size(stack):
+    """MaximumBatchingWindowInSeconds: once a first message is in hand, the poller gathers for up to the window (here
+    2 s) while the batch is not full — across receives of at most 10 — and invokes once."""
+    url = _fresh_queues(stack).queue_urls["reports"]
+    sqs = boto3.client("sqs")
+    poller, batches = _batches(url, batch_size=100, window=2)
+    sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": 0}))
+
+    def later():
+        time.sleep(0.6)
+        for n in range(1, 26):  # 25 more, one at a time, while the window is open
+            sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"n": n}))
+
+    sender = threading.Thread(target=later)
+    sender.start()
+    started = time.monotonic()
+    assert poller.poll_once() == 26
+    took = time.monotonic() - started
+    sender.join()
+    assert [sorted(b) for b in batches] == [list(range(26))]
+    assert 1.5 <= took < 5  # it waited out the window (the batch never filled), and not much longer
+    assert not poller.backlogged
+    _send(sqs, url, 130)  # a backlog fills a batch of 100 at once, over ten receives, without waiting
+    started = time.monotonic()
+    assert poller.poll_once() == 100 and poller.backlogged
+    assert time.monotonic() - started < 1.5
+    assert poller.poll_once() == 30
+    assert sorted(n for b in batches[1:] for n in b) == list(range(130))
+    assert _drain(sqs, url) == []  # every batch was deleted
+
+
+def test_without_a_window_a_batch_is_what_the_queue_holds_now(stack):
+    url = _fresh_queues(stack).queue_urls["notifications"]
+    sqs = boto3.client("sqs")
+    poller, batches = _batches(url, batch_size=10, window=0)
+    _send(sqs, url, 3)
+    started = time.monotonic()
+    assert poller.poll_once() == 3 and batches == [[0, 1, 2]]
+    assert time.monotonic() - started < 1  # no gathering
+    assert poller.poll_once() == 0 and len(batches) == 1
 
 
 def _until(condition, seconds):
