@@ -77,7 +77,7 @@ def notifications_consumer(event, context):
     from chalicelib.core.batch import consume_sqs
     from chalicelib.residents.login import OTP_MESSAGE
 
-    consumer, codes = bootstrap.notification_consumer(), bootstrap.otp_delivery()
+    consumer, codes = bootstrap.notification_consumer().for_batch(), bootstrap.otp_delivery()
     return consume_sqs(event, context, lambda body, now: (codes if body.get("type") == OTP_MESSAGE
                                                           else consumer).handle(body, now))
 

@@ -4,7 +4,7 @@ Other contexts are read only through the lookups of ``chalicelib.notifications.p
 """
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,7 +12,17 @@ from zoneinfo import ZoneInfo
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.notifications import rules
 from chalicelib.notifications.domain import Person
-from chalicelib.notifications.ports import Residents, Staff, StaffDirectory, TenantSettings, Ticket
+from chalicelib.notifications.ports import (
+    Building,
+    Resident,
+    Residents,
+    Staff,
+    StaffDirectory,
+    TenantSettings,
+    Ticket,
+    Tickets,
+    Unit,
+)
 
 STAFF_GROUPS = frozenset({"supervisors", "on_duty_supervisors", "admins"})
 
@@ -71,6 +81,42 @@ class Audience:
             return None
         building = self.residents.get_building(ctx, location["community_id"], building_id)
         return building.butler_id if building is not None else None
+
+
+class BatchReads:
+    """The reads of one queue batch, each made once: the tickets, staff, residents, units and buildings its events
+    name, looked up through the ports they wrap (``tickets``, ``staff``, ``residents``). Answers are as of the first
+    read in the batch — what they would have been had the batch run a moment earlier — and the object is dropped with
+    the batch, so a change made since is seen by the next one."""
+
+    def __init__(self, tickets: Tickets, staff: StaffDirectory, residents: Residents) -> None:
+        self._tickets, self._staff, self._residents = tickets, staff, residents
+        self._seen: dict[tuple[Any, ...], Any] = {}
+
+    def _once(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
+        if key not in self._seen:
+            self._seen[key] = read()
+        return self._seen[key]
+
+    def get(self, ctx: TenantContext, ticket_id: str) -> Ticket | None:
+        return self._once((ctx.tenant_id, "ticket", ticket_id), lambda: self._tickets.get(ctx, ticket_id))
+
+    def active_staff(self, ctx: TenantContext) -> list[Staff]:
+        return self._once((ctx.tenant_id, "active_staff"), lambda: self._staff.active_staff(ctx))
+
+    def get_staff(self, ctx: TenantContext, user_id: str) -> Staff | None:
+        return self._once((ctx.tenant_id, "staff", user_id), lambda: self._staff.get_staff(ctx, user_id))
+
+    def get_resident(self, ctx: TenantContext, resident_id: str) -> Resident | None:
+        return self._once((ctx.tenant_id, "resident", resident_id),
+                          lambda: self._residents.get_resident(ctx, resident_id))
+
+    def get_units(self, ctx: TenantContext, refs: list[tuple[str, str]]) -> dict[str, Unit]:
+        return self._once((ctx.tenant_id, "units", tuple(refs)), lambda: self._residents.get_units(ctx, refs))
+
+    def get_building(self, ctx: TenantContext, community_id: str, building_id: str) -> Building | None:
+        return self._once((ctx.tenant_id, "building", community_id, building_id),
+                          lambda: self._residents.get_building(ctx, community_id, building_id))
 
 
 def staff_person(staff: Staff) -> Person:

@@ -315,6 +315,60 @@ def test_an_event_no_rule_follows_does_not_read_its_ticket():
     assert reads == ["tkt_1"]
 
 
+def _counting(world: World) -> list[tuple[str, ...]]:
+    """Every read the consumer makes through its ports, by kind and key."""
+    reads: list[tuple[str, ...]] = []
+    directory = world.directory
+    for name in ("get", "get_resident", "get_staff", "active_staff", "get_units", "get_building"):
+        real = getattr(directory, name)
+        setattr(directory, name, lambda ctx, *args, _real=real, _name=name: reads.append(
+            (_name, ctx.tenant_id, repr(args))) or _real(ctx, *args))
+    real_prefs = world.inbox_repo.preferences
+    world.inbox_repo.preferences = lambda ctx, ids: reads.append(
+        ("preferences", ctx.tenant_id, repr(sorted(ids)))) or real_prefs(ctx, ids)
+    return reads
+
+
+def test_a_batch_reads_each_ticket_person_and_place_once_and_sends_what_one_event_at_a_time_sends():
+    """``for_batch``: three events about one ticket, and one of another tenant's ticket of the same id whose resident
+    has the same id — each read once per tenant, and the messages are those of the events handled one by one."""
+    events = [{**event(t), "id": f"evt_{n}"} for n, t in enumerate(
+        ("ticket.acknowledged", "ticket.assigned", "ticket.resolved"))]
+    other = {**event("ticket.resolved"), "id": "evt_other", "tenant_id": "tnt_2"}
+
+    def world_of_two() -> World:
+        world = World()
+        world.ticket()
+        world.directory.configs["tnt_2"] = TenantConfig.model_validate({"branding": {"display_name": "东苑物业"}})
+        world.directory.tickets[("tnt_2", "tkt_1")] = TicketRecord("tkt_1", "26112700009", resident_id="res_1",
+                                                                   status="resolved")
+        world.directory.residents[("tnt_2", "res_1")] = ResidentRecord("res_1", "13599999999")
+        return world
+
+    alone = world_of_two()
+    for one in [*events, other]:
+        alone.consumer().handle(one, NOON_SHANGHAI)
+    batched = world_of_two()
+    reads = _counting(batched)
+    batch = batched.consumer().for_batch()
+    for one in [*events, other]:
+        batch.handle(one, NOON_SHANGHAI)
+    def sent(world: World) -> list[dict]:
+        return [{k: v for k, v in m.items() if k not in ("id", "sent_at")} for m in world.outbox.messages()]
+
+    assert sent(batched) == sent(alone) and len(sent(alone)) >= 4
+    assert batched.texts("13599999999") == ["【东苑物业】您的工单26112700009已处理完成，请在小程序确认并评价。"]
+    assert sorted(reads) == sorted(set(reads))  # nothing read twice
+    assert ("get", TENANT, "('tkt_1',)") in reads and ("get", "tnt_2", "('tkt_1',)") in reads
+    assert ("get_resident", TENANT, "('res_1',)") in reads and ("get_resident", "tnt_2", "('res_1',)") in reads
+    assert [r for r in reads if r[0] == "preferences"] == [("preferences", TENANT, "['res_1']"),
+                                                           ("preferences", TENANT, "['usr_tech']"),
+                                                           ("preferences", "tnt_2", "['res_1']")]
+    reads.clear()
+    batched.consumer().for_batch().handle({**events[2], "id": "evt_again"}, NOON_SHANGHAI)
+    assert ("get", TENANT, "('tkt_1',)") in reads  # the next batch reads again: a change made since is seen
+
+
 def test_events_nobody_follows_and_tickets_that_are_gone_send_nothing():
     world = World()
     assert world.consumer().handle(event("staff.created", subject=("staff", "usr_1")), NOON_SHANGHAI) == 0
