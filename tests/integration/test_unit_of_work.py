@@ -166,3 +166,28 @@ def test_a_cancelled_transaction_leaves_items_and_the_stream_as_they_were(stack)
     assert events_in(keys.tenant_pk(tenant_id)) == []
     mine = {counter.PK, fresh.PK, keys.tenant_pk(tenant_id)}
     assert [k for k in stream_keys() if k in mine] == [counter.PK]  # only the counter's own save
+
+
+def test_one_update_expression_text_applies_to_each_item_on_its_own_and_a_bad_one_is_refused_every_time(stack):
+    """The local stack parses an update expression once per text (devstack/aws.py): the parsed tree is shared, so
+    applying it must not leave one item's values in it for the next, and a refused text must stay refused."""
+    import boto3
+    from botocore.exceptions import ClientError
+
+    dynamodb = boto3.client("dynamodb", endpoint_url=stack.endpoint)
+    tenant_id = new_id("tnt")
+    expression = "SET #n = :n, #c = if_not_exists(#c, :zero) + :one REMOVE gone"
+    names = {"#n": "note", "#c": "count"}
+    for n, key in enumerate(("A", "B", "A")):
+        dynamodb.update_item(TableName=stack.table_name, Key={"PK": {"S": f"{tenant_id}#{key}"}, "SK": {"S": "X"}},
+                             UpdateExpression=expression, ExpressionAttributeNames=names,
+                             ExpressionAttributeValues={":n": {"S": f"note {n}"}, ":zero": {"N": "0"},
+                                                        ":one": {"N": str(n + 1)}})
+    items = {key: dynamodb.get_item(TableName=stack.table_name, Key={"PK": {"S": f"{tenant_id}#{key}"},
+                                                                    "SK": {"S": "X"}})["Item"] for key in "AB"}
+    assert (items["A"]["note"], items["A"]["count"]) == ({"S": "note 2"}, {"N": "4"})  # 1, then + 3
+    assert (items["B"]["note"], items["B"]["count"]) == ({"S": "note 1"}, {"N": "2"})
+    for _ in range(2):
+        with pytest.raises(ClientError, match="reserved keyword"):
+            dynamodb.update_item(TableName=stack.table_name, Key={"PK": {"S": f"{tenant_id}#A"}, "SK": {"S": "X"}},
+                                 UpdateExpression="SET counter = :one", ExpressionAttributeValues={":one": {"N": "1"}})
