@@ -260,6 +260,7 @@ class QueuePoller:
         self._failure_visibility = failure_visibility_seconds
         self._name = name
         self.backlogged = False  # the last receive came back full: more is waiting (extra workers poll only then)
+        self.closing = threading.Event()  # set when the emulator stops: a batch being gathered goes as it is
         self.wakes_on = queue_name(queue_url)
         self._arn = self._sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
             "Attributes"]["QueueArn"]
@@ -278,9 +279,8 @@ class QueuePoller:
         while messages and len(messages) < self._batch_size:
             if not full:  # the queue had no more just now: wait within the window, or invoke with what there is
                 left = closes - time.monotonic()
-                if left <= 0:
+                if left <= 0 or self.closing.wait(min(self.GATHER_LOOK, left)):
                     break
-                time.sleep(min(self.GATHER_LOOK, left))
             more = self._receive(self._batch_size - len(messages))
             full = len(more) >= min(self.RECEIVE_LIMIT, self._batch_size - len(messages))
             messages.extend(more)
@@ -341,6 +341,7 @@ class Emulator:
     def __init__(self, idle_sleep: float = 0.2, *, doorbell: Doorbell | None = None, idle_seconds: float = 1.0
                  ) -> None:
         self._loops: list[tuple[str, Callable[[], int], float, str | None]] = []
+        self._pollers: list[StreamPoller | QueuePoller] = []
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._idle_sleep = idle_sleep
@@ -354,6 +355,7 @@ class Emulator:
         queue's depth and back in when it drains. (A stream is read by one worker: one batch per shard at a time.)
         """
         bell = poller.wakes_on if self._doorbell else None
+        self._pollers.append(poller)
         self._loops.append((name, poller.poll_once, self._idle_sleep, bell))
         if concurrency > 1 and not isinstance(poller, QueuePoller):
             raise ValueError("only a queue's batches run concurrently")
@@ -394,6 +396,9 @@ class Emulator:
 
     def stop(self) -> None:
         self._stop.set()
+        for poller in self._pollers:
+            if isinstance(poller, QueuePoller):
+                poller.closing.set()
         if self._doorbell:
             self._doorbell.ring_all()
         for thread in self._threads:

@@ -192,6 +192,20 @@ def test_a_batching_window_gathers_what_arrives_within_it_into_one_batch_of_up_t
     assert _drain(sqs, url) == []  # every batch was deleted
 
 
+def test_stopping_the_emulator_hands_over_a_batch_being_gathered_at_once(stack):
+    url = _fresh_queues(stack).queue_urls["reports"]
+    poller, batches = _batches(url, batch_size=100, window=30)
+    _send(boto3.client("sqs"), url, 3)
+    emulator = Emulator(idle_sleep=0.02)
+    emulator.add_poller("reports", poller)
+    emulator.start()
+    time.sleep(0.5)  # its batch of 3 is open for 30 s
+    started = time.monotonic()
+    emulator.stop()
+    assert time.monotonic() - started < 2
+    assert batches == [[0, 1, 2]]
+
+
 def test_without_a_window_a_batch_is_what_the_queue_holds_now(stack):
     url = _fresh_queues(stack).queue_urls["notifications"]
     sqs = boto3.client("sqs")
