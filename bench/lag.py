@@ -5,7 +5,10 @@ endpoint (a receiver on loopback taking ``ticket.*``) whose residents and techni
 - *SMS lag*: from the API's answer to the action that caused a message until the local SMS provider recorded it
   (matched by ticket number and event type);
 - *webhook lag*: from the event's ``timestamp`` until the receiver got it;
-- *backlog*: the notifications and webhooks queues' visible messages, sampled every second.
+- *backlog*: the notifications and webhooks queues' visible messages, sampled every second;
+- *AWS calls per request*: what the API and each consumer asked of the emulator for the load's requests, counted by
+  a botocore hook on every client of the stack and the thread that made the call (the consumers' until the queues
+  drained; their queue receives and deletes included, which in AWS the event source mapping makes).
 
 The 8 clients run in a process of their own (``LOAD``), as clients are outside the system; the emulator serves one
 request at a time, and the consumers run as threads of the same process as the API — each queue's up to its
@@ -16,11 +19,13 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import statistics
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -75,6 +80,44 @@ class Figures:
     webhook_lags: list[float] = field(default_factory=list)
     backlog: dict[str, int] = field(default_factory=dict)
     drained_after: float = 0.0
+    calls: Counter[str] = field(default_factory=Counter)  # by who made them: "API" or an emulator thread's function
+
+
+API = "API"
+
+
+def caller(thread_name: str) -> str | None:
+    """Who a call is counted against, from the name of the thread that made it: the API's request threads, or the
+    function an emulator thread runs (its extra workers together); None for the bench's own threads.
+
+    >>> caller("emulator-notifications_consumer-3"), caller("emulator-event_dispatcher")
+    ('notifications_consumer', 'event_dispatcher')
+    >>> caller("Thread-12 (process_request_thread)"), caller("Thread-3 (sample)"), caller("MainThread")
+    ('API', None, None)
+    """
+    if thread_name.startswith("emulator-"):
+        return re.sub(r"-\d+$", "", thread_name.removeprefix("emulator-"))
+    return API if thread_name.endswith("(process_request_thread)") else None
+
+
+class CallCounter:
+    """Counts the calls of every client built from ``install`` on, by caller, while ``counting`` is set."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.counting = threading.Event()
+        self._lock = threading.Lock()
+
+    def install(self) -> Any:
+        from bench.clients import on_new_clients
+
+        return on_new_clients(lambda client: client.meta.events.register("before-call", self._seen))
+
+    def _seen(self, model: Any = None, **_: Any) -> None:
+        who = caller(threading.current_thread().name) if self.counting.is_set() else None
+        if who is not None:
+            with self._lock:
+                self.calls[who] += 1
 
 
 class Receiver(BaseHTTPRequestHandler):
@@ -102,9 +145,11 @@ def run() -> Figures:
     threading.Thread(target=server.serve_forever, daemon=True).start()
     Receiver.lags = []
     stack = LocalStack(http_port=free_port(), aws_port=free_port(), table_name="linli-lag-bench", seed=False)
-    stack.start()
+    counter = CallCounter()
+    uninstall = counter.install()  # before the stack builds its clients
     figures = Figures()
     try:
+        stack.start()
         api = ApiClient(stack.api_url)
         tenant = api.new_tenant()
         api.patch("/v1/tenant", token=tenant.token, json={"timezone": daytime_zone()})
@@ -150,6 +195,7 @@ def run() -> Figures:
         sampler = threading.Thread(target=sample, daemon=True)
         sampler.start()
         started = time.monotonic()
+        counter.counting.set()
         spec = {"api": stack.api_url, "token": tenant.token, "seconds": SECONDS, "community": community,
                 "technician": technician, "residents": residents}
         load = subprocess.run([sys.executable, "-c", LOAD], input=json.dumps(spec), capture_output=True, text=True,
@@ -162,6 +208,8 @@ def run() -> Figures:
         for queue in ("notifications", "webhooks"):
             stack.settle(queue, timeout=DRAIN_SECONDS)
         figures.drained_after = time.monotonic() - started - SECONDS
+        counter.counting.clear()
+        figures.calls = counter.calls
         done.set()
         for at, message in recorded:
             number = (message.params or {}).get("number")
@@ -170,6 +218,7 @@ def run() -> Figures:
                 figures.sms_lags.append(at - cause)
         figures.webhook_lags = list(Receiver.lags)
     finally:
+        uninstall()
         stack.stop()
         server.shutdown()
     return figures
@@ -202,8 +251,24 @@ def report(figures: Figures) -> str:
         f"webhook lag (event → receiver):               {_spread(figures.webhook_lags)}",
         f"backlog peak: notifications {figures.backlog.get('notifications', 0)}, "
         f"webhooks {figures.backlog.get('webhooks', 0)}; drained {figures.drained_after:.0f} s after the load",
+        calls_per_request(figures),
         "p95 goal: 10 s each",
     ])
+
+
+def calls_per_request(figures: Figures) -> str:
+    """AWS calls per request answered, the API's and the consumers' (with each function's share).
+
+    >>> print(calls_per_request(Figures(actions=10, calls=Counter({"API": 27, "sms": 45, "hooks": 8}))))
+    AWS calls per request answered: the API 2.7; the consumers and schedules 5.3 (sms 4.5, hooks 0.8)
+    """
+    if not figures.actions:
+        return "AWS calls per request answered: no request answered"
+    per = {who: count / figures.actions for who, count in figures.calls.most_common()}
+    others = {who: n for who, n in per.items() if who != API}
+    shares = ", ".join(f"{who} {n:.1f}" for who, n in others.items())
+    return (f"AWS calls per request answered: the API {per.get(API, 0):.1f}; the consumers and schedules "
+            f"{sum(others.values()):.1f} ({shares})")
 
 
 if __name__ == "__main__":
