@@ -14,6 +14,7 @@ import json
 import threading
 import weakref
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 from moto.moto_server.threaded_moto_server import ThreadedMotoServer
@@ -487,26 +488,9 @@ def cheap_reads_and_writes() -> None:
     Item.__deepcopy__ = tracked_deepcopy  # type: ignore[method-assign]
     Item.instances_tracked = _Untracked()  # moto's dashboard list of every item ever built: memory, never read here
     DynamoDBStreamsHandler.get_records = get_records  # type: ignore[method-assign]
-    make_update = UpdateExpressionParser.make
-    update_trees: dict[str, Any] = {}
-
-    def cached_update_expression(expression: str) -> Any:
-        tree = update_trees.get(expression)
-        if tree is None:
-            if len(update_trees) > 10_000:
-                update_trees.clear()
-            tree = update_trees[expression] = make_update(expression)
-        return tree
-
-    UpdateExpressionParser.make = staticmethod(cached_update_expression)  # type: ignore[method-assign]
-    action_names: dict[type, list[str]] = {}
-
-    def cached_method_names(clazz: Any) -> list[str]:
-        if clazz not in action_names:
-            action_names[clazz] = method_names_from_class(clazz)
-        return action_names[clazz]
-
-    core_responses.method_names_from_class = cached_method_names  # type: ignore[attr-defined]
+    # (a refused text raises, and is not kept)
+    UpdateExpressionParser.make = staticmethod(lru_cache(maxsize=10_000)(UpdateExpressionParser.make))
+    core_responses.method_names_from_class = lru_cache(maxsize=None)(method_names_from_class)
     # The validator's ten processors walk the tree and, at every node, build their map of node class → method
     # again; the map is the same for every instance of a processor class (methods of the instance itself).
     plans: dict[type, tuple[tuple[tuple[type, Any], ...], tuple[type, ...]] | None] = {}

@@ -341,7 +341,7 @@ class Emulator:
     def __init__(self, idle_sleep: float = 0.2, *, doorbell: Doorbell | None = None, idle_seconds: float = 1.0
                  ) -> None:
         self._loops: list[tuple[str, Callable[[], int], float, str | None]] = []
-        self._pollers: list[StreamPoller | QueuePoller] = []
+        self._queues: list[QueuePoller] = []  # told when the emulator stops (a batch being gathered goes then)
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
         self._idle_sleep = idle_sleep
@@ -355,7 +355,8 @@ class Emulator:
         queue's depth and back in when it drains. (A stream is read by one worker: one batch per shard at a time.)
         """
         bell = poller.wakes_on if self._doorbell else None
-        self._pollers.append(poller)
+        if isinstance(poller, QueuePoller):
+            self._queues.append(poller)
         self._loops.append((name, poller.poll_once, self._idle_sleep, bell))
         if concurrency > 1 and not isinstance(poller, QueuePoller):
             raise ValueError("only a queue's batches run concurrently")
@@ -396,9 +397,8 @@ class Emulator:
 
     def stop(self) -> None:
         self._stop.set()
-        for poller in self._pollers:
-            if isinstance(poller, QueuePoller):
-                poller.closing.set()
+        for poller in self._queues:
+            poller.closing.set()
         if self._doorbell:
             self._doorbell.ring_all()
         for thread in self._threads:

@@ -11,9 +11,10 @@ from zoneinfo import ZoneInfo
 
 from chalicelib.core.tenancy import TenantContext
 from chalicelib.notifications import rules
-from chalicelib.notifications.domain import Person
+from chalicelib.notifications.domain import Person, Preferences
 from chalicelib.notifications.ports import (
     Building,
+    PreferenceReader,
     Resident,
     Residents,
     Staff,
@@ -84,13 +85,14 @@ class Audience:
 
 
 class BatchReads:
-    """The reads of one queue batch, each made once: the tickets, staff, residents, units and buildings its events
-    name, looked up through the ports they wrap (``tickets``, ``staff``, ``residents``). Answers are as of the first
-    read in the batch — what they would have been had the batch run a moment earlier — and the object is dropped with
-    the batch, so a change made since is seen by the next one."""
+    """The reads of one queue batch, each made once: the tickets, staff, residents, units, buildings and people's
+    preferences its events name, looked up through the ports they wrap. Answers are as of the first read in the
+    batch — what they would have been had the batch run a moment earlier — and the object is dropped with the batch,
+    so a change made since is seen by the next one."""
 
-    def __init__(self, tickets: Tickets, staff: StaffDirectory, residents: Residents) -> None:
-        self._tickets, self._staff, self._residents = tickets, staff, residents
+    def __init__(self, tickets: Tickets, staff: StaffDirectory, residents: Residents, preferences: PreferenceReader
+                 ) -> None:
+        self._tickets, self._staff, self._residents, self._preferences = tickets, staff, residents, preferences
         self._seen: dict[tuple[Any, ...], Any] = {}
 
     def _once(self, key: tuple[Any, ...], read: Callable[[], Any]) -> Any:
@@ -117,6 +119,14 @@ class BatchReads:
     def get_building(self, ctx: TenantContext, community_id: str, building_id: str) -> Building | None:
         return self._once((ctx.tenant_id, "building", community_id, building_id),
                           lambda: self._residents.get_building(ctx, community_id, building_id))
+
+    def preferences(self, ctx: TenantContext, person_ids: list[str]) -> dict[str, Preferences]:
+        """Several people's preferences, one read for those not asked about yet (absent = nothing muted)."""
+        unread = sorted({p for p in person_ids if (ctx.tenant_id, "preferences", p) not in self._seen})
+        if unread:
+            found = self._preferences.preferences(ctx, unread)
+            self._seen.update({(ctx.tenant_id, "preferences", p): found.get(p) for p in unread})
+        return {p: prefs for p in person_ids if (prefs := self._seen[(ctx.tenant_id, "preferences", p)]) is not None}
 
 
 def staff_person(staff: Staff) -> Person:

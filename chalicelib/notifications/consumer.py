@@ -28,7 +28,7 @@ from chalicelib.notifications.channels import Channel, DeliveryError, Message, P
 from chalicelib.notifications.domain import Claim, Person, Preferences, notification_for
 from chalicelib.notifications.holds import Hold, HoldStore
 from chalicelib.notifications.inbox import InboxService
-from chalicelib.notifications.ports import ClaimStore, TenantConfigs, TenantSettings, Tickets
+from chalicelib.notifications.ports import ClaimStore, PreferenceReader, TenantConfigs, TenantSettings, Tickets
 
 CLAIM_STALE_SECONDS = 300  # longer than any send can take (the consumer's Lambda timeout is 30 s)
 RETRY_DELAYS = (10, 60, 300, 900)
@@ -75,24 +75,15 @@ class NotificationConsumer:
         self.channels, self.inbox, self.claims, self.requeue = channels, inbox, claims, requeue
         self.holds = holds
         self.fallback_kinds = fallback_kinds
-        self._preferences: dict[tuple[str, str], Preferences | None] | None = None  # a batch's (for_batch)
+        self.preferences: PreferenceReader = inbox  # whose mutes are read (a batch's reads, in for_batch)
 
     def for_batch(self) -> NotificationConsumer:
         """This consumer for one queue batch: each ticket, person, unit, building and person's preferences the
         batch's events need is read once (``BatchReads``), however many of its events name them."""
-        reads = BatchReads(self.tickets, self.audience.staff, self.audience.residents)
+        reads = BatchReads(self.tickets, self.audience.staff, self.audience.residents, self.inbox)
         batch = copy.copy(self)
-        batch.tickets, batch.audience, batch._preferences = reads, Audience(reads, reads), {}
+        batch.tickets, batch.audience, batch.preferences = reads, Audience(reads, reads), reads
         return batch
-
-    def _preferences_of(self, ctx: TenantContext, person_ids: list[str]) -> dict[str, Preferences]:
-        if self._preferences is None:
-            return self.inbox.preferences(ctx, person_ids)
-        unread = sorted({p for p in person_ids if (ctx.tenant_id, p) not in self._preferences})
-        if unread:
-            found = self.inbox.preferences(ctx, unread)
-            self._preferences.update({(ctx.tenant_id, p): found.get(p) for p in unread})
-        return {p: prefs for p in person_ids if (prefs := self._preferences[(ctx.tenant_id, p)]) is not None}
 
     def handle(self, event: dict[str, Any], now: datetime) -> int:
         """Deliver what an event calls for; returns how many messages went out now."""
@@ -119,7 +110,7 @@ class NotificationConsumer:
         urgent = emergency or event["type"] in URGENT_EVENTS
         release = rules.deliver_at(now, config.timezone, urgent=urgent, quiet=settings.quiet_hours)
         people = self.audience.people(ctx, ticket, event, {r for r, _ in pairs})
-        prefs = self._preferences_of(ctx, [p.id for ps in people.values() for p in ps])
+        prefs = self.preferences.preferences(ctx, [p.id for ps in people.values() for p in ps])
         values = template_values(config, ticket, event, self.fallback_kinds)
         actor_id = (event.get("actor") or {}).get("id")
         internal = (event.get("data") or {}).get("visibility") == "internal"

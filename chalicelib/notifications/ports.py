@@ -128,6 +128,12 @@ class InboxStore(Protocol):
                           now: datetime) -> None: ...
 
 
+class PreferenceReader(Protocol):
+    """Whose mutes a message must respect (the inbox service, or one batch's reads of it)."""
+
+    def preferences(self, ctx: TenantContext, person_ids: list[str]) -> dict[str, Preferences]: ...
+
+
 class ClaimStore(Protocol):
     """Claims on (event, person, channel) messages."""
 
