@@ -88,15 +88,18 @@ API = "API"
 
 def caller(thread_name: str) -> str | None:
     """Who a call is counted against, from the name of the thread that made it: the API's request threads, or the
-    function an emulator thread runs (its extra workers together); None for the bench's own threads.
+    function an emulator thread runs (its extra workers, and the threads it sends on, together); None for the
+    bench's own threads.
 
     >>> caller("emulator-notifications_consumer-3"), caller("emulator-event_dispatcher")
     ('notifications_consumer', 'event_dispatcher')
+    >>> caller("emulator-event_dispatcher_2")  # one of the relay's sending threads (``events.dispatcher.send_all``)
+    'event_dispatcher'
     >>> caller("Thread-12 (process_request_thread)"), caller("Thread-3 (sample)"), caller("MainThread")
     ('API', None, None)
     """
     if thread_name.startswith("emulator-"):
-        return re.sub(r"-\d+$", "", thread_name.removeprefix("emulator-"))
+        return re.sub(r"(-\d+)?(_\d+)?$", "", thread_name.removeprefix("emulator-"))
     return API if thread_name.endswith("(process_request_thread)") else None
 
 

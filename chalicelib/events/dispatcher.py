@@ -6,7 +6,9 @@ failure (the stream retries from it); consumers dedupe by event id.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalicelib.core.observability import logger, metrics
@@ -14,6 +16,7 @@ from chalicelib.core.settings import Settings
 from chalicelib.events.catalogue import Queue, queues_for
 
 SendBatch = Callable[[str, list[dict[str, str]]], list[str]]
+MAX_PARALLEL_SENDS = 8  # a batch of 100 events to four queues is up to 40 sends: eight at a time
 
 
 def events_from_record(record: Mapping[str, Any]) -> list[dict[str, Any]]:
@@ -44,6 +47,25 @@ def batch_sender(client: Any) -> SendBatch:
         response = client.send_message_batch(QueueUrl=queue_url, Entries=entries)
         return [failure["Id"] for failure in response.get("Failed", [])]
     return send_batch
+
+
+def send_all(send_batch: SendBatch, requests: list[tuple[str, list[dict[str, str]]]]) -> list[set[str]]:
+    """Each ``(queue_url, entries)`` sent with ``send_batch``, all at once (a batch's events go to several queues:
+    the relay waits for the slowest send, not their sum); the failed ids of each, in order. A send that raises
+    raises here, once every send has returned (the stream retries the batch; consumers dedupe).
+
+    Example
+    -------
+    >>> send_all(lambda url, entries: [e["Id"] for e in entries if url == "w"],
+    ...          [("n", [{"Id": "r0"}]), ("w", [{"Id": "r0"}, {"Id": "r1"}])])
+    [set(), {'r0', 'r1'}]
+    """
+    if len(requests) <= 1:
+        return [set(send_batch(url, entries)) for url, entries in requests]
+    # Named after the invoking thread, so that whatever counts calls by thread counts these as the relay's.
+    with ThreadPoolExecutor(max_workers=min(len(requests), MAX_PARALLEL_SENDS),
+                            thread_name_prefix=threading.current_thread().name) as pool:
+        return list(pool.map(lambda request: set(send_batch(*request)), requests))
 
 
 def queue_urls(settings: Settings) -> dict[Queue, str | None]:
@@ -79,12 +101,12 @@ def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None],
                              "MessageBody": json.dumps(message, ensure_ascii=False),
                              "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
                     outgoing.setdefault(url, []).append((index, entry))
+    chunks = [(url, entries[start:start + 10]) for url, entries in outgoing.items()
+              for start in range(0, len(entries), 10)]
     failed: set[int] = set()
-    for url, entries in outgoing.items():
-        for start in range(0, len(entries), 10):
-            chunk = entries[start:start + 10]
-            failed_ids = set(send_batch(url, [e for _, e in chunk]))
-            failed.update(i for i, e in chunk if e["Id"] in failed_ids)
+    answers = send_all(send_batch, [(url, [e for _, e in chunk]) for url, chunk in chunks])
+    for (_, chunk), failed_ids in zip(chunks, answers, strict=True):
+        failed.update(i for i, e in chunk if e["Id"] in failed_ids)
     metrics.add_metric(name="EventsDispatched", unit="Count", value=sum(len(v) for v in outgoing.values()))
     if failed:
         logger.warning("dispatch failures", extra={"failed_records": len(failed)})

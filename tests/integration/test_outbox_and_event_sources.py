@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timezone
 
 import boto3
+import pytest
 
 from chalicelib.core.ids import new_id
 from chalicelib.events.catalogue import Queue
@@ -89,6 +90,36 @@ def test_dispatcher_reports_only_the_records_it_could_not_send():
     assert result == {"batchItemFailures": [{"itemIdentifier": "103"}]}
     assert sent.count("r5") == 0  # audit-only events go nowhere
     assert len(sent) == 10
+
+
+def test_dispatcher_sends_a_batch_to_its_queues_at_once_and_a_failing_send_fails_the_batch():
+    """The relay waits for its slowest send, not their sum: each queue's send starts before any has returned."""
+    def record(n):
+        return {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(100 + n), "NewImage": {
+            "entity": {"S": "event"}, "event_id": {"S": f"evt_{n}"}, "type": {"S": "ticket.created"},
+            "tenant_id": {"S": "tnt_1"}, "subject_type": {"S": "ticket"}, "subject_id": {"S": f"tkt_{n}"},
+            "occurred_at": {"S": "2026-11-27T09:00:00.000Z"}, "actor": {"S": "{}"}}}}
+
+    urls = {Queue.NOTIFICATIONS: "n-url", Queue.WEBHOOKS: "w-url"}
+    together = threading.Barrier(4, timeout=5)  # 12 events to two queues: two sends (10 + 2) to each
+    sent: dict[str, list[str]] = {}
+
+    def send_batch(url, entries):
+        together.wait()  # sent one after another, the first send would wait here for the others in vain
+        sent.setdefault(url, []).extend(e["Id"] for e in entries)
+        return []
+
+    records = [record(n) for n in range(12)]
+    assert dispatch({"Records": records}, urls=urls, send_batch=send_batch) == {"batchItemFailures": []}
+    assert sorted(sent["n-url"]) == sorted(sent["w-url"]) == sorted(f"r{n}" for n in range(12))
+
+    def refusing(url, entries):
+        if url == "w-url":
+            raise ConnectionError("SQS unreachable")
+        return []
+
+    with pytest.raises(ConnectionError):  # the stream retries the whole batch; consumers dedupe what went out
+        dispatch({"Records": records[:3]}, urls=urls, send_batch=refusing)
 
 
 def _send(sqs, url, count):
