@@ -74,10 +74,10 @@ def sla_consumer(event, context):
 def notifications_consumer(event, context):
     """Notifications queue → the tenant's rules → SMS, WeChat, e-mail and the in-app inbox; and residents'
     sign-in codes, queued by the OTP route (partial batch failures reported)."""
-    from chalicelib.core.batch import consume_sqs
+    from chalicelib.core.batch import bodies, consume_sqs
     from chalicelib.residents.login import OTP_MESSAGE
 
-    consumer, codes = bootstrap.notification_consumer().for_batch(), bootstrap.otp_delivery()
+    consumer, codes = bootstrap.notification_consumer().for_batch(bodies(event)), bootstrap.otp_delivery()
     return consume_sqs(event, context, lambda body, now: (codes if body.get("type") == OTP_MESSAGE
                                                           else consumer).handle(body, now))
 

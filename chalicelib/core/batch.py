@@ -22,3 +22,25 @@ def consume_sqs(event: dict[str, Any], context: Any, handle: Handle) -> dict[str
 
     return process_partial_response(event=event, record_handler=record_handler,
                                     processor=BatchProcessor(event_type=EventType.SQS), context=context)
+
+
+def bodies(event: dict[str, Any]) -> list[dict[str, Any]]:
+    """The JSON object bodies of an SQS batch's records, for a consumer that reads ahead for the whole batch (a
+    body that is not one is left out here: ``consume_sqs`` reports it as the record's failure).
+
+    Example
+    -------
+    >>> bodies({"Records": [{"body": '{"id": "evt_1"}'}, {"body": "not json"}, {"body": "[1]"}]})
+    [{'id': 'evt_1'}]
+    """
+    import json
+
+    out = []
+    for record in event.get("Records") or []:
+        try:
+            body = json.loads(record.get("body") or "")
+        except ValueError:
+            continue
+        if isinstance(body, dict):
+            out.append(body)
+    return out

@@ -100,8 +100,20 @@ class BatchReads:
             self._seen[key] = read()
         return self._seen[key]
 
+    def _many(self, ctx: TenantContext, kind: str, ids: list[str], read: Callable[[list[str]], dict[str, Any]]
+              ) -> dict[str, Any]:
+        unread = list(dict.fromkeys(i for i in ids if (ctx.tenant_id, kind, i) not in self._seen))
+        if unread:
+            found = read(unread)
+            self._seen.update({(ctx.tenant_id, kind, i): found.get(i) for i in unread})  # (absent: None, kept)
+        return {i: value for i in ids if (value := self._seen[(ctx.tenant_id, kind, i)]) is not None}
+
     def get(self, ctx: TenantContext, ticket_id: str) -> Ticket | None:
         return self._once((ctx.tenant_id, "ticket", ticket_id), lambda: self._tickets.get(ctx, ticket_id))
+
+    def get_many(self, ctx: TenantContext, ticket_ids: list[str]) -> dict[str, Ticket]:
+        """Several tickets, one read for those not asked about yet (``read_ahead`` asks for a batch's at once)."""
+        return self._many(ctx, "ticket", ticket_ids, lambda unread: self._tickets.get_many(ctx, unread))
 
     def active_staff(self, ctx: TenantContext) -> list[Staff]:
         return self._once((ctx.tenant_id, "active_staff"), lambda: self._staff.active_staff(ctx))
@@ -113,6 +125,9 @@ class BatchReads:
         return self._once((ctx.tenant_id, "resident", resident_id),
                           lambda: self._residents.get_resident(ctx, resident_id))
 
+    def get_residents(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, Resident]:
+        return self._many(ctx, "resident", resident_ids, lambda unread: self._residents.get_residents(ctx, unread))
+
     def get_units(self, ctx: TenantContext, refs: list[tuple[str, str]]) -> dict[str, Unit]:
         return self._once((ctx.tenant_id, "units", tuple(refs)), lambda: self._residents.get_units(ctx, refs))
 
@@ -122,11 +137,8 @@ class BatchReads:
 
     def preferences(self, ctx: TenantContext, person_ids: list[str]) -> dict[str, Preferences]:
         """Several people's preferences, one read for those not asked about yet (absent = nothing muted)."""
-        unread = sorted({p for p in person_ids if (ctx.tenant_id, "preferences", p) not in self._seen})
-        if unread:
-            found = self._preferences.preferences(ctx, unread)
-            self._seen.update({(ctx.tenant_id, "preferences", p): found.get(p) for p in unread})
-        return {p: prefs for p in person_ids if (prefs := self._seen[(ctx.tenant_id, "preferences", p)]) is not None}
+        return self._many(ctx, "preferences", sorted(set(person_ids)),
+                          lambda unread: self._preferences.preferences(ctx, unread))
 
 
 def staff_person(staff: Staff) -> Person:

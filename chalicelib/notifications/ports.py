@@ -33,6 +33,10 @@ class Ticket(Protocol):
 class Tickets(Protocol):
     def get(self, ctx: TenantContext, ticket_id: str) -> Ticket | None: ...
 
+    def get_many(self, ctx: TenantContext, ticket_ids: list[str]) -> dict[str, Ticket]:
+        """Those of ``ticket_ids`` that exist, by id, in one read (a batch's tickets)."""
+        ...
+
 
 class Branding(Protocol):
     @property
@@ -93,6 +97,10 @@ class Building(Protocol):
 
 class Residents(Protocol):
     def get_resident(self, ctx: TenantContext, resident_id: str) -> Resident | None: ...
+
+    def get_residents(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, Resident]:
+        """Those of ``resident_ids`` that exist, by id, in one read (a batch's residents)."""
+        ...
 
     def get_units(self, ctx: TenantContext, refs: list[tuple[str, str]]) -> dict[str, Unit]: ...
 

@@ -333,6 +333,16 @@ class ResidentRepository:
     def get_resident(self, ctx: TenantContext, resident_id: str, *, consistent: bool = False) -> Resident | None:
         return _get(Resident, ResidentItem, keys.tenant_pk(ctx.tenant_id), resident_sk(resident_id), consistent)
 
+    def get_residents(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, Resident]:
+        """The residents of ``resident_ids`` that exist, by id: a BatchGetItem per 100 (a notifications batch)."""
+        wanted = list(dict.fromkeys(resident_ids))
+        found: dict[str, Resident] = {}
+        for start in range(0, len(wanted), 100):
+            for item in ResidentItem.batch_get([(keys.tenant_pk(ctx.tenant_id), resident_sk(r))
+                                                for r in wanted[start:start + 100]]):
+                found[item.resident_id] = _record(Resident, item)
+        return found
+
     def find_resident_by_phone(self, tenant_id: str, phone: str) -> Resident | None:
         """Sign-in lookup (before there is a principal, hence the bare tenant id)."""
         item = next(iter(ResidentItem.by_phone.query(phone_pk(tenant_id, phone), limit=1)), None)

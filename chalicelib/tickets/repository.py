@@ -296,6 +296,17 @@ class TicketRepository:
             return None
         return to_record(item) if isinstance(item, TicketItem) else None
 
+    def get_many(self, ctx: TenantContext, ticket_ids: list[str]) -> dict[str, Ticket]:
+        """The tickets of ``ticket_ids`` that exist, by id: a BatchGetItem per 100 (a notifications batch)."""
+        wanted = list(dict.fromkeys(ticket_ids))
+        found: dict[str, Ticket] = {}
+        for start in range(0, len(wanted), 100):
+            for item in LinliModel.batch_get([(ticket_pk(ctx.tenant_id, t), TICKET_SK)
+                                              for t in wanted[start:start + 100]]):
+                if isinstance(item, TicketItem):
+                    found[item.ticket_id] = to_record(item)
+        return found
+
     def ticket_id_for_number(self, ctx: TenantContext, number: str) -> str | None:
         try:
             return UniqueItem.get(number_pk(ctx.tenant_id, number), keys.UNIQUE_SK).owner_id

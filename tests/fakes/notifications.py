@@ -227,6 +227,9 @@ class Directory:
     def get(self, ctx: TenantContext, ticket_id: str) -> TicketRecord | None:
         return self.tickets.get((ctx.tenant_id, ticket_id))
 
+    def get_many(self, ctx: TenantContext, ticket_ids: list[str]) -> dict[str, TicketRecord]:
+        return {t: self.tickets[(ctx.tenant_id, t)] for t in ticket_ids if (ctx.tenant_id, t) in self.tickets}
+
     def active_staff(self, ctx: TenantContext) -> list[StaffRecord]:
         return [s for (tenant, _), s in self.staff.items() if tenant == ctx.tenant_id and s.status == "active"]
 
@@ -235,6 +238,9 @@ class Directory:
 
     def get_resident(self, ctx: TenantContext, resident_id: str) -> ResidentRecord | None:
         return self.residents.get((ctx.tenant_id, resident_id))
+
+    def get_residents(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, ResidentRecord]:
+        return {r: self.residents[(ctx.tenant_id, r)] for r in resident_ids if (ctx.tenant_id, r) in self.residents}
 
     def get_units(self, ctx: TenantContext, refs: list[tuple[str, str]]) -> dict[str, UnitRecord]:
         return {unit_id: self.units[(ctx.tenant_id, unit_id)] for _, unit_id in refs

@@ -326,3 +326,25 @@ def test_an_sla_escalation_pages_the_role_its_step_names_by_sms_and_inbox_at_nig
     assert outbox.messages(to="13800000003") == [] and held == []  # supervisors only; urgent, not held
     [page], _ = inbox(estate, estate["people"]["duty"].principal.id, escalated)
     assert page.urgent == "true" and page.body == expected
+
+
+def test_a_batch_reads_its_tickets_and_residents_in_bulk_and_never_another_tenants(estate):
+    other = bootstrap.staff_auth().signup(SignupIn(company_name="别家物业", slug=f"o-{uuid.uuid4().hex[:8]}",
+                                                   admin_email="boss@other.test", admin_password=PASSWORD),
+                                          NOON_SHANGHAI).tenant.id
+    items = [ticket(estate, kind) for kind in ("repair", "complaint", "inquiry")]
+    mine, theirs = (TenantContext(t, Principal("system", "notifications")) for t in (estate["tenant_id"], other))
+    tickets, residents = bootstrap.ticket_repository(), bootstrap.resident_repository()
+    found = tickets.get_many(mine, [i.id for i in items] + ["tkt_nothing"])
+    assert sorted(found) == sorted(i.id for i in items)
+    assert found[items[1].id].number == items[1].number and found[items[1].id].kind == "complaint"
+    assert tickets.get_many(theirs, [i.id for i in items]) == {}  # the same ids asked as another tenant
+    assert list(residents.get_residents(mine, [estate["resident_id"], "res_nothing"])) == [estate["resident_id"]]
+    assert residents.get_residents(theirs, [estate["resident_id"]]) == {}
+
+    outbox, held = LocalOutbox(), []
+    events = [event(estate, i, "ticket.acknowledged") for i in items]
+    batch = consumer(outbox, held).for_batch(events)
+    assert sum(batch.handle(e, NOON_SHANGHAI) for e in events) == 6  # an SMS and an inbox note each
+    sms = texts(outbox, "13512345678")
+    assert len(sms) == 3 and all("已受理" in t for t in sms)

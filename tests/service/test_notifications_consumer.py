@@ -307,7 +307,8 @@ def _counting(world: World) -> list[tuple[str, ...]]:
     """Every read the consumer makes through its ports, by kind and key."""
     reads: list[tuple[str, ...]] = []
     directory = world.directory
-    for name in ("get", "get_resident", "get_staff", "active_staff", "get_units", "get_building"):
+    for name in ("get", "get_many", "get_resident", "get_residents", "get_staff", "active_staff", "get_units",
+                 "get_building"):
         real = getattr(directory, name)
         setattr(directory, name, lambda ctx, *args, _real=real, _name=name: reads.append(
             (_name, ctx.tenant_id, repr(args))) or _real(ctx, *args))
@@ -366,6 +367,63 @@ def test_a_batch_reads_each_ticket_person_and_place_once_and_sends_what_one_even
     reads.clear()
     batched.consumer().for_batch().handle({**events[2], "id": "evt_again"}, NOON_SHANGHAI)
     assert ("get", TENANT, "('tkt_1',)") in reads  # the next batch reads again: a change made since is seen
+
+
+def test_a_batch_reads_its_tickets_residents_and_their_preferences_ahead_in_one_read_of_each_per_tenant():
+    """``for_batch(events)``: the tickets of the events a rule follows, their residents, and the residents' and
+    assignees' preferences, each kind in one read per tenant before the first event is handled — none of another
+    tenant's, none for an event no rule follows — and the same messages as the events handled one by one."""
+    def world_of_two() -> World:
+        world = World()
+        world.ticket()
+        world.directory.tickets[(TENANT, "tkt_2")] = TicketRecord("tkt_2", "26112700002", resident_id="res_2",
+                                                                  status="resolved")
+        world.directory.residents[(TENANT, "res_2")] = ResidentRecord("res_2", "13522222222")
+        world.directory.tickets[(TENANT, "tkt_3")] = TicketRecord("tkt_3", "26112700003", resident_id="res_1",
+                                                                  status="closed")
+        world.directory.configs["tnt_2"] = TenantConfig.model_validate({"branding": {"display_name": "东苑物业"}})
+        world.directory.tickets[("tnt_2", "tkt_1")] = TicketRecord("tkt_1", "26112700009", resident_id="res_1",
+                                                                   status="resolved")
+        world.directory.residents[("tnt_2", "res_1")] = ResidentRecord("res_1", "13599999999")
+        return world
+
+    events = [{**event(t, subject=("ticket", ticket)), "id": f"evt_{n}"} for n, (t, ticket) in enumerate(
+        (("ticket.acknowledged", "tkt_1"), ("ticket.assigned", "tkt_1"), ("ticket.resolved", "tkt_2"),
+         ("ticket.closed", "tkt_3"), ("ticket.resolved", "tkt_gone")))]  # no rule follows ticket.closed
+    events.append({**event("ticket.resolved"), "id": "evt_other", "tenant_id": "tnt_2"})
+    alone = world_of_two()
+    for one in events:
+        alone.consumer().handle(one, NOON_SHANGHAI)
+    batched = world_of_two()
+    reads = _counting(batched)
+    batch = batched.consumer().for_batch(events)
+    ahead = list(reads)
+    for one in events:
+        batch.handle(one, NOON_SHANGHAI)
+
+    def sent(world: World) -> list[dict]:
+        return [{k: v for k, v in m.items() if k not in ("id", "sent_at")} for m in world.outbox.messages()]
+
+    assert sent(batched) == sent(alone) and len(sent(alone)) >= 4
+    assert batched.texts("13522222222") and batched.texts("13599999999")
+    assert ahead == [("get_many", TENANT, "(['tkt_1', 'tkt_2', 'tkt_gone'],)"),
+                     ("get_residents", TENANT, "(['res_1', 'res_2'],)"),
+                     ("preferences", TENANT, "['res_1', 'res_2', 'usr_tech']"),
+                     ("get_many", "tnt_2", "(['tkt_1'],)"),
+                     ("get_residents", "tnt_2", "(['res_1'],)"),
+                     ("preferences", "tnt_2", "['res_1']")], ahead
+    handled = reads[len(ahead):]
+    assert not [r for r in handled if r[0] in ("get", "get_many", "get_resident", "get_residents")], handled
+    assert not [r for r in handled if r[0] == "preferences" and ("res_1" in r[2] or "usr_tech" in r[2])], handled
+
+
+def test_a_batch_of_events_no_rule_follows_reads_nothing_ahead():
+    world = World()
+    world.ticket()
+    reads = _counting(world)
+    world.consumer().for_batch([event("ticket.closed"), event("staff.created", subject=("staff", "usr_1")),
+                                {**event("ticket.resolved"), "tenant_id": "tnt_unknown"}, {"type": "otp"}])
+    assert reads == []
 
 
 def test_events_nobody_follows_and_tickets_that_are_gone_send_nothing():
