@@ -56,9 +56,10 @@ def send_all(send_batch: SendBatch, requests: list[tuple[str, list[dict[str, str
 
     Example
     -------
-    >>> send_all(lambda url, entries: [e["Id"] for e in entries if url == "w"],
-    ...          [("n", [{"Id": "r0"}]), ("w", [{"Id": "r0"}, {"Id": "r1"}])])
-    [set(), {'r0', 'r1'}]
+    >>> failed = send_all(lambda url, entries: [e["Id"] for e in entries if url == "w"],
+    ...                   [("n", [{"Id": "r0"}]), ("w", [{"Id": "r0"}, {"Id": "r1"}])])
+    >>> [sorted(ids) for ids in failed]
+    [[], ['r0', 'r1']]
     """
     if len(requests) <= 1:
         return [set(send_batch(url, entries)) for url, entries in requests]
