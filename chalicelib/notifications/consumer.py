@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, NamedTuple
 
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import LinliError
@@ -26,7 +26,7 @@ from chalicelib.core.tenancy import Principal, TenantContext
 from chalicelib.notifications import rules
 from chalicelib.notifications.audience import Audience, BatchReads, address, template_values
 from chalicelib.notifications.channels import Channel, DeliveryError, Message, PermanentDeliveryError
-from chalicelib.notifications.domain import Claim, Person, Preferences, notification_for
+from chalicelib.notifications.domain import Claim, InboxNotification, Person, Preferences, notification_for
 from chalicelib.notifications.holds import Hold, HoldStore
 from chalicelib.notifications.inbox import InboxService
 from chalicelib.notifications.ports import ClaimStore, PreferenceReader, TenantConfigs, TenantSettings, Tickets
@@ -37,6 +37,15 @@ URGENT_EVENTS = frozenset({"sla.breached", "sla.escalated"})
 PAGE_TEMPLATES = {"ticket.created": "emergency_page", "sla.escalated": "sla_escalation"}
 """The provider template a page goes out with (the SMS provider approves templates by these names)."""
 Requeue = Send
+
+
+class _Planned(NamedTuple):
+    """One message an event calls for: to whom, on which channel, its text, and the page template if a page."""
+
+    person: Person
+    channel: str
+    text: str
+    page: str | None
 
 
 class Result(Enum):
@@ -150,7 +159,7 @@ class NotificationConsumer:
         values = template_values(config, ticket, event, self.fallback_kinds)
         actor_id = (event.get("actor") or {}).get("id")
         internal = (event.get("data") or {}).get("visibility") == "internal"
-        sent, held, retry, done = 0, False, False, set()
+        held, done, messages = False, set(), []
         for recipient, channel in pairs:
             page = page_template(event["type"], recipient, emergency=emergency)
             for person in people.get(recipient, []):
@@ -164,37 +173,67 @@ class NotificationConsumer:
                     continue
                 text = rules.render(settings, event["type"], channel, config.locale, values,
                                     emergency=page == PAGE_TEMPLATES["ticket.created"])
-                result = self._deliver(ctx, config, event, person, channel, text, values, now, page=page)
-                sent += result is Result.SENT
-                retry = retry or result is Result.RETRY
-        if retry:
+                messages.append(_Planned(person, channel, text, page))
+        results = self._deliver(ctx, config, event, messages, values, now)
+        sent = sum(result is Result.SENT for result in results)
+        if Result.RETRY in results:
             self._retry(event)
         if held:  # once, until the window ends; the hold sweep puts the event back then
             self.holds.hold(Hold(tenant_id, event["id"], to_rfc3339(release), event))
         metrics.add_metric(name="NotificationsSent", unit="Count", value=sent)
         return sent
 
-    # --- one message ----------------------------------------------------------------------------
-    def _deliver(self, ctx: TenantContext, config: TenantSettings, event: dict[str, Any], person: Person,
-                 channel: str, text: str, values: dict[str, str], now: datetime, *, page: str | None) -> Result:
-        if channel == "inbox":
-            title = values.get("number") or event["type"]
-            note = notification_for(event, title, text, to_rfc3339(now), urgent=page is not None)
-            return Result.SENT if self.inbox.file(ctx, person.id, note, now) else Result.SKIPPED
-        to, params = address(config, event, person, channel, values, now)
-        sender = self.channels.get(channel)
-        if not to or sender is None:
-            return Result.SKIPPED
-        claim = Claim(event["id"], person.id, channel, sent_at=to_rfc3339(now))
-        if not self.claims.claim(ctx, claim) and not self._take_over(ctx, claim, now):
-            return Result.SKIPPED  # delivered already (a redelivered record), or being delivered right now
-        message = Message(channel=channel, tenant_id=ctx.tenant_id, to=to, body=text,  # type: ignore[arg-type]
-                          template=page or event["type"], params=params, subject=text[:60])
+    # --- an event's messages ---------------------------------------------------------------------
+    def _deliver(self, ctx: TenantContext, config: TenantSettings, event: dict[str, Any], messages: list[_Planned],
+                 values: dict[str, str], now: datetime) -> list[Result]:
+        """What became of each message: the inbox notes filed and the other channels' claims taken in one write
+        (an event's first delivery: the common case), then each claimed message sent and its outcome kept. Where
+        that write meets anything there already (a redelivered event, a claim left by a sender that died), one
+        write per message instead: a note filed already is skipped, a claim held is skipped unless stale."""
+        notes: list[tuple[str, InboxNotification]] = []
+        outgoing: list[tuple[Claim, Channel, Message]] = []
+        results: list[Result] = []
+        for planned in messages:
+            person, channel, text, page = planned
+            if channel == "inbox":
+                title = values.get("number") or event["type"]
+                notes.append((person.id, notification_for(event, title, text, to_rfc3339(now),
+                                                          urgent=page is not None)))
+                continue
+            to, params = address(config, event, person, channel, values, now)
+            sender = self.channels.get(channel)
+            if not to or sender is None:
+                results.append(Result.SKIPPED)
+                continue
+            outgoing.append((Claim(event["id"], person.id, channel, sent_at=to_rfc3339(now)), sender, Message(
+                channel=channel, tenant_id=ctx.tenant_id, to=to, body=text,  # type: ignore[arg-type]
+                template=page or event["type"], params=params, subject=text[:60])))
+        claims = [claim for claim, _, _ in outgoing]
+        if self.inbox.file_all(ctx, notes, now, with_writes=lambda uow, conflict: [
+                self.claims.stage_claim(uow, ctx, claim, on_conflict=conflict) for claim in claims]):
+            results += [Result.SENT] * len(notes)
+            claimed = outgoing
+        else:
+            results += [Result.SENT if self.inbox.file(ctx, person_id, note, now) else Result.SKIPPED
+                        for person_id, note in notes]
+            claimed = [o for o in outgoing if self.claims.claim(ctx, o[0]) or self._take_over(ctx, o[0], now)]
+            results += [Result.SKIPPED] * (len(outgoing) - len(claimed))  # delivered, or being delivered now
+        for n, (claim, sender, message) in enumerate(claimed):
+            try:
+                results.append(self._send(ctx, claim, sender, message, event["type"]))
+            except BaseException:  # the claims not yet tried are released too: the redelivered record sends them
+                for later, _, _ in claimed[n + 1:]:
+                    self.claims.release(ctx, later)
+                raise
+        return results
+
+    def _send(self, ctx: TenantContext, claim: Claim, sender: Channel, message: Message, event_type: str) -> Result:
+        """Send one claimed message and keep its outcome; a failed send gives its claim back."""
         try:
             message_id = sender.send(message)
         except PermanentDeliveryError as exc:  # never deliverable: keep the claim, say why, move on
             self.claims.record_outcome(ctx, replace(claim, outcome=f"refused: {exc}"))
-            logger.warning("notification refused", extra={"channel": channel, "event_type": event["type"]})
+            logger.warning("notification refused", extra={"channel": claim.channel, "event_type": event_type})
             return Result.SKIPPED
         except DeliveryError:  # the provider failed: release the claim and try the event again later
             self.claims.release(ctx, claim)

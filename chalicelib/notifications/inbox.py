@@ -1,13 +1,14 @@
 """The in-app inbox of every person (staff member or resident), and their notification preferences."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import datetime
 
 from chalicelib.core.clock import to_rfc3339
-from chalicelib.core.errors import ConflictError, NotFoundError
+from chalicelib.core.errors import ConflictError, LinliError, NotFoundError
 from chalicelib.core.tenancy import TenantContext
-from chalicelib.core.uow import UnitOfWorkFactory
+from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
 from chalicelib.notifications.domain import InboxNotification, InboxPage, Preferences
 from chalicelib.notifications.ports import InboxStore
 
@@ -44,6 +45,22 @@ class InboxService:
         self.store.stage_file(uow, ctx, person_id, notification, on_conflict=_FiledAlreadyError())
         try:
             uow.commit()  # a write conflict on the counter raises: the consumer retries
+        except _FiledAlreadyError:
+            return False
+        return True
+
+    def file_all(self, ctx: TenantContext, notes: Sequence[tuple[str, InboxNotification]], now: datetime, *,
+                 with_writes: Callable[[UnitOfWork, LinliError], None] | None = None) -> bool:
+        """Store several people's notifications and count them unread, with ``with_writes``' writes (staged with
+        the conflict error they are given), in one atomic write; False, and nothing written, when any of them is
+        there already or one of those writes meets something there (the caller then goes one by one)."""
+        uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
+        for person_id, notification in notes:
+            self.store.stage_file(uow, ctx, person_id, notification, on_conflict=_FiledAlreadyError())
+        if with_writes is not None:
+            with_writes(uow, _FiledAlreadyError())
+        try:
+            uow.commit()
         except _FiledAlreadyError:
             return False
         return True

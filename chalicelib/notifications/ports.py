@@ -149,6 +149,10 @@ class ClaimStore(Protocol):
         """Take the claim; False when someone holds it already."""
         ...
 
+    def stage_claim(self, uow: UnitOfWork, ctx: TenantContext, claim: Claim, *, on_conflict: LinliError) -> None:
+        """Take the claim with the unit of work's other writes (``on_conflict`` when someone holds it)."""
+        ...
+
     def take_over(self, ctx: TenantContext, claim: Claim, *, stale_before: str) -> bool:
         """Take a claim left without outcome since before ``stale_before``; False otherwise."""
         ...

@@ -170,6 +170,9 @@ class ClaimRepository:
     def claim(self, ctx: TenantContext, claim: Claim) -> bool:
         return save_new(self._item(ctx, claim))
 
+    def stage_claim(self, uow: UnitOfWork, ctx: TenantContext, claim: Claim, *, on_conflict: LinliError) -> None:
+        uow.put(self._item(ctx, claim), condition=SentItem.PK.does_not_exist(), on_conflict=on_conflict)
+
     def take_over(self, ctx: TenantContext, claim: Claim, *, stale_before: str) -> bool:
         try:
             self._item(ctx, claim).update(actions=[SentItem.sent_at.set(claim.sent_at)],

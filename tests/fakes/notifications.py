@@ -129,6 +129,12 @@ class InMemoryClaimRepository:
         self.claims[self._key(ctx, claim)] = claim
         return True
 
+    def stage_claim(self, uow: InMemoryUnitOfWork, ctx: TenantContext, claim: Claim, *,
+                    on_conflict: LinliError) -> None:
+        key = self._key(ctx, claim)
+        uow.stage(lambda: self.claims.__setitem__(key, claim), check=lambda: key not in self.claims,
+                  on_conflict=on_conflict)
+
     def take_over(self, ctx: TenantContext, claim: Claim, *, stale_before: str) -> bool:
         held = self.claims.get(self._key(ctx, claim))
         if held is None or held.outcome is not None or not held.sent_at < stale_before:

@@ -279,6 +279,44 @@ def test_an_unexpected_failure_releases_the_claim_so_the_redelivery_sends():
     assert len(world.texts("13512345678")) == 1
 
 
+def _claims_one_by_one(world: World) -> list[str]:
+    """The channels of the claims taken one write each (``ClaimStore.claim``), not with the event's inbox notes."""
+    taken: list[str] = []
+    real = world.claims.claim
+    world.claims.claim = lambda ctx, claim: taken.append(claim.channel) or real(ctx, claim)
+    return taken
+
+
+WECHAT = {"wechat_app_id": "wx0123456789abcdef", "notifications": {"wechat_templates": {
+    "ticket.acknowledged": "TPL-ACK", "ticket.resolved": "TPL-RESOLVED"}}}
+
+
+def test_an_events_first_delivery_files_its_notes_and_takes_its_claims_in_one_write_and_a_redelivery_one_by_one():
+    world = World(**WECHAT)
+    world.ticket()
+    world.directory.residents[(TENANT, "res_1")].wechat_openid = "o_res_1"
+    taken, acknowledged = _claims_one_by_one(world), event("ticket.acknowledged")
+    assert world.consumer().handle(acknowledged, NOON_SHANGHAI) == 3  # SMS, WeChat and the inbox
+    assert world.store.commits == 1 and taken == []  # the note, its counter and both claims: one write
+    assert {k[3]: c.outcome for k, c in world.claims.claims.items()} == {"sms": "sent", "wechat": "sent"}
+    assert world.consumer().handle(acknowledged, NOON_SHANGHAI) == 0  # redelivered: that write meets the note
+    assert sorted(taken) == ["sms", "wechat"] and len(world.outbox.messages()) == 2
+    assert world.store.commits == 1 and len(world.inbox_of("res_1")) == 1
+
+
+def test_a_crash_while_sending_gives_back_every_claim_not_yet_sent_so_the_redelivery_sends_them():
+    world = World(**WECHAT)
+    world.ticket()
+    world.directory.residents[(TENANT, "res_1")].wechat_openid = "o_res_1"
+    resolved = event("ticket.resolved")
+    with pytest.raises(RuntimeError):
+        world.consumer(FlakySms(RuntimeError("bug in an adapter"))).handle(resolved, NOON_SHANGHAI)
+    assert world.claims.claims == {}  # the SMS's claim and the WeChat message's, never tried
+    assert world.consumer().handle(resolved, NOON_SHANGHAI) == 2  # both, and the inbox note not twice
+    assert len(world.texts("13512345678")) == 1 and len(world.outbox.messages(to="o_res_1")) == 1
+    assert len(world.inbox_of("res_1")) == 1
+
+
 def test_a_claim_left_by_a_sender_that_died_is_taken_over_after_five_minutes():
     world = World()
     world.ticket()
