@@ -78,8 +78,11 @@ def notifications_consumer(event, context):
     from chalicelib.residents.login import OTP_MESSAGE
 
     consumer, codes = bootstrap.notification_consumer().for_batch(bodies(event)), bootstrap.otp_delivery()
-    return consume_sqs(event, context, lambda body, now: (codes if body.get("type") == OTP_MESSAGE
-                                                          else consumer).handle(body, now))
+    try:
+        return consume_sqs(event, context, lambda body, now: (codes if body.get("type") == OTP_MESSAGE
+                                                              else consumer).handle(body, now))
+    finally:
+        consumer.flush()  # the outcomes of what was sent, even if the batch failed
 
 
 @app.lambda_function(name="webhooks_consumer")

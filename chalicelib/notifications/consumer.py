@@ -86,6 +86,7 @@ class NotificationConsumer:
         self.holds = holds
         self.fallback_kinds = fallback_kinds
         self.preferences: PreferenceReader = inbox  # whose mutes are read (a batch's reads, in for_batch)
+        self._outcomes: list[tuple[TenantContext, Claim]] | None = None  # a batch's, kept until flush()
 
     def for_batch(self, events: Sequence[dict[str, Any]] = ()) -> NotificationConsumer:
         """This consumer for one queue batch: each ticket, person, unit, building and person's preferences the
@@ -95,8 +96,17 @@ class NotificationConsumer:
         reads = BatchReads(self.tickets, self.audience.staff, self.audience.residents, self.inbox)
         batch = copy.copy(self)
         batch.tickets, batch.audience, batch.preferences = reads, Audience(reads, reads), reads
+        batch._outcomes = []
         batch._read_ahead(reads, events)
         return batch
+
+    def flush(self) -> None:
+        """Keep the outcomes of the batch's messages (``for_batch``), in one write: called once the batch is handled,
+        whether or not every record succeeded. Until then a message's claim stands for it — nobody sends it again
+        — but shows no outcome."""
+        if self._outcomes:
+            self.claims.record_outcomes(self._outcomes)
+            self._outcomes = []
 
     def _read_ahead(self, reads: BatchReads, events: Sequence[dict[str, Any]]) -> None:
         """What ``handle`` will read for ``events``, read now in bulk: the tickets of the events a rule follows,
@@ -232,7 +242,7 @@ class NotificationConsumer:
         try:
             message_id = sender.send(message)
         except PermanentDeliveryError as exc:  # never deliverable: keep the claim, say why, move on
-            self.claims.record_outcome(ctx, replace(claim, outcome=f"refused: {exc}"))
+            self._keep(ctx, replace(claim, outcome=f"refused: {exc}"))
             logger.warning("notification refused", extra={"channel": claim.channel, "event_type": event_type})
             return Result.SKIPPED
         except DeliveryError:  # the provider failed: release the claim and try the event again later
@@ -241,8 +251,14 @@ class NotificationConsumer:
         except BaseException:  # anything else: release the claim so the redelivered record can send
             self.claims.release(ctx, claim)
             raise
-        self.claims.record_outcome(ctx, replace(claim, message_id=message_id, outcome="sent"))
+        self._keep(ctx, replace(claim, message_id=message_id, outcome="sent"))
         return Result.SENT
+
+    def _keep(self, ctx: TenantContext, claim: Claim) -> None:
+        if self._outcomes is None:
+            self.claims.record_outcome(ctx, claim)
+        else:  # one batch: with the others, when it is done
+            self._outcomes.append((ctx, claim))
 
     def _take_over(self, ctx: TenantContext, claim: Claim, now: datetime) -> bool:
         """A claim with no outcome after CLAIM_STALE_SECONDS belongs to a sender that died mid-send

@@ -14,6 +14,7 @@ absent, in the DueIndex under the minute the hold ends; they expire a day after 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 from pynamodb.attributes import ListAttribute, UnicodeAttribute
@@ -184,6 +185,12 @@ class ClaimRepository:
 
     def record_outcome(self, ctx: TenantContext, claim: Claim) -> None:
         self._item(ctx, claim).save()
+
+    def record_outcomes(self, outcomes: Sequence[tuple[TenantContext, Claim]]) -> None:
+        """BatchWriteItem, 25 a call (PynamoDB resends what DynamoDB leaves unprocessed)."""
+        with SentItem.batch_write() as batch:
+            for ctx, claim in outcomes:
+                batch.save(self._item(ctx, claim))
 
     def release(self, ctx: TenantContext, claim: Claim) -> None:
         self._item(ctx, claim).delete()

@@ -145,6 +145,10 @@ class InMemoryClaimRepository:
     def record_outcome(self, ctx: TenantContext, claim: Claim) -> None:
         self.claims[self._key(ctx, claim)] = claim
 
+    def record_outcomes(self, outcomes: list[tuple[TenantContext, Claim]]) -> None:
+        for ctx, claim in outcomes:
+            self.record_outcome(ctx, claim)
+
     def release(self, ctx: TenantContext, claim: Claim) -> None:
         self.claims.pop(self._key(ctx, claim), None)
 

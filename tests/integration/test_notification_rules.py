@@ -16,10 +16,11 @@ from chalicelib.notifications.audience import Audience
 from chalicelib.notifications.channels import DeliveryError, LocalOutbox
 from chalicelib.notifications.consumer import NotificationConsumer
 from chalicelib.notifications.holds import HoldSweep, hold_bucket
-from chalicelib.notifications.repository import ClaimRepository, HoldRepository
+from chalicelib.notifications.repository import ClaimRepository, HoldRepository, SentItem
 from chalicelib.residents.repository import ResidentItem
 from chalicelib.residents.schemas import BuildingIn, CommunityIn, ResidentIn, ResidentUnitIn, UnitIn
 from chalicelib.sla.repository import SweepStateRepository
+from chalicelib.storage import keys
 from chalicelib.tenants.domain import default_ticket_kinds
 from chalicelib.tenants.schemas import SignupIn, StaffIn, StaffPatch, TenantPatch
 from chalicelib.tickets.domain import Action
@@ -348,3 +349,11 @@ def test_a_batch_reads_its_tickets_and_residents_in_bulk_and_never_another_tenan
     assert sum(batch.handle(e, NOON_SHANGHAI) for e in events) == 6  # an SMS and an inbox note each
     sms = texts(outbox, "13512345678")
     assert len(sms) == 3 and all("已受理" in t for t in sms)
+
+    def outcomes() -> list[str | None]:
+        return [SentItem.get(keys.tenant_pk(estate["tenant_id"], "NOTIFY", e["id"]),
+                             f"{estate['resident_id']}#sms").outcome for e in events]
+
+    assert outcomes() == [None] * 3  # claimed, sent; their outcomes kept with the batch's, in one write
+    batch.flush()
+    assert outcomes() == ["sent"] * 3

@@ -317,6 +317,27 @@ def test_a_crash_while_sending_gives_back_every_claim_not_yet_sent_so_the_redeli
     assert len(world.inbox_of("res_1")) == 1
 
 
+def test_a_batch_keeps_its_messages_outcomes_in_one_write_when_flushed_and_its_claims_stand_until_then():
+    world = World(**WECHAT)
+    world.ticket()
+    world.directory.residents[(TENANT, "res_1")].wechat_openid = "o_res_1"
+    writes: list[int] = []
+    real = world.claims.record_outcomes
+    world.claims.record_outcomes = lambda outcomes: writes.append(len(outcomes)) or real(outcomes)
+    acknowledged, resolved = event("ticket.acknowledged"), event("ticket.resolved")
+    batch = world.consumer().for_batch([acknowledged, resolved])
+    assert batch.handle(acknowledged, NOON_SHANGHAI) == 3 and batch.handle(resolved, NOON_SHANGHAI) == 3
+    assert {c.outcome for c in world.claims.claims.values()} == {None} and len(world.claims.claims) == 4
+    assert batch.handle(acknowledged, NOON_SHANGHAI) == 0  # delivered twice in one batch: the claims stand
+    batch.flush()
+    assert writes == [4] and {c.outcome for c in world.claims.claims.values()} == {"sent"}
+    assert all(c.message_id for c in world.claims.claims.values())
+    batch.flush()
+    assert writes == [4]  # nothing left to keep
+    world.consumer().handle({**resolved, "id": "evt_alone"}, NOON_SHANGHAI)  # not a batch: kept at once
+    assert world.claims.claims[(TENANT, "evt_alone", "res_1", "sms")].outcome == "sent" and writes == [4]
+
+
 def test_a_claim_left_by_a_sender_that_died_is_taken_over_after_five_minutes():
     world = World()
     world.ticket()
