@@ -38,11 +38,13 @@ class CallsByThread:
         return on_new_clients(lambda client: client.meta.events.register("before-call", self._seen))
 
     def _seen(self, model: Any = None, **_: Any) -> None:
+        from bench.lag import caller
+
         name = threading.current_thread().name
         if model is None or model.name in MAPPING_CALLS or not name.startswith("emulator-"):
             return
-        with self._lock:
-            self.calls.by_consumer[name.removeprefix("emulator-")][model.name] += 1
+        with self._lock:  # (a function's extra workers and the threads it sends on count as the function)
+            self.calls.by_consumer[caller(name) or name][model.name] += 1
 
     @contextmanager
     def measure(self) -> Iterator[Calls]:
