@@ -2,7 +2,9 @@
 
 At most one message per (event, person, channel): SMS, WeChat and e-mail are claimed before
 sending (released if the provider fails, so the retry can send); the inbox keys its notification
-by the event. Nobody is told about what they did themselves, and residents never hear of internal
+by the event. An event's inbox notes and claims are one write when none is there yet (its first delivery), else
+one write each; a queue batch keeps its messages' outcomes in one write once handled (``flush``).
+Nobody is told about what they did themselves, and residents never hear of internal
 notes. Quiet hours hold SMS, WeChat and e-mail (the event is held once, until the window ends: see
 ``holds``) but not the silent inbox; emergencies and SLA breaches and escalations go through at once, and pages
 — the emergency page of the on-duty supervisor, the escalation page of the role an SLA step names
@@ -23,6 +25,7 @@ from chalicelib.core.errors import LinliError
 from chalicelib.core.observability import logger, metrics
 from chalicelib.core.queues import Send
 from chalicelib.core.tenancy import Principal, TenantContext
+from chalicelib.core.uow import UnitOfWork
 from chalicelib.notifications import rules
 from chalicelib.notifications.audience import Audience, BatchReads, address, template_values
 from chalicelib.notifications.channels import Channel, DeliveryError, Message, PermanentDeliveryError
@@ -203,8 +206,7 @@ class NotificationConsumer:
         notes: list[tuple[str, InboxNotification]] = []
         outgoing: list[tuple[Claim, Channel, Message]] = []
         results: list[Result] = []
-        for planned in messages:
-            person, channel, text, page = planned
+        for person, channel, text, page in messages:
             if channel == "inbox":
                 title = values.get("number") or event["type"]
                 notes.append((person.id, notification_for(event, title, text, to_rfc3339(now),
@@ -218,9 +220,11 @@ class NotificationConsumer:
             outgoing.append((Claim(event["id"], person.id, channel, sent_at=to_rfc3339(now)), sender, Message(
                 channel=channel, tenant_id=ctx.tenant_id, to=to, body=text,  # type: ignore[arg-type]
                 template=page or event["type"], params=params, subject=text[:60])))
-        claims = [claim for claim, _, _ in outgoing]
-        if self.inbox.file_all(ctx, notes, now, with_writes=lambda uow, conflict: [
-                self.claims.stage_claim(uow, ctx, claim, on_conflict=conflict) for claim in claims]):
+        def stage_claims(uow: UnitOfWork, conflict: LinliError) -> None:
+            for claim, _, _ in outgoing:
+                self.claims.stage_claim(uow, ctx, claim, on_conflict=conflict)
+
+        if self.inbox.file_all(ctx, notes, now, with_writes=stage_claims):
             results += [Result.SENT] * len(notes)
             claimed = outgoing
         else:

@@ -8,7 +8,7 @@ from datetime import datetime
 from chalicelib.core.clock import to_rfc3339
 from chalicelib.core.errors import ConflictError, LinliError, NotFoundError
 from chalicelib.core.tenancy import TenantContext
-from chalicelib.core.uow import UnitOfWork, UnitOfWorkFactory
+from chalicelib.core.uow import MAX_TRANSACTION_ITEMS, UnitOfWork, UnitOfWorkFactory
 from chalicelib.notifications.domain import InboxNotification, InboxPage, Preferences
 from chalicelib.notifications.ports import InboxStore
 
@@ -53,12 +53,15 @@ class InboxService:
                  with_writes: Callable[[UnitOfWork, LinliError], None] | None = None) -> bool:
         """Store several people's notifications and count them unread, with ``with_writes``' writes (staged with
         the conflict error they are given), in one atomic write; False, and nothing written, when any of them is
-        there already or one of those writes meets something there (the caller then goes one by one)."""
+        there already, one of those writes meets something there, or it all is more than one transaction takes (the
+        caller then goes one by one)."""
         uow = self.new_uow(ctx.tenant_id, ctx.actor, now)
         for person_id, notification in notes:
             self.store.stage_file(uow, ctx, person_id, notification, on_conflict=_FiledAlreadyError())
         if with_writes is not None:
             with_writes(uow, _FiledAlreadyError())
+        if uow.size() > MAX_TRANSACTION_ITEMS:
+            return False
         try:
             uow.commit()
         except _FiledAlreadyError:

@@ -37,9 +37,9 @@ class InMemoryInboxRepository:
 
         def apply() -> None:
             self.notes[key] = copy.deepcopy(notification)
-            self._count(ctx, person_id, 1)
 
         uow.stage(apply, check=lambda: key not in self.notes, on_conflict=on_conflict)
+        uow.stage(lambda: self._count(ctx, person_id, 1), kind="update")  # the counter: its own write, as in DynamoDB
 
     def _count(self, ctx: TenantContext, person_id: str, change: int) -> None:
         self.counters[(ctx.tenant_id, person_id)] = self.counters.get((ctx.tenant_id, person_id), 0) + change

@@ -304,6 +304,18 @@ def test_an_events_first_delivery_files_its_notes_and_takes_its_claims_in_one_wr
     assert world.store.commits == 1 and len(world.inbox_of("res_1")) == 1
 
 
+def test_an_event_to_more_people_than_one_transaction_takes_goes_one_write_per_message():
+    world = World()
+    world.ticket()
+    for n in range(40):  # 42 supervisors paged by SMS and inbox: 42 notes, 42 counters and 42 claims
+        world.directory.staff[(TENANT, f"usr_sup{n}")] = StaffRecord(f"usr_sup{n}", "supervisor", f"1390000{n:04d}",
+                                                                     f"sup{n}@wy.test")
+    taken = _claims_one_by_one(world)
+    assert world.consumer().handle(escalation("supervisor"), MIDNIGHT_SHANGHAI) == 84
+    assert len(taken) == 42 and world.store.commits == 42  # each note its own write, each claim its own
+    assert len({m["to"] for m in world.outbox.messages()}) == 42
+
+
 def test_a_crash_while_sending_gives_back_every_claim_not_yet_sent_so_the_redelivery_sends_them():
     world = World(**WECHAT)
     world.ticket()
