@@ -112,7 +112,7 @@ class BatchReads:
         return self._once((ctx.tenant_id, "ticket", ticket_id), lambda: self._tickets.get(ctx, ticket_id))
 
     def get_many(self, ctx: TenantContext, ticket_ids: list[str]) -> dict[str, Ticket]:
-        """Several tickets, one read for those not asked about yet (``read_ahead`` asks for a batch's at once)."""
+        """Several tickets, one read for those not asked about yet (``for_batch`` asks for a batch's at once)."""
         return self._many(ctx, "ticket", ticket_ids, lambda unread: self._tickets.get_many(ctx, unread))
 
     def active_staff(self, ctx: TenantContext) -> list[Staff]:
