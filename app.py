@@ -122,10 +122,12 @@ def rebuild_reports(event, context):
 
 @app.lambda_function(name="event_dispatcher")
 def event_dispatcher(event, context):
-    """DynamoDB stream (event items only, filtered in infra) → SQS queues."""
+    """DynamoDB stream (event items only, filtered in infra) → SQS queues (the webhooks queue only for tenants with an
+    endpoint: at most one BatchGetItem of endpoint counters per batch)."""
     from chalicelib.events.dispatcher import dispatch
 
-    return dispatch(event, urls=bootstrap.event_queue_urls(), send_batch=bootstrap.sqs_send_batch())
+    return dispatch(event, urls=bootstrap.event_queue_urls(), send_batch=bootstrap.sqs_send_batch(),
+                    tenants_with_webhooks=bootstrap.tenants_with_webhooks())
 
 
 @app.lambda_function(name="replay_dispatch_failures")

@@ -31,7 +31,7 @@ if TYPE_CHECKING:  # the factories import their modules on first use (cold start
     from chalicelib.core.queues import Send
     from chalicelib.core.ratelimit import RequestThrottle
     from chalicelib.events.catalogue import Queue
-    from chalicelib.events.dispatcher import SendBatch
+    from chalicelib.events.dispatcher import SendBatch, TenantsWithWebhooks
     from chalicelib.events.replay import DispatchFailureReplay
     from chalicelib.notifications.channels import Channel
     from chalicelib.notifications.consumer import NotificationConsumer
@@ -686,6 +686,15 @@ def event_queue_urls() -> dict[Queue, str | None]:
 
 
 @lru_cache(maxsize=1)
+def tenants_with_webhooks() -> TenantsWithWebhooks:
+    """The outbox relay's question, once per stream batch: which of these tenants have a webhook endpoint now (a
+    yes remembered for a minute in the container, a no asked again)."""
+    from chalicelib.events.dispatcher import HookedTenants
+
+    return HookedTenants(webhook_repository().tenants_with_endpoints)
+
+
+@lru_cache(maxsize=1)
 def sqs_send_batch() -> SendBatch:
     """``send_batch(queue_url, entries)`` for the outbox relay, over the container's SQS client."""
     from chalicelib.events.dispatcher import batch_sender
@@ -710,7 +719,8 @@ def dispatch_failure_replay() -> DispatchFailureReplay:
     letters = SqsDeadLetters(sqs_client(), settings.dispatch_failures_queue_url,
                              wait_seconds=0 if settings.is_local else 1)  # the emulator's short poll sees all
     return DispatchFailureReplay(letters, StreamBatches(streams), OutboxRepository(),
-                                 lambda batch: dispatch(batch, urls=event_queue_urls(), send_batch=sqs_send_batch()))
+                                 lambda batch: dispatch(batch, urls=event_queue_urls(), send_batch=sqs_send_batch(),
+                                                        tenants_with_webhooks=tenants_with_webhooks()))
 
 
 class _Authenticator:

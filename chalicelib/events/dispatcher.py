@@ -16,6 +16,7 @@ from chalicelib.core.settings import Settings
 from chalicelib.events.catalogue import Queue, queues_for
 
 SendBatch = Callable[[str, list[dict[str, str]]], list[str]]
+TenantsWithWebhooks = Callable[[set[str]], set[str]]
 MAX_PARALLEL_SENDS = 8  # a batch of 100 events to four queues is up to 40 sends: eight at a time
 
 
@@ -85,23 +86,77 @@ def queue_urls(settings: Settings) -> dict[Queue, str | None]:
             Queue.REPORTS: settings.reports_queue_url}
 
 
-def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None],
-             send_batch: SendBatch) -> dict[str, list[dict[str, str]]]:
+class HookedTenants:
+    """``tenants_with_webhooks`` for the relay over a store's lookup: a yes is remembered for ``ttl_seconds`` (a
+    tenant that has just removed its last endpoint costs a few messages the webhooks consumer drops), a no is asked
+    again every batch (an endpoint registered since must get the next events).
+
+    Example
+    -------
+    >>> asked = []
+    >>> hooked = HookedTenants(lambda ids: asked.append(sorted(ids)) or {"tnt_a"} & ids)
+    >>> sorted(hooked({"tnt_a", "tnt_b"})), sorted(hooked({"tnt_a", "tnt_b"})), asked
+    (['tnt_a'], ['tnt_a'], [['tnt_a', 'tnt_b'], ['tnt_b']])
+    """
+
+    def __init__(self, lookup: TenantsWithWebhooks, *, ttl_seconds: float = 60.0) -> None:
+        from chalicelib.core.cache import TTLCache
+
+        self._lookup = lookup
+        self._yes: TTLCache[bool] = TTLCache(ttl_seconds)
+
+    def __call__(self, tenant_ids: set[str]) -> set[str]:
+        known = {t for t in tenant_ids if self._yes.get(t)}
+        found = self._lookup(tenant_ids - known) if tenant_ids - known else set()
+        for tenant_id in found:
+            self._yes.put(tenant_id, True)
+        return known | found
+
+
+def hooked_tenants(tenants_with_webhooks: TenantsWithWebhooks | None, tenant_ids: set[str]) -> set[str]:
+    """The tenants of ``tenant_ids`` whose events go to the webhooks queue: those with an endpoint when asked (all
+    of them when there is nobody to ask, or asking fails: the webhooks consumer then reads the endpoints itself).
+
+    Example
+    -------
+    >>> sorted(hooked_tenants(lambda asked: {"tnt_a"} & asked, {"tnt_a", "tnt_b"}))
+    ['tnt_a']
+    >>> sorted(hooked_tenants(None, {"tnt_a", "tnt_b"}))
+    ['tnt_a', 'tnt_b']
+    """
+    if tenants_with_webhooks is None or not tenant_ids:
+        return tenant_ids
+    try:
+        return tenants_with_webhooks(tenant_ids)
+    except Exception:  # noqa: BLE001 - a lookup that fails costs messages, never an event
+        logger.warning("webhook endpoints unknown: every event goes to the webhooks queue", exc_info=True)
+        return tenant_ids
+
+
+def dispatch(event: Mapping[str, Any], *, urls: Mapping[Queue, str | None], send_batch: SendBatch,
+             tenants_with_webhooks: TenantsWithWebhooks | None = None) -> dict[str, list[dict[str, str]]]:
     """Handle one stream batch: each event to the queues its type goes to (``urls``), sent with ``send_batch``.
+    With ``tenants_with_webhooks`` (asked once per batch), a tenant's events go to the webhooks queue only if it has
+    an endpoint: the batch's records were written before the question, so a tenant with none then had none when its
+    events happened — an endpoint receives the events that happen once it is registered.
 
     Returns the partial-failure response Lambda expects.
     """
     records = list(event.get("Records", []))
+    messages = [(index, number, message) for index, record in enumerate(records)
+                for number, message in enumerate(events_from_record(record))]
+    asked = {m["tenant_id"] for _, _, m in messages if Queue.WEBHOOKS in queues_for(m["type"]) and m.get("tenant_id")}
+    hooked = hooked_tenants(tenants_with_webhooks, asked) if urls.get(Queue.WEBHOOKS) else set()
     outgoing: dict[str, list[tuple[int, dict[str, str]]]] = {}
-    for index, record in enumerate(records):
-        for number, message in enumerate(events_from_record(record)):
-            for queue in queues_for(message["type"]):
-                url = urls.get(queue)
-                if url:
-                    entry = {"Id": f"r{index}-{number}" if number else f"r{index}",
-                             "MessageBody": json.dumps(message, ensure_ascii=False),
-                             "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
-                    outgoing.setdefault(url, []).append((index, entry))
+    for index, number, message in messages:
+        for queue in queues_for(message["type"]):
+            url = urls.get(queue)
+            if not url or (queue is Queue.WEBHOOKS and message.get("tenant_id") not in hooked):
+                continue
+            entry = {"Id": f"r{index}-{number}" if number else f"r{index}",
+                     "MessageBody": json.dumps(message, ensure_ascii=False),
+                     "MessageAttributes": {"type": {"DataType": "String", "StringValue": message["type"]}}}
+            outgoing.setdefault(url, []).append((index, entry))
     chunks = [(url, entries[start:start + 10]) for url, entries in outgoing.items()
               for start in range(0, len(entries), 10)]
     failed: set[int] = set()

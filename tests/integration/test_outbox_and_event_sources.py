@@ -122,6 +122,43 @@ def test_dispatcher_sends_a_batch_to_its_queues_at_once_and_a_failing_send_fails
         dispatch({"Records": records[:3]}, urls=urls, send_batch=refusing)
 
 
+def test_the_relay_sends_to_the_webhooks_queue_only_the_events_of_tenants_with_an_endpoint():
+    def record(n, tenant_id):
+        return {"eventName": "INSERT", "dynamodb": {"SequenceNumber": str(100 + n), "NewImage": {
+            "entity": {"S": "event"}, "event_id": {"S": f"evt_{n}"}, "type": {"S": "ticket.created"},
+            "tenant_id": {"S": tenant_id}, "subject_type": {"S": "ticket"}, "subject_id": {"S": f"tkt_{n}"},
+            "occurred_at": {"S": "2026-11-27T09:00:00.000Z"}, "actor": {"S": "{}"}}}}
+
+    urls = {Queue.NOTIFICATIONS: "n-url", Queue.WEBHOOKS: "w-url"}
+    batch = {"Records": [record(0, "tnt_hooked"), record(1, "tnt_quiet"), record(2, "tnt_hooked")]}
+    asked: list[set[str]] = []
+    sent: dict[str, list[str]] = {}
+
+    def send_batch(url, entries):
+        sent.setdefault(url, []).extend(json.loads(e["MessageBody"])["tenant_id"] for e in entries)
+        return []
+
+    def with_webhooks(tenant_ids):
+        asked.append(set(tenant_ids))
+        return {"tnt_hooked"} & tenant_ids
+
+    assert dispatch(batch, urls=urls, send_batch=send_batch, tenants_with_webhooks=with_webhooks) == {
+        "batchItemFailures": []}
+    assert asked == [{"tnt_hooked", "tnt_quiet"}]  # once for the batch
+    assert sent == {"n-url": ["tnt_hooked", "tnt_quiet", "tnt_hooked"], "w-url": ["tnt_hooked", "tnt_hooked"]}
+
+    def unreachable(tenant_ids):
+        raise ConnectionError("DynamoDB unreachable")
+
+    sent.clear()  # a lookup that fails costs messages, never an event: the consumer reads the endpoints itself
+    assert dispatch(batch, urls=urls, send_batch=send_batch, tenants_with_webhooks=unreachable) == {
+        "batchItemFailures": []}
+    assert sorted(sent["w-url"]) == ["tnt_hooked", "tnt_hooked", "tnt_quiet"]
+    sent.clear()
+    dispatch(batch, urls={Queue.NOTIFICATIONS: "n-url"}, send_batch=send_batch, tenants_with_webhooks=unreachable)
+    assert list(sent) == ["n-url"]  # no webhooks queue: nobody asked
+
+
 def _send(sqs, url, count):
     for start in range(0, count, 10):
         sqs.send_message_batch(QueueUrl=url, Entries=[

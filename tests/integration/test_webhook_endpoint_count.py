@@ -59,3 +59,20 @@ def test_endpoints_registered_before_the_counter_are_counted_once_and_the_limit_
 
     empty = new_id("tnt")  # a tenant without endpoints needs no counter
     assert repo.backfill_endpoint_count(empty) is False and counted(empty) is None
+
+
+def test_the_relay_learns_which_tenants_have_an_endpoint_now_in_one_read(stack):
+    repo = WebhookRepository(CursorCodec(b"count-backfill-cursor-key-012345"))
+    hooked, emptied, never = (TenantContext(new_id("tnt"), Principal("staff", "usr_admin", Role.ADMIN,
+                                                                     frozenset(Permission))) for _ in range(3))
+    register(repo, hooked, 1)
+    register(repo, emptied, 2)
+    uow = UnitOfWork(emptied.tenant_id, emptied.actor, NOW)
+    repo.stage_delete_endpoint(uow, emptied, "whk_02", expected_version=1, on_conflict=ConflictError())
+    uow.commit()
+    assert counted(emptied.tenant_id) == 0
+    asked = {hooked.tenant_id, emptied.tenant_id, never.tenant_id}
+    assert repo.tenants_with_endpoints(asked) == {hooked.tenant_id}
+    assert repo.tenants_with_endpoints(set()) == set()
+    many = {new_id("tnt") for _ in range(150)} | {hooked.tenant_id}  # more than one BatchGetItem holds
+    assert repo.tenants_with_endpoints(many) == {hooked.tenant_id}
