@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from bench.lag import caller
+
 MAPPING_CALLS = frozenset({"ReceiveMessage", "DeleteMessage", "DeleteMessageBatch", "ChangeMessageVisibility",
                            "ChangeMessageVisibilityBatch", "GetQueueAttributes", "DescribeStream", "GetShardIterator",
                            "GetRecords"})
@@ -38,8 +40,6 @@ class CallsByThread:
         return on_new_clients(lambda client: client.meta.events.register("before-call", self._seen))
 
     def _seen(self, model: Any = None, **_: Any) -> None:
-        from bench.lag import caller
-
         name = threading.current_thread().name
         if model is None or model.name in MAPPING_CALLS or not name.startswith("emulator-"):
             return

@@ -334,14 +334,9 @@ class ResidentRepository:
         return _get(Resident, ResidentItem, keys.tenant_pk(ctx.tenant_id), resident_sk(resident_id), consistent)
 
     def get_residents(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, Resident]:
-        """The residents of ``resident_ids`` that exist, by id: a BatchGetItem per 100 (a notifications batch)."""
-        wanted = list(dict.fromkeys(resident_ids))
-        found: dict[str, Resident] = {}
-        for start in range(0, len(wanted), 100):
-            for item in ResidentItem.batch_get([(keys.tenant_pk(ctx.tenant_id), resident_sk(r))
-                                                for r in wanted[start:start + 100]]):
-                found[item.resident_id] = _record(Resident, item)
-        return found
+        """The residents of ``resident_ids`` that exist, by id: BatchGetItem (PynamoDB splits it by 100 keys)."""
+        wanted = [(keys.tenant_pk(ctx.tenant_id), resident_sk(r)) for r in dict.fromkeys(resident_ids)]
+        return {item.resident_id: _record(Resident, item) for item in ResidentItem.batch_get(wanted)} if wanted else {}
 
     def find_resident_by_phone(self, tenant_id: str, phone: str) -> Resident | None:
         """Sign-in lookup (before there is a principal, hence the bare tenant id)."""
@@ -414,13 +409,7 @@ class ResidentRepository:
 
     def phones_of(self, ctx: TenantContext, resident_ids: list[str]) -> dict[str, str]:
         """Residents' phones by id, 100 a BatchGetItem (an export for someone who may see them)."""
-        out: dict[str, str] = {}
-        wanted = list(dict.fromkeys(resident_ids))
-        for start in range(0, len(wanted), 100):
-            for item in ResidentItem.batch_get([(keys.tenant_pk(ctx.tenant_id), resident_sk(r))
-                                                for r in wanted[start:start + 100]]):
-                out[item.resident_id] = item.phone
-        return out
+        return {resident_id: resident.phone for resident_id, resident in self.get_residents(ctx, resident_ids).items()}
 
     def place_for_ticket(self, ctx: TenantContext, *, resident_id: str, community_id: str,
                          unit_id: str | None) -> tuple[Resident | None, Unit | None, bool]:

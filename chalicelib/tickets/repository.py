@@ -297,15 +297,11 @@ class TicketRepository:
         return to_record(item) if isinstance(item, TicketItem) else None
 
     def get_many(self, ctx: TenantContext, ticket_ids: list[str]) -> dict[str, Ticket]:
-        """The tickets of ``ticket_ids`` that exist, by id: a BatchGetItem per 100 (a notifications batch)."""
-        wanted = list(dict.fromkeys(ticket_ids))
-        found: dict[str, Ticket] = {}
-        for start in range(0, len(wanted), 100):
-            for item in LinliModel.batch_get([(ticket_pk(ctx.tenant_id, t), TICKET_SK)
-                                              for t in wanted[start:start + 100]]):
-                if isinstance(item, TicketItem):
-                    found[item.ticket_id] = to_record(item)
-        return found
+        """The tickets of ``ticket_ids`` that exist, by id (a notifications batch's): BatchGetItem, which PynamoDB
+        splits by 100 keys and retries for what DynamoDB leaves unprocessed."""
+        wanted = [(ticket_pk(ctx.tenant_id, t), TICKET_SK) for t in dict.fromkeys(ticket_ids)]
+        return {item.ticket_id: to_record(item) for item in LinliModel.batch_get(wanted)
+                if isinstance(item, TicketItem)} if wanted else {}
 
     def ticket_id_for_number(self, ctx: TenantContext, number: str) -> str | None:
         try:

@@ -173,17 +173,13 @@ class WebhookRepository:
 
     def tenants_with_endpoints(self, tenant_ids: Iterable[str]) -> set[str]:
         """Which of these tenants have an endpoint now: their endpoint counters, strongly consistent, in one
-        BatchGetItem per 100 (the outbox relay asks once per stream batch). A tenant without a counter has none:
-        the counter is written with every endpoint, and the backfill above counts those registered before it."""
+        BatchGetItem (PynamoDB splits it by 100 keys; the outbox relay asks once per stream batch). A tenant without
+        a counter has none: the counter is written with every endpoint, and the backfill above counts those
+        registered before it."""
         of_pk = {keys.tenant_pk(t): t for t in tenant_ids}
-        wanted = sorted(of_pk)
-        found: set[str] = set()
-        for start in range(0, len(wanted), 100):
-            for item in CounterItem.batch_get([(pk, ENDPOINT_COUNT_SK) for pk in wanted[start:start + 100]],
-                                              consistent_read=True):
-                if int(item.count or 0) > 0:
-                    found.add(of_pk[item.PK])
-        return found
+        counters = CounterItem.batch_get([(pk, ENDPOINT_COUNT_SK) for pk in of_pk], consistent_read=True) \
+            if of_pk else []
+        return {of_pk[item.PK] for item in counters if int(item.count or 0) > 0}
 
     def backfill_endpoint_count(self, tenant_id: str) -> bool:
         """Count the endpoints of a tenant registered before they were counted; True when it did.
